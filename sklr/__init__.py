@@ -1,0 +1,12 @@
+"""sklr: scikit-learn-compatible estimators from recent numerical linear algebra papers.
+
+Every estimator runs on NumPy and, with
+``sklearn.set_config(array_api_dispatch=True)``, on the namespace of its input
+arrays (CuPy on a GPU, or any array API library).
+"""
+
+from .linear_model import SketchedRegressor
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["SketchedRegressor", "__version__"]

@@ -1,0 +1,5 @@
+"""Linear models: :class:`SketchedRegressor`."""
+
+from ._sketched import SketchedRegressor
+
+__all__ = ["SketchedRegressor"]

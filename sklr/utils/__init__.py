@@ -1,0 +1,1 @@
+"""Utilities: the backend layer, input validation and estimator-check helpers."""

@@ -1,0 +1,85 @@
+"""scikit-learn's estimator checks and integration with its tools, for every sklr estimator."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import clone, is_regressor
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklr.utils.estimator_checks import all_estimators, expected_failed_checks
+
+ESTIMATORS = [cls(random_state=0) for _, cls in all_estimators()]
+IDS = [type(est).__name__ for est in ESTIMATORS]
+
+# One parameter of each estimator for the GridSearchCV test, with two values.
+GRID = {"SketchedRegressor": {"alpha": [0.0, 1.0]}}
+
+
+def test_all_estimators_discovered():
+    assert "SketchedRegressor" in IDS
+    assert set(GRID) == set(IDS), "every estimator needs a grid for test_grid_search"
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _data(estimator, n_samples=300, n_features=5, dtype=np.float64):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    y = X @ rng.standard_normal(n_features) + 0.1 * rng.standard_normal(n_samples)
+    return X, y.astype(dtype)
+
+
+def _output(estimator, X):
+    if is_regressor(estimator):
+        return estimator.predict(X)
+    return estimator.transform(X)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_in_pipeline(estimator):
+    X, y = _data(estimator)
+    pipe = make_pipeline(StandardScaler(), clone(estimator)).fit(X, y)
+    alone = clone(estimator).fit(StandardScaler().fit_transform(X), y)
+    assert_allclose(_output(pipe, X), _output(alone, StandardScaler().fit_transform(X)))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_grid_search(estimator):
+    X, y = _data(estimator)
+    search = GridSearchCV(clone(estimator), GRID[type(estimator).__name__], cv=3).fit(X, y)
+    assert search.best_params_ in [
+        dict(zip(search.param_grid, values)) for values in zip(*search.param_grid.values())
+    ] or set(search.best_params_) == set(GRID[type(estimator).__name__])
+    assert np.isfinite(search.best_score_)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_clone_and_pickle(estimator):
+    X, y = _data(estimator)
+    fitted = clone(estimator).fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert_allclose(_output(restored, X), _output(fitted, X))
+    assert clone(fitted).get_params() == estimator.get_params()
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_float32_kept(estimator):
+    X, y = _data(estimator, dtype=np.float32)
+    fitted = clone(estimator).fit(X, y)
+    assert _output(fitted, X).dtype == np.float32
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_same_random_state_same_result(estimator):
+    X, y = _data(estimator, n_samples=3000)
+    first = _output(clone(estimator).fit(X, y), X)
+    second = _output(clone(estimator).fit(X, y), X)
+    assert_allclose(first, second, rtol=0, atol=0)
