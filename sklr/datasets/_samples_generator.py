@@ -31,8 +31,10 @@ def make_least_squares(
         - ``"ill_conditioned"``: ``G diag(s) V^T`` with ``G`` Gaussian, ``V``
           a random rotation and ``s`` log-spaced from 1 to ``1 / cond``.
         - ``"coherent"``: Gaussian rows below ``d`` rows of
-          ``sqrt(n) * identity``; those rows carry half of the leverage,
-          the case where sparse sketches lose the l_inf guarantee.
+          ``30 sqrt(n) * identity``, which carry almost all the leverage
+          (0.999 each): a sparse sketch that hashes two of them into one
+          row loses a direction, the case where sparse sketches lose the
+          l_inf guarantee (Price, Song and Woodruff, 2017).
     cond : float, default=1e8
         Condition number of the ``"ill_conditioned"`` design.
     noise : float, default=1.0
@@ -82,7 +84,7 @@ def make_least_squares(
         scales = np.logspace(0, -np.log10(cond), n_features)
         X = X @ (scales[:, None] * V.T)
     elif design == "coherent":
-        X[:n_features] = np.sqrt(n_samples) * np.eye(n_features)
+        X[:n_features] = 30 * np.sqrt(n_samples) * np.eye(n_features)
     coef = rng.standard_normal((n_features, n_targets))
     y = X @ coef + noise * rng.standard_normal((n_samples, n_targets))
     if n_targets == 1:

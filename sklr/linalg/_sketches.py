@@ -35,11 +35,8 @@ __all__ = [
     "theoretical_sketch_size",
 ]
 
-# Automatic pre-stage: a CountSketch into BUCKETS_PER_ROW * m rows is applied
-# before the dense sketches when n exceeds PRESTAGE_MIN_RATIO times that.
-# Measured at n = 10**6, d = 100, m = 2000 (benchmarks/README.md): the SRHT
-# drops from 1.3 s to 0.45 s and the l_inf error of sketch-and-solve changes by
-# less than the seed-to-seed spread (tests/linalg/test_sketches.py checks it).
+# Opt-in pre-stage (n_buckets="auto"): a CountSketch into BUCKETS_PER_ROW * m
+# rows before the dense sketches, when n exceeds PRESTAGE_MIN_RATIO times that.
 BUCKETS_PER_ROW = 32
 PRESTAGE_MIN_RATIO = 2
 
@@ -53,7 +50,7 @@ def theoretical_sketch_size(n_samples, n_features, *, eps=1.0, delta=0.01):
     The paper proves that a dense sketch with this many rows (up to constants
     it does not state) gives the l_inf guarantee with probability
     ``1 - delta``. At practical sizes it exceeds ``n_samples``: with
-    ``n = 10**6, d = 100, eps = 1`` it is 625,053 rows. It is offered for
+    ``n = 10**6, d = 100, eps = 1`` it is 625,054 rows. It is offered for
     completeness; the default rule of thumb of :class:`SketchedRegressor`
     is far smaller and measured to be accurate.
 
@@ -77,7 +74,7 @@ def theoretical_sketch_size(n_samples, n_features, *, eps=1.0, delta=0.01):
     --------
     >>> from sklr.linalg import theoretical_sketch_size
     >>> theoretical_sketch_size(10**6, 100)
-    625053
+    625054
     """
     if n_samples < 1 or n_features < 1:
         raise ValueError(
@@ -297,7 +294,7 @@ class SparseSignSketch(_BaseSketch):
 class _DenseSketch(_BaseSketch):
     """Dense sketches, optionally after a CountSketch pre-stage into ``n_buckets`` rows."""
 
-    def __init__(self, n_samples, n_components, *, n_buckets="auto", random_state=None):
+    def __init__(self, n_samples, n_components, *, n_buckets=None, random_state=None):
         super().__init__(n_samples, n_components, random_state=random_state)
         if n_buckets == "auto":
             n_buckets = BUCKETS_PER_ROW * self.n_components
@@ -330,14 +327,15 @@ class SRHT(_DenseSketch):
     chosen uniformly without replacement. It is the dense sketch of Song et
     al. (2023), applied in ``O(n d log n)``.
 
-    Deviation from the paper, for speed: when ``n`` is large
-    (``n >= 64 m`` with ``n_buckets="auto"``) the rows are first hashed by a
-    CountSketch into ``n_buckets = 32 m`` rows, and the transform runs on
-    those. The composed map is still dense; its coordinate-wise embedding
-    error grows by ``O(1/sqrt(n_buckets))``, far below the
-    ``O(1/sqrt(m))`` of the dense stage. Measured at ``n = 10**6, d = 100``:
-    0.45 s instead of 1.3 s, same l_inf error (see ``benchmarks/README.md``).
-    Pass ``n_buckets=None`` for the paper's pure transform.
+    Optional pre-stage (a deviation from the paper, off by default): with
+    ``n_buckets`` set, the rows are first hashed by a CountSketch into
+    ``n_buckets`` rows (``"auto"``: ``32 m`` when ``n >= 64 m``) and the
+    transform runs on those, several times faster for very tall ``A``. The
+    composed map is still dense and typical errors are unchanged, but two
+    high-leverage rows hashed into one bucket lose a direction, as with a
+    sparse sketch: on a design whose ``d`` rows carry all the leverage this
+    happens with probability about ``d**2 / (2 n_buckets)``. So the default,
+    ``n_buckets=None``, is the paper's pure transform.
 
     Parameters
     ----------
@@ -345,8 +343,8 @@ class SRHT(_DenseSketch):
         Number of rows ``n`` of the matrices it will be applied to.
     n_components : int
         Number of rows ``m`` of the sketch.
-    n_buckets : "auto", int or None, default="auto"
-        Rows of the CountSketch pre-stage; ``None`` disables it.
+    n_buckets : "auto", int or None, default=None
+        Rows of the optional CountSketch pre-stage; ``None`` disables it.
     random_state : int, RandomState instance or None, default=None
         Seed of the signs, the sampled rows and the pre-stage.
 
@@ -385,7 +383,7 @@ class SRHT(_DenseSketch):
         rows = rng.choice(n_rows, size=self.n_components, replace=False)
         # The transform runs along the contiguous axis of A.T (measured faster).
         Bt = B.T * scale if scale is not None else xp.asarray(B.T, copy=True)
-        Ht = dct(Bt, axis=-1)
+        Ht = dct(Bt, axis=-1, overwrite_x=True)
         rows = xp.asarray(rows, device=_device_of(B))
         return xp.take(Ht, rows, axis=1).T * math.sqrt(n_rows / self.n_components)
 
@@ -395,8 +393,8 @@ class GaussianSketch(_DenseSketch):
 
     The classical dense sketch; applying it costs ``O(m n d)`` (one matrix
     product, generated in blocks to bound memory), so on a CPU it is for
-    moderate ``n``. The same CountSketch pre-stage as :class:`SRHT` is used
-    for large ``n`` (``n_buckets="auto"``); ``n_buckets=None`` disables it.
+    moderate ``n``, or for a GPU. The same optional CountSketch pre-stage as
+    :class:`SRHT` (``n_buckets``) makes it affordable for very tall ``A``.
 
     Parameters
     ----------
@@ -404,8 +402,8 @@ class GaussianSketch(_DenseSketch):
         Number of rows ``n`` of the matrices it will be applied to.
     n_components : int
         Number of rows ``m`` of the sketch.
-    n_buckets : "auto", int or None, default="auto"
-        Rows of the CountSketch pre-stage; ``None`` disables it.
+    n_buckets : "auto", int or None, default=None
+        Rows of the optional CountSketch pre-stage; ``None`` disables it.
     random_state : int, RandomState instance or None, default=None
         Seed of the Gaussian entries.
 
@@ -426,7 +424,7 @@ class GaussianSketch(_DenseSketch):
         xp, dev = get_namespace(B)
         n_rows, m = B.shape[0], self.n_components
         block = max(1, _GAUSSIAN_BLOCK_ELEMENTS // m)
-        rng = self._rng(3)
+        rng = np.random.default_rng(self.seed + 3)
         out = None
         for start in range(0, n_rows, block):
             stop = min(start + block, n_rows)

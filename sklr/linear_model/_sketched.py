@@ -69,10 +69,12 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
         ``||(X R^-1)^T r|| <= tol * ||r||``.
     max_iter : int, default=100
         Maximum iterations of ``solver="precondition"``.
-    n_buckets : "auto", int or None, default="auto"
-        Rows of the CountSketch stage applied before the dense sketches when
-        ``n_samples`` is large (a measured speed-up, see Notes); None applies
-        the dense sketch to all rows, as in the paper.
+    n_buckets : "auto", int or None, default=None
+        Rows of an optional CountSketch stage applied before the dense
+        sketches (faster for very tall ``X``, at a small risk to the l_inf
+        guarantee, see Notes); None applies the dense sketch to all rows, as
+        in the paper. ``"auto"`` uses ``32 * m`` buckets when
+        ``n_samples >= 64 * m``.
     sparsity : int, default=8
         Nonzeros per column of ``sketch="sparse_sign"``.
     random_state : int, RandomState instance or None, default=None
@@ -114,15 +116,15 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
     - The Walsh-Hadamard transform is replaced by the orthonormal DCT-II
       (as in Blendenpik): same incoherence, no padding, and a fast
       transform in ``scipy.fft`` and ``cupyx``.
-    - When ``n_samples >= 64 m`` the rows are first hashed by a CountSketch
-      into ``32 m`` buckets (``n_buckets="auto"``); the composed sketch is
-      still dense, and its extra coordinate-wise error,
-      ``O(1/sqrt(32 m))``, is below the dense stage's ``O(1/sqrt(m))``.
-      Measured at ``n = 10**6, d = 100``: the sketch-and-solve fit is
-      several times faster with the same l_inf error; numbers in
-      ``benchmarks/README.md``.
+    - Opt-in (``n_buckets``): the rows are first hashed by a CountSketch
+      into ``n_buckets`` rows and the dense sketch runs on those. Typical
+      errors are unchanged and the fit is several times faster for very
+      tall ``X`` (``benchmarks/README.md``), but two high-leverage rows
+      hashed together lose a direction, as with a sparse sketch
+      (probability about ``d**2 / (2 n_buckets)`` on a design whose ``d``
+      rows carry all the leverage), so it is off by default.
     - The paper's row count ``m = eps^-2 d log^3(n / delta)`` has no stated
-      constants and exceeds ``n`` at practical sizes (625,053 rows for
+      constants and exceeds ``n`` at practical sizes (625,054 rows for
       ``n = 10**6, d = 100, eps = 1``); the default is the rule of thumb
       above, offered with ``n_components="theory"`` as an option.
 
@@ -176,7 +178,7 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
         fit_intercept=True,
         tol=1e-10,
         max_iter=100,
-        n_buckets="auto",
+        n_buckets=None,
         sparsity=8,
         random_state=None,
         verbose=0,

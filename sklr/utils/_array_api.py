@@ -192,8 +192,9 @@ def random_normal(random_state, shape, *, xp, device=None, dtype=None):
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None
-        Source of randomness.
+    random_state : int, RandomState or Generator instance, or None
+        Source of randomness (a NumPy ``Generator`` draws several times
+        faster than a ``RandomState``).
     shape : tuple of int
         Shape of the result.
     xp : module
@@ -211,11 +212,18 @@ def random_normal(random_state, shape, *, xp, device=None, dtype=None):
     dtype = xp.float64 if dtype is None else dtype
     if _is_cupy_namespace(xp) and math.prod(shape) >= _DEVICE_RNG_MIN_SIZE:
         cp = _cupy()
+        seed = (
+            int(random_state.integers(np.iinfo(np.int32).max))
+            if isinstance(random_state, np.random.Generator)
+            else _seed_for_device(random_state)
+        )
         with cp.cuda.Device(_cupy_device_id(device)):
-            rng = cp.random.default_rng(_seed_for_device(random_state))
-            z = rng.standard_normal(shape, dtype=_cupy_dtype(dtype))
+            z = cp.random.default_rng(seed).standard_normal(shape, dtype=_numpy_float(dtype))
         return xp.asarray(z)
-    z = check_random_state(random_state).standard_normal(size=shape)
+    if isinstance(random_state, np.random.Generator):
+        z = random_state.standard_normal(size=shape, dtype=_numpy_float(dtype))
+    else:
+        z = check_random_state(random_state).standard_normal(size=shape)
     return _from_numpy(z, xp, device, dtype)
 
 
@@ -306,8 +314,8 @@ def _cupy_device_id(device_):
     return getattr(device_, "id", device_ if isinstance(device_, int) else None)
 
 
-def _cupy_dtype(dtype):
-    return np.float32 if dtype == np.float32 else np.float64
+def _numpy_float(dtype):
+    return np.float32 if "float32" in str(dtype) else np.float64
 
 
 # ----------------------------------------------------------------- dense linalg
@@ -388,17 +396,19 @@ def lstsq(a, b, *, rcond=None, xp=None):
     return _from_numpy(scipy.linalg.lstsq(a_np, b_np, cond=rcond)[0], xp, dev, b.dtype)
 
 
-def dct(x, *, axis=0):
+def dct(x, *, axis=0, overwrite_x=False):
     """Orthonormal DCT-II along ``axis`` (``scipy.fft`` / ``cupyx.scipy.fft``).
 
-    Uses every core on the host. The result may overwrite ``x``: pass a copy.
+    Uses every core on the host.
 
     Parameters
     ----------
     x : array
-        Real input; it may be overwritten.
+        Real input.
     axis : int, default=0
         Axis along which to transform.
+    overwrite_x : bool, default=False
+        Allow the transform to reuse (and clobber) the memory of ``x``.
 
     Returns
     -------
@@ -414,9 +424,9 @@ def dct(x, *, axis=0):
     True
     """
     if is_numpy_array(x):
-        return scipy.fft.dct(x, axis=axis, norm="ortho", overwrite_x=True, workers=-1)
+        return scipy.fft.dct(x, axis=axis, norm="ortho", overwrite_x=overwrite_x, workers=-1)
     if is_cupy_array(x):
-        return _cupyx().scipy.fft.dct(x, axis=axis, norm="ortho", overwrite_x=True)
+        return _cupyx().scipy.fft.dct(x, axis=axis, norm="ortho", overwrite_x=overwrite_x)
     xp, dev = get_namespace(x)
     y = scipy.fft.dct(to_numpy(x), axis=axis, norm="ortho")
     return _from_numpy(y, xp, dev, x.dtype)
@@ -453,7 +463,10 @@ def logsumexp(a, *, axis=None, xp=None):
     xp = get_namespace(a)[0] if xp is None else xp
     a_max = xp.max(a, axis=axis, keepdims=True)
     a_max = xp.where(xp.isfinite(a_max), a_max, xp.zeros_like(a_max))
-    out = xp.log(xp.sum(xp.exp(a - a_max), axis=axis, keepdims=True)) + a_max
+    total = xp.sum(xp.exp(a - a_max), axis=axis, keepdims=True)
+    positive = total > 0
+    log_total = xp.log(xp.where(positive, total, xp.ones_like(total)))
+    out = xp.where(positive, log_total + a_max, xp.full_like(total, -math.inf))
     if axis is None:
         return xp.reshape(out, ())
     return xp.squeeze(out, axis=axis)

@@ -1,0 +1,72 @@
+"""Sphinx configuration of the sklr documentation (``make -C doc html``)."""
+
+import os
+import sys
+from datetime import date
+
+# sg_resets.py lives next to this file: sphinx-gallery imports it by name from
+# the string in ``reset_modules`` (a string keeps the configuration picklable).
+sys.path.insert(0, os.path.abspath("."))
+
+import sklr  # noqa: E402
+
+project = "sklr"
+author = "The sklr developers"
+copyright = f"{date.today().year}, {author}"
+release = sklr.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "generated/*.examples", "sg_execution_times.rst"]
+root_doc = "index"
+default_role = "literal"
+
+# -- autodoc / autosummary / numpydoc ------------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": True}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+
+# -- intersphinx: empty by default so that the build needs no network ----------
+intersphinx_mapping = {}
+if os.environ.get("SKLR_DOCS_INTERSPHINX") == "1":
+    intersphinx_mapping = {
+        "python": ("https://docs.python.org/3", None),
+        "numpy": ("https://numpy.org/doc/stable", None),
+        "scipy": ("https://docs.scipy.org/doc/scipy", None),
+        "sklearn": ("https://scikit-learn.org/stable", None),
+        "matplotlib": ("https://matplotlib.org/stable", None),
+    }
+
+# -- sphinx-gallery -------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "doc_module": ("sklr",),
+    "reference_url": {"sklr": None},
+    "backreferences_dir": "generated",
+    "abort_on_example_error": True,
+    "reset_modules": ("matplotlib", "sg_resets.reset_sklearn_config"),
+    "within_subsection_order": "FileNameSortKey",
+}
+
+# -- HTML -----------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklr {release}"
+html_theme_options = {
+    "navbar_end": ["navbar-icon-links"],
+    "secondary_sidebar_items": ["page-toc"],
+    "show_prev_next": False,
+}
+html_static_path = []
+html_show_sourcelink = False

@@ -1,0 +1,192 @@
+"""The backend layer: every helper under each available namespace, and the private-API canary."""
+
+import importlib
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse
+import scipy.special
+import sklearn
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sklr.utils._array_api import (
+    dct,
+    device,
+    get_namespace,
+    issparse,
+    logsumexp,
+    lstsq,
+    random_integers,
+    random_normal,
+    random_signs,
+    random_uniform,
+    segment_sum,
+    solve_triangular,
+    sparse_matmul,
+    sparse_matrix,
+    to_numpy,
+)
+
+# Every private scikit-learn name sklr imports. A scikit-learn release that moves
+# one of them must fail here first, loudly.
+PRIVATE_NAMES = {
+    "sklearn.utils._array_api": [
+        "_convert_to_numpy", "check_same_namespace", "get_namespace_and_device", "move_to",
+        "device",
+    ],
+    "sklearn.base": ["_fit_context"],
+    "sklearn.utils._param_validation": ["Interval", "StrOptions"],
+    "sklearn.utils.validation": ["_check_sample_weight", "validate_data"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(PRIVATE_NAMES))
+def test_private_sklearn_names_exist(module):
+    mod = importlib.import_module(module)
+    missing = [name for name in PRIVATE_NAMES[module] if not hasattr(mod, name)]
+    assert not missing, f"scikit-learn moved {missing} out of {module}"
+
+
+def _asarray(x, xp, dtype=None):
+    return xp.asarray(np.asarray(x), dtype=dtype)
+
+
+def test_get_namespace_follows_dispatch():
+    strict = pytest.importorskip("array_api_strict")
+    x = strict.asarray([1.0, 2.0])
+    xp_off, dev_off = get_namespace(x)
+    assert xp_off.__name__.endswith("numpy") and dev_off == "cpu"
+    with sklearn.config_context(array_api_dispatch=True):
+        xp_on, dev_on = get_namespace(x)
+    assert xp_on.__name__ == "array_api_strict"
+    assert dev_on == x.device
+
+
+def test_device_and_to_numpy(xp):
+    x = _asarray([1.0, 2.0, 3.0], xp)
+    assert device(x) == get_namespace(x)[1]
+    out = to_numpy(x)
+    assert isinstance(out, np.ndarray)
+    assert_array_equal(out, [1.0, 2.0, 3.0])
+    assert device(scipy.sparse.eye(3)) == "cpu"
+
+
+@pytest.mark.parametrize("draw", ["normal", "uniform", "integers", "signs"])
+def test_random_draws_reproducible_and_on_device(xp, draw):
+    dev = get_namespace(xp.asarray([0.0]))[1]
+    funcs = {
+        "normal": lambda rs: random_normal(rs, (200, 3), xp=xp, device=dev),
+        "uniform": lambda rs: random_uniform(rs, (200, 3), low=-1.0, high=2.0, xp=xp, device=dev),
+        "integers": lambda rs: random_integers(rs, 0, 7, (200, 3), xp=xp, device=dev),
+        "signs": lambda rs: random_signs(rs, (200, 3), xp=xp, device=dev),
+    }
+    a, b = funcs[draw](0), funcs[draw](0)
+    assert get_namespace(a)[0] is xp
+    assert_array_equal(to_numpy(a), to_numpy(b))
+    values = to_numpy(a)
+    assert not np.array_equal(values, to_numpy(funcs[draw](1)))
+    if draw == "normal":
+        assert abs(values.mean()) < 0.2 and 0.8 < values.std() < 1.2
+    elif draw == "uniform":
+        assert values.min() >= -1.0 and values.max() < 2.0
+    elif draw == "integers":
+        assert set(np.unique(values)) <= set(range(7)) and len(np.unique(values)) == 7
+    else:
+        assert set(np.unique(values)) == {-1.0, 1.0}
+
+
+def test_random_normal_dtype(xp):
+    z = random_normal(0, (5,), xp=xp, device=get_namespace(xp.asarray([0.0]))[1], dtype=xp.float32)
+    assert z.dtype == xp.float32
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("trans", [True, False])
+def test_solve_triangular(xp, lower, trans):
+    rng = np.random.RandomState(0)
+    T = np.triu(rng.standard_normal((6, 6))) + 6 * np.eye(6)
+    T = T.T if lower else T
+    B = rng.standard_normal((6, 2))
+    x = solve_triangular(_asarray(T, xp), _asarray(B, xp), lower=lower, trans=trans)
+    assert get_namespace(x)[0] is xp
+    assert_allclose(to_numpy(x), np.linalg.solve(T.T if trans else T, B), rtol=1e-12)
+
+
+def test_lstsq_min_norm_and_rcond(xp):
+    rng = np.random.RandomState(0)
+    A = rng.standard_normal((4, 6))  # underdetermined: minimum-norm solution
+    b = rng.standard_normal(4)
+    x = lstsq(_asarray(A, xp), _asarray(b, xp))
+    assert get_namespace(x)[0] is xp
+    assert_allclose(to_numpy(x), np.linalg.pinv(A) @ b, rtol=1e-10)
+    # a direction with a singular value below rcond is dropped
+    A2 = np.diag([1.0, 1e-10])
+    x2 = lstsq(_asarray(A2, xp), _asarray([1.0, 1.0], xp), rcond=1e-8)
+    assert_allclose(to_numpy(x2), [1.0, 0.0])
+
+
+def test_dct_matches_scipy_and_is_orthonormal(xp):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((33, 4))
+    y = dct(_asarray(X, xp), axis=0)
+    assert get_namespace(y)[0] is xp
+    expected = scipy.fft.dct(X, axis=0, norm="ortho")
+    assert_allclose(to_numpy(y), expected, rtol=1e-12, atol=1e-12)
+    assert_allclose(np.linalg.norm(to_numpy(y), axis=0), np.linalg.norm(X, axis=0))
+
+
+def test_logsumexp_matches_scipy(xp):
+    a = np.array([[0.0, -np.inf, 1000.0], [-np.inf, -np.inf, -np.inf], [1.0, 2.0, 3.0]])
+    for axis in (None, 0, 1):
+        out = logsumexp(_asarray(a, xp), axis=axis)
+        assert get_namespace(out)[0] is xp
+        assert_allclose(to_numpy(out), scipy.special.logsumexp(a, axis=axis))
+
+
+def test_segment_sum_repeated_ids(xp):
+    ids = np.array([0, 2, 0, 2, 2, 4])
+    vals = np.arange(12.0).reshape(6, 2)
+    out = segment_sum(_asarray(vals, xp), _asarray(ids, xp), 5)
+    assert get_namespace(out)[0] is xp
+    expected = np.zeros((5, 2))
+    np.add.at(expected, ids, vals)
+    assert_allclose(to_numpy(out), expected)
+    out1 = segment_sum(_asarray(vals[:, 0], xp), _asarray(ids, xp), 5)
+    assert_allclose(to_numpy(out1), expected[:, 0])
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_sparse_matrix_and_product(xp, fmt):
+    rng = np.random.RandomState(0)
+    dense = scipy.sparse.random(7, 9, density=0.3, random_state=0, format=fmt)
+    like = _asarray([0.0], xp)
+    S = sparse_matrix(dense.data, dense.indices, dense.indptr, dense.shape, format=fmt, like=like)
+    assert issparse(S)
+    A = rng.standard_normal((9, 3))
+    out = sparse_matmul(S, _asarray(A, xp))
+    assert get_namespace(out)[0] is xp
+    assert_allclose(to_numpy(out), dense.toarray() @ A)
+    # sparse right operand: dense NumPy result
+    out_sp = sparse_matmul(S, scipy.sparse.csr_array(A))
+    assert isinstance(out_sp, np.ndarray)
+    assert_allclose(out_sp, dense.toarray() @ A)
+
+
+def test_issparse():
+    assert issparse(scipy.sparse.csr_matrix(np.eye(2)))
+    assert issparse(scipy.sparse.csc_array(np.eye(2)))
+    assert not issparse(np.eye(2))
+
+
+def test_cupy_is_imported_only_in_backend_module():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "sklr"
+    pattern = re.compile(r"^\s*(import cupy|from cupy|import cupyx|from cupyx)", re.M)
+    offenders = [
+        str(p.relative_to(root)) for p in root.rglob("*.py")
+        if p.name != "_array_api.py" and pattern.search(p.read_text())
+    ]
+    assert offenders == []
