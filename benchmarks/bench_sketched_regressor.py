@@ -30,6 +30,7 @@ import importlib  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
 import shlex  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -62,9 +63,10 @@ SKETCH_RESIDUAL_TARGET = 1.05
 PRECONDITION_SPEEDUP_TARGET = 2.0
 PRECONDITION_GAP_TARGET = 1e-10
 
-# The Gaussian sketch is one dense (m x rows) @ (rows x d) product; above this
-# many flops it would dominate the run on a CPU, so it is skipped with a note.
-GAUSSIAN_MAX_FLOPS = 1e11
+# The Gaussian sketch draws m * rows normals and multiplies an (m x rows) by a
+# (rows x d) block; above this many flops it would dominate the run on a CPU,
+# so it is skipped with a note (at --quick size it is kept: 1e10 flops).
+GAUSSIAN_MAX_FLOPS = 2e10
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -109,12 +111,12 @@ def _normal_equations(X, y, seed):
     return scipy.linalg.cho_solve(factor, X.T @ y), "", {}
 
 
-def _sklr(sketch, solver):
+def _sklr(sketch, solver, **params):
     def fit(X, y, seed):
         from sklearn.exceptions import ConvergenceWarning
 
         reg = sklr.SketchedRegressor(
-            sketch=sketch, solver=solver, fit_intercept=False, random_state=seed
+            sketch=sketch, solver=solver, fit_intercept=False, random_state=seed, **params
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -138,13 +140,16 @@ def all_methods():
         Method("LinearRegression", _linear_regression, requires=("sklearn.linear_model",)),
         Method("normal equations (Cholesky)", _normal_equations),
     ]
-    for sketch in ("srht", "gaussian", "countsketch", "sparse_sign"):
-        methods.append(Method(f"sklr sketch ({sketch})", _sklr(sketch, "sketch"), "sketch", True))
-    for sketch in ("srht", "sparse_sign"):
-        methods.append(
-            Method(f"sklr precondition ({sketch})", _sklr(sketch, "precondition"),
-                   "precondition", True)
-        )
+    # The CountSketch pre-stage of the dense sketches is opt-in (n_buckets="auto").
+    variants = [("srht", {}), ("srht", {"n_buckets": "auto"}), ("gaussian", {}),
+                ("countsketch", {}), ("sparse_sign", {})]
+    for solver in ("sketch", "precondition"):
+        for sketch, params in variants:
+            if solver == "precondition" and sketch in ("gaussian", "countsketch"):
+                continue
+            label = ", ".join([sketch] + [f"{k}={v}" for k, v in params.items()])
+            methods.append(Method(f"sklr {solver} ({label})", _sklr(sketch, solver, **params),
+                                  solver, True))
     return methods
 
 
@@ -163,10 +168,12 @@ def skip_reason(method, n, d):
     if method.name != "sklr sketch (gaussian)":
         return None
     m = default_sketch_size(n, d)
-    rows = make_sketch("gaussian", n, m).n_buckets or n
+    n_buckets = sklr.SketchedRegressor().n_buckets  # the estimator's default
+    rows = make_sketch("gaussian", n, m, n_buckets=n_buckets).n_buckets or n
     flops = 2.0 * m * rows * d
     if flops > GAUSSIAN_MAX_FLOPS:
-        return f"skipped: dense Gaussian product costs 2*m*rows*d = {flops:.1e} flops"
+        return (f"skipped: dense Gaussian sketch, 2*m*rows*d = {flops:.1e} flops "
+                f"and m*rows = {m * rows:.1e} normal draws per apply")
     return None
 
 
@@ -344,6 +351,19 @@ def sweep_tables(sweep):
     return "\n\n".join(tables)
 
 
+def sklr_revision():
+    """``git describe`` of the checkout that holds sklr, ``-dirty`` when sklr/ has changes."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(sklr.__file__)))
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", "sklr"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown revision"
+    return head + ("-dirty" if dirty else "")
+
+
 def machine_description():
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -371,7 +391,7 @@ def machine_description():
         f"- machine: {cpu}, {cores} cores usable (os.cpu_count() = {os.cpu_count()}), {mem}",
         f"- {platform.platform()}; Python {platform.python_version()}",
         f"- numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
-        f"{sklearn.__version__}, sklr {sklr.__version__}; {blas}",
+        f"{sklearn.__version__}, sklr {sklr.__version__} ({sklr_revision()}); {blas}",
         f"- SCIPY_ARRAY_API={os.environ.get('SCIPY_ARRAY_API')}",
     ])
 

@@ -4,6 +4,10 @@ import os
 import sys
 from datetime import date
 
+# SciPy reads SCIPY_ARRAY_API once, when first imported (by sklr below); the
+# Makefile exports it, this covers a direct ``python -m sphinx`` run.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 # sg_resets.py lives next to this file: sphinx-gallery imports it by name from
 # the string in ``reset_modules`` (a string keeps the configuration picklable).
 sys.path.insert(0, os.path.abspath("."))

@@ -10,13 +10,11 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._array_api import get_namespace
-
 __all__ = ["Interval", "StrOptions", "_fit_context", "check_sample_weight", "validate_data"]
 
 
 def check_sample_weight(sample_weight, X, *, dtype=None):
-    """Validate ``sample_weight`` for ``X``: finite, non-negative, right length, positive sum.
+    """Validate ``sample_weight`` for ``X``: finite, non-negative, right length, not all zero.
 
     Parameters
     ----------
@@ -39,10 +37,6 @@ def check_sample_weight(sample_weight, X, *, dtype=None):
     >>> check_sample_weight(None, np.zeros((3, 2)))
     array([1., 1., 1.])
     """
-    sample_weight = _check_sample_weight(
+    return _check_sample_weight(
         sample_weight, X, dtype=X.dtype if dtype is None else dtype, ensure_non_negative=True
     )
-    xp, _ = get_namespace(sample_weight)
-    if not float(xp.sum(sample_weight)) > 0:
-        raise ValueError("sample_weight must have a positive sum; got all zeros.")
-    return sample_weight

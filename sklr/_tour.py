@@ -1,0 +1,97 @@
+"""The tour behind ``python -m sklr``: every available estimator on a small built-in problem.
+
+Each entry fits an sklr estimator and its usual peer on the same data and
+reports one quality metric and the fit time of both. An estimator's issue adds
+its entry to ``TOUR``.
+"""
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class TourRow:
+    estimator: str
+    task: str
+    metric: str
+    value: float
+    seconds: float
+    peer: str
+    peer_value: float
+    peer_seconds: float
+
+
+def _timed(fit):
+    start = time.perf_counter()
+    out = fit()
+    return out, time.perf_counter() - start
+
+
+def _tour_sketched_regressor(quick):
+    from sklearn.linear_model import LinearRegression
+
+    from .datasets import make_least_squares
+    from .linear_model import SketchedRegressor
+
+    n, d = (20_000, 20) if quick else (400_000, 50)
+    X, y, _ = make_least_squares(n, d, random_state=0)
+    peer, peer_s = _timed(lambda: LinearRegression().fit(X, y))
+    r_opt = np.linalg.norm(peer.predict(X) - y)
+    rows = []
+    for solver in ("sketch", "precondition"):
+        est, sec = _timed(lambda: SketchedRegressor(solver=solver, random_state=0).fit(X, y))
+        rows.append(TourRow(
+            f"SketchedRegressor(solver={solver!r})", f"least squares {n}x{d}",
+            "residual / optimum", float(np.linalg.norm(est.predict(X) - y) / r_opt), sec,
+            "LinearRegression", 1.0, peer_s,
+        ))
+    return rows
+
+
+TOUR = [_tour_sketched_regressor]
+
+
+def run_tour(quick=False, file=None):
+    """Run every tour entry and print one Markdown table.
+
+    Parameters
+    ----------
+    quick : bool, default=False
+        Use tiny problems (a smoke test, seconds).
+    file : file-like, default=None
+        Where to print (standard output when None).
+
+    Returns
+    -------
+    rows : list of TourRow
+        The measured rows.
+    """
+    file = sys.stdout if file is None else file
+    rows = [row for entry in TOUR for row in entry(quick)]
+    print("| estimator | task | metric | sklr | sklr time (s) | peer | peer | peer time (s) "
+          "| speed-up |", file=file)
+    print("|---|---|---|---|---|---|---|---|---|", file=file)
+    for r in rows:
+        print(f"| {r.estimator} | {r.task} | {r.metric} | {r.value:.4g} | {r.seconds:.3f} "
+              f"| {r.peer} | {r.peer_value:.4g} | {r.peer_seconds:.3f} "
+              f"| {r.peer_seconds / r.seconds:.1f}x |", file=file)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m sklr",
+        description="A tour of sklr: each estimator on a small problem, next to its peer.",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny problems (seconds)")
+    args = parser.parse_args(argv)
+    import sklr
+
+    print(f"sklr {sklr.__version__}: each estimator next to the tool people would otherwise use.")
+    print("speed-up = peer time / sklr time; the metric is the estimator's quality measure.\n")
+    run_tour(quick=args.quick)
+    return 0

@@ -1,0 +1,29 @@
+import io
+import subprocess
+import sys
+
+from sklr._tour import TOUR, run_tour
+from sklr.utils.estimator_checks import all_estimators
+
+
+def test_tour_covers_every_estimator_and_reports_sane_numbers():
+    out = io.StringIO()
+    rows = run_tour(quick=True, file=out)
+    names = {row.estimator.split("(")[0] for row in rows}
+    assert names == {name for name, _ in all_estimators()}
+    assert len(TOUR) == len(names)
+    table = out.getvalue()
+    assert table.startswith("| estimator |") and "LinearRegression" in table
+    for row in rows:
+        assert row.seconds > 0 and row.peer_seconds > 0
+    sketch = next(r for r in rows if "'sketch'" in r.estimator)
+    exact = next(r for r in rows if "'precondition'" in r.estimator)
+    assert 1.0 <= sketch.value <= 1.05
+    assert abs(exact.value - 1.0) < 1e-10
+
+
+def test_python_m_sklr_runs():
+    proc = subprocess.run([sys.executable, "-m", "sklr", "--quick"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "SketchedRegressor" in proc.stdout
