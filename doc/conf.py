@@ -1,6 +1,7 @@
 """Sphinx configuration of the sklr documentation (``make -C doc html``)."""
 
 import os
+import re
 import sys
 from datetime import date
 
@@ -50,6 +51,24 @@ if os.environ.get("SKLR_DOCS_INTERSPHINX") == "1":
         "sklearn": ("https://scikit-learn.org/stable", None),
         "matplotlib": ("https://matplotlib.org/stable", None),
     }
+
+# Methods inherited from scikit-learn (score, set_params, set_fit_request, ...)
+# link to labels and glossary terms of scikit-learn's own documentation. Offline
+# those targets do not exist and would fail the build, so keep their text only.
+_SKLEARN_XREF = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<([^`>]*)>)?`")
+
+
+def _unlink_sklearn_xrefs(app, what, name, obj, options, lines):
+    if intersphinx_mapping or not getattr(obj, "__module__", "").startswith("sklearn"):
+        return
+    lines[:] = [
+        _SKLEARN_XREF.sub(lambda m: m.group(1) or m.group(2), line) for line in lines
+    ]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _unlink_sklearn_xrefs)
+
 
 # -- sphinx-gallery -------------------------------------------------------------
 sphinx_gallery_conf = {
