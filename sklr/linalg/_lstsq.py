@@ -102,15 +102,22 @@ class _Design:
             out = out - self.offset[:, None] * self.xp.sum(R, axis=0)
         return out
 
-    def sketch(self, S):
-        SA = S.apply(self.A, row_scale=self.row_scale)
-        if self.offset is not None:
-            xp = self.xp
+    def sketch(self, S, B):
+        """``(S @ design, S @ B)`` with one application of ``S`` to the design."""
+        xp = self.xp
+        extra = [B]
+        if self.offset is not None:  # S (row_scale * 1) carries the centring
             ones = self.row_scale if self.row_scale is not None else xp.ones(
-                self.A.shape[0], dtype=SA.dtype, device=_device(SA)
+                self.A.shape[0], dtype=B.dtype, device=_device(B)
             )
-            SA = SA - S.apply(xp.asarray(ones, dtype=SA.dtype))[:, None] * self.offset
-        return SA
+            extra = [xp.reshape(xp.asarray(ones, dtype=B.dtype), (-1, 1)), B]
+        SA, SE = S.apply_many([self.A, xp.concat(extra, axis=1)],
+                              row_scales=[self.row_scale, None])
+        SA = _as_dense_xp(SA, xp, B.dtype)
+        if self.offset is not None:
+            SA = SA - SE[:, :1] * self.offset
+            SE = SE[:, 1:]
+        return SA, SE
 
 
 def _device(x):
@@ -252,8 +259,7 @@ def sketched_lstsq(
     design = _Design(A, offset, row_scale, xp)
 
     S = make_sketch(sketch, n, m, random_state=random_state, **_sketch_params(sketch, n_buckets, sparsity))
-    SA = _as_dense_xp(design.sketch(S), xp, B.dtype)
-    SB = S.apply(B)
+    SA, SB = design.sketch(S, B)
     if alpha > 0:
         penalty = math.sqrt(alpha) * xp.eye(d, dtype=B.dtype, device=dev)
         SA = xp.concat([SA, penalty], axis=0)
@@ -270,14 +276,19 @@ def sketched_lstsq(
             stacklevel=2,
         )
     elif solver == "precondition":
-        X, n_refine, converged = _preconditioned_cgls(
+        X, n_refine, converged, gradient = _preconditioned_cgls(
             design, B, R, X, alpha=alpha, tol=tol, max_iter=max_iter, verbose=verbose, xp=xp
         )
         n_iter += n_refine
         if not converged:
+            hint = (
+                "rounding errors stopped the progress first: A is too ill-conditioned for "
+                "this tolerance" if n_refine < max_iter
+                else "increase max_iter or n_components"
+            )
             warnings.warn(
-                f"Sketch-and-precondition did not reach tol={tol} in max_iter={max_iter} "
-                "iterations; increase max_iter or n_components.",
+                f"Sketch-and-precondition stopped at a relative gradient of {gradient:.1e} "
+                f"after {n_refine} iterations, above tol={tol}; {hint}.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -357,9 +368,10 @@ def _preconditioned_cgls(design, B, R, X, *, alpha, tol, max_iter, verbose, xp):
             else:
                 since_best += 1
             if best_ratio <= tol:
-                return best_X, best_it, True
+                return best_X, best_it, True, best_ratio
             if since_best >= _PATIENCE or it == max_iter:
-                return best_X, best_it, best_ratio <= floor_ok
+                stalled = since_best >= _PATIENCE
+                return best_X, best_it, stalled and best_ratio <= floor_ok, best_ratio
         it += 1
         Qx = solve_triangular(R, P, xp=xp)
         Q = design.matvec(Qx)

@@ -126,24 +126,44 @@ class _BaseSketch:
             The sketch, in the namespace and on the device of ``A`` (NumPy for
             sparse ``A``).
         """
-        if A.shape[0] != self.n_samples:
-            raise ValueError(
-                f"A has {A.shape[0]} rows but the sketch was built for "
-                f"n_samples={self.n_samples}."
-            )
-        if row_scale is not None and tuple(row_scale.shape) != (self.n_samples,):
-            raise ValueError(
-                f"row_scale must have shape ({self.n_samples},), got {tuple(row_scale.shape)}."
-            )
-        one_d = len(A.shape) == 1
-        if one_d:
-            xp, _ = get_namespace(A)
-            A = xp.reshape(A, (-1, 1))
-        out = self._apply(A, row_scale)
-        if one_d:
-            xp, _ = get_namespace(out)
-            out = xp.reshape(out, (-1,))
-        return out
+        return self.apply_many([A], row_scales=[row_scale])[0]
+
+    def apply_many(self, arrays, *, row_scales=None):
+        """Apply the same ``S`` to several matrices, in one pass where that saves work.
+
+        Parameters
+        ----------
+        arrays : list of arrays or sparse matrices with ``n_samples`` rows
+            The matrices to sketch.
+        row_scales : list of arrays of shape (n_samples,) or None, default=None
+            One optional row weighting per matrix (see :meth:`apply`).
+
+        Returns
+        -------
+        sketches : list of arrays
+            ``S @ diag(row_scale) @ A`` for each matrix.
+        """
+        row_scales = [None] * len(arrays) if row_scales is None else list(row_scales)
+        mats, one_d = [], []
+        for A, row_scale in zip(arrays, row_scales):
+            if A.shape[0] != self.n_samples:
+                raise ValueError(
+                    f"A has {A.shape[0]} rows but the sketch was built for "
+                    f"n_samples={self.n_samples}."
+                )
+            if row_scale is not None and tuple(row_scale.shape) != (self.n_samples,):
+                raise ValueError(
+                    f"row_scale must have shape ({self.n_samples},), got "
+                    f"{tuple(row_scale.shape)}."
+                )
+            one_d.append(len(A.shape) == 1)
+            mats.append(get_namespace(A)[0].reshape(A, (-1, 1)) if one_d[-1] else A)
+        outs = self._apply_many(mats, row_scales)
+        return [get_namespace(o)[0].reshape(o, (-1,)) if flat else o
+                for o, flat in zip(outs, one_d)]
+
+    def _apply_many(self, arrays, row_scales):
+        return [self._apply(A, r) for A, r in zip(arrays, row_scales)]
 
     def __matmul__(self, A):
         return self.apply(A)
@@ -306,15 +326,21 @@ class _DenseSketch(_BaseSketch):
                 n_buckets = None
         self.n_buckets = n_buckets
 
-    def _apply(self, A, row_scale):
+    def _apply_many(self, arrays, row_scales):
         if self.n_buckets is not None:
-            S1 = _countsketch_matrix(
-                self.n_buckets, self.n_samples, self._rng(1), row_scale, A, _dtype_of(A)
-            )
-            return self._dense_apply(sparse_matmul(S1, A), None, prestaged=True)
-        if issparse(A):
-            A = A.toarray()
-        return self._dense_apply(A, row_scale, prestaged=False)
+            rng_seed = self._rng(1).randint(np.iinfo(np.int32).max)
+            staged = [
+                sparse_matmul(_countsketch_matrix(
+                    self.n_buckets, self.n_samples, np.random.RandomState(rng_seed), r, A,
+                    _dtype_of(A)), A)
+                for A, r in zip(arrays, row_scales)
+            ]
+            return self._dense_apply_many(staged, [None] * len(staged), prestaged=True)
+        dense = [A.toarray() if issparse(A) else A for A in arrays]
+        return self._dense_apply_many(dense, row_scales, prestaged=False)
+
+    def _dense_apply_many(self, arrays, row_scales, prestaged):
+        return [self._dense_apply(B, r, prestaged) for B, r in zip(arrays, row_scales)]
 
 
 class SRHT(_DenseSketch):
@@ -422,20 +448,22 @@ class GaussianSketch(_DenseSketch):
     1.0
     """
 
-    def _dense_apply(self, B, row_scale, prestaged):
-        xp, dev = get_namespace(B)
-        n_rows, m = B.shape[0], self.n_components
+    def _dense_apply_many(self, arrays, row_scales, prestaged):
+        # One Gaussian block serves every matrix: the random numbers, not the
+        # products, dominate the cost on a CPU.
+        xp, dev = get_namespace(arrays[0])
+        n_rows, m = arrays[0].shape[0], self.n_components
         block = max(1, _GAUSSIAN_BLOCK_ELEMENTS // m)
         rng = np.random.default_rng(self.seed + 3)
-        out = None
+        outs = [None] * len(arrays)
         for start in range(0, n_rows, block):
             stop = min(start + block, n_rows)
-            G = random_normal(rng, (m, stop - start), xp=xp, device=dev, dtype=B.dtype)
-            if row_scale is not None:
-                G = G * row_scale[start:stop]
-            part = G @ B[start:stop, ...]
-            out = part if out is None else out + part
-        return out / math.sqrt(m)
+            G = random_normal(rng, (m, stop - start), xp=xp, device=dev, dtype=arrays[0].dtype)
+            for i, (B, row_scale) in enumerate(zip(arrays, row_scales)):
+                Gi = G if row_scale is None else G * row_scale[start:stop]
+                part = Gi @ B[start:stop, ...]
+                outs[i] = part if outs[i] is None else outs[i] + part
+        return [out / math.sqrt(m) for out in outs]
 
 
 def _device_of(x):

@@ -156,7 +156,7 @@ def test_float32_precondition():
 
 def test_convergence_warning_when_max_iter_too_small():
     X, y, _, _ = _problem()
-    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+    with pytest.warns(ConvergenceWarning, match="increase max_iter or n_components"):
         res = sketched_lstsq(X, y, solver="precondition", max_iter=1, random_state=0)
     assert not res.converged and res.n_iter == 2
 
@@ -210,3 +210,11 @@ def test_leverage_scores_rank_deficient_and_backends(xp):
     assert_allclose(float(np.sum(to_numpy(scores))), 4.0)
     with pytest.raises(ValueError, match="method must be"):
         leverage_scores(X, method="fast")
+
+
+def test_precondition_stops_at_rounding_floor_with_clear_warning():
+    X, y, x_opt, r_opt = _problem(n=3000, d=10, design="ill_conditioned", cond=1e14)
+    with pytest.warns(ConvergenceWarning, match="too ill-conditioned for this tolerance"):
+        res = sketched_lstsq(X, y, solver="precondition", tol=1e-14, random_state=0)
+    assert res.n_iter < 100
+    assert (np.linalg.norm(X @ res.coef - y) - r_opt) / r_opt < 1e-6  # cond 1e14: u * cond ~ 1e-2
