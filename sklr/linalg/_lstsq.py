@@ -23,14 +23,22 @@ _PATIENCE = 3
 __all__ = ["SketchedLstsqResult", "default_sketch_size", "leverage_scores", "sketched_lstsq"]
 
 
-def default_sketch_size(n_samples, n_features):
-    """The rule of thumb ``m = min(n, max(20 d, 1000))`` for the number of sketch rows.
+def default_sketch_size(n_samples, n_features, solver="sketch"):
+    """The rules of thumb for the number of sketch rows ``m``.
 
-    For a Gaussian-like sketch, sketch-and-solve has an expected residual
-    ``sqrt(1 + d / (m - d - 1))`` times the optimum, so ``m = 20 d`` gives
-    about 1.026 (measured 1.02 to 1.03 with SRHT on Gaussian designs). The
-    floor of 1000 rows costs little and steadies small problems. ``m = n``
-    makes the SRHT and Gaussian sketches exact (an orthogonal or invertible map).
+    ``solver="sketch"``: ``m = min(n, max(20 d, 1000))``. For a Gaussian-like
+    sketch, sketch-and-solve has an expected residual ``sqrt(1 + d / (m - d - 1))``
+    times the optimum, so ``m = 20 d`` gives about 1.026 (measured 1.02 to
+    1.04 with SRHT on Gaussian designs). The floor of 1000 rows costs little
+    and steadies small problems. ``m = n`` makes the SRHT and Gaussian
+    sketches exact (an orthogonal or invertible map).
+
+    ``solver="precondition"``: ``m = min(n, max(20 d, 1000, min(50 d, n // 20)))``.
+    A larger sketch gives a better preconditioner (condition number about
+    ``(1 + sqrt(d/m)) / (1 - sqrt(d/m))``) and so fewer passes over the data;
+    measured at ``n = 10**6, d = 100`` to ``tol=1e-10``: 16 iterations and
+    3.1 s with ``m = 20 d``, 12 iterations and 2.4 s with ``m = 50 d``, no gain
+    beyond. The cap ``n // 20`` keeps the QR of the sketch cheap.
 
     Parameters
     ----------
@@ -38,6 +46,8 @@ def default_sketch_size(n_samples, n_features):
         Number of rows ``n``.
     n_features : int
         Number of columns ``d``.
+    solver : {"sketch", "precondition"}, default="sketch"
+        Which use of the sketch.
 
     Returns
     -------
@@ -49,8 +59,13 @@ def default_sketch_size(n_samples, n_features):
     >>> from sklr.linalg import default_sketch_size
     >>> default_sketch_size(10**6, 100), default_sketch_size(500, 10)
     (2000, 500)
+    >>> default_sketch_size(10**6, 100, solver="precondition")
+    5000
     """
-    return int(min(n_samples, max(20 * n_features, 1000)))
+    m = max(20 * n_features, 1000)
+    if solver == "precondition":
+        m = max(m, min(50 * n_features, n_samples // 20))
+    return int(min(n_samples, m))
 
 
 @dataclass
@@ -179,7 +194,7 @@ def sketched_lstsq(
         Sketching operator (see :func:`make_sketch`).
     n_components : int, default=None
         Sketch rows ``m``, with ``d <= m <= n``; None uses
-        :func:`default_sketch_size`.
+        :func:`default_sketch_size` for the solver.
     solver : {"sketch", "precondition"}, default="sketch"
         Sketch-and-solve or sketch-and-precondition.
     alpha : float, default=0.0
@@ -234,7 +249,7 @@ def sketched_lstsq(
     one_d = len(b.shape) == 1
     B = xp.reshape(b, (-1, 1)) if one_d else b
 
-    m = default_sketch_size(n, d) if n_components is None else int(n_components)
+    m = default_sketch_size(n, d, solver) if n_components is None else int(n_components)
     if not (min(d, n) <= m <= n):
         raise ValueError(
             f"n_components={m} must be between n_features={d} and n_samples={n}."

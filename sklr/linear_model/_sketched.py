@@ -53,7 +53,10 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
     n_components : int, "auto" or "theory", default="auto"
         Number of sketch rows ``m`` (``n_features <= m <= n_samples``).
         ``"auto"`` is ``min(n_samples, max(20 * n_features, 1000))``
-        (residual about 1.03 times the optimum); ``"theory"`` is the paper's
+        for ``solver="sketch"`` (residual about 1.03 times the optimum), and
+        up to ``50 * n_features`` for ``solver="precondition"`` (fewer
+        iterations, see :func:`sklr.linalg.default_sketch_size`);
+        ``"theory"`` is the paper's
         ``d log^3(n / 0.01)`` (with ``eps = 1``), which exceeds ``n_samples``
         at most practical sizes and is then capped there with a warning.
     solver : {"sketch", "precondition"}, default="sketch"
@@ -240,7 +243,7 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
 
     def _resolve_n_components(self, n_samples, n_features):
         if self.n_components == "auto":
-            return default_sketch_size(n_samples, n_features)
+            return default_sketch_size(n_samples, n_features, self.solver)
         if self.n_components == "theory":
             m = theoretical_sketch_size(n_samples, n_features)
             if m > n_samples:
