@@ -12,6 +12,7 @@ from ..utils._array_api import (
     is_cupy_array,
     issparse,
     lstsq,
+    qr_r,
     random_normal,
     solve_triangular,
 )
@@ -328,6 +329,9 @@ def _sketch_params(sketch, n_buckets, sparsity):
 def _qr_solve(SA, SB, xp):
     """Solve ``min ||SA X - SB||`` by QR; SVD fallback when ``SA`` is rank deficient.
 
+    One QR of ``[SA | SB]`` without forming ``Q``: its triangular factor holds
+    ``R`` and ``Q^T SB`` (half the cost of a QR with ``Q``).
+
     Returns ``(R, X)``, with ``R = None`` when the fallback was needed. The
     fallback treats singular values below ``sqrt(eps)`` times the largest as
     zero (as ``LinearRegression`` does with its ``tol``): an exactly rank
@@ -335,13 +339,15 @@ def _qr_solve(SA, SB, xp):
     then gets the same minimum-norm answer whatever its rounding errors.
     """
     rcond = math.sqrt(float(xp.finfo(SA.dtype).eps))
-    if SA.shape[0] < SA.shape[1]:
+    m, d = SA.shape
+    if m < d:
         return None, lstsq(SA, SB, rcond=rcond, xp=xp)
-    Q, R = xp.linalg.qr(SA)
+    R_aug = qr_r(xp.concat([SA, SB], axis=1))
+    R, QtB = R_aug[:d, :d], R_aug[:d, d:]
     diag = xp.abs(xp.linalg.diagonal(R))
     eps = xp.finfo(SA.dtype).eps
-    if float(xp.min(diag)) > max(SA.shape) * eps * float(xp.max(diag)):
-        return R, solve_triangular(R, Q.T @ SB, lower=False, xp=xp)
+    if float(xp.min(diag)) > max(m, d) * eps * float(xp.max(diag)):
+        return R, solve_triangular(R, QtB, lower=False, xp=xp)
     return None, lstsq(SA, SB, rcond=rcond, xp=xp)
 
 
@@ -467,7 +473,7 @@ def leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_pr
     k = max(50, math.ceil(8 * math.log(n))) if n_projections is None else int(n_projections)
     rng = check_random_state(random_state)
     S = make_sketch(sketch, n, m, random_state=rng)
-    _, R = xp.linalg.qr(S.apply(A))
+    R = qr_r(S.apply(A))
     G = random_normal(rng, (d, k), xp=xp, device=dev, dtype=A.dtype) / math.sqrt(k)
     P = A @ solve_triangular(R, G, xp=xp)
     return xp.sum(P * P, axis=1)

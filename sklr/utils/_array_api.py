@@ -57,6 +57,7 @@ __all__ = [
     "logsumexp",
     "lstsq",
     "move_to",
+    "qr_r",
     "random_integers",
     "random_normal",
     "random_signs",
@@ -358,6 +359,39 @@ def solve_triangular(a, b, *, lower=False, trans=False, xp=None):
     a_np, b_np = _host(a, b)
     x = scipy.linalg.solve_triangular(a_np, b_np, lower=lower, trans=trans_code)
     return _from_numpy(x, xp, dev, b.dtype)
+
+
+def qr_r(a):
+    """The triangular factor ``R`` of a thin QR decomposition of ``a`` (no ``Q``).
+
+    Skipping the formation of ``Q`` halves the cost; ``R`` of ``[A | b]`` holds
+    ``Q^T b`` in its last columns, which is all least squares needs.
+
+    Parameters
+    ----------
+    a : array of shape (m, d)
+        Matrix to factor.
+
+    Returns
+    -------
+    R : array of shape (min(m, d), d)
+        Upper triangular (trapezoidal when ``m < d``) factor, diagonal signs
+        unspecified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._array_api import qr_r
+    >>> R = qr_r(np.array([[3.0, 1.0], [4.0, 2.0]]))
+    >>> bool(np.allclose(R.T @ R, [[25.0, 11.0], [11.0, 5.0]]))
+    True
+    """
+    if is_numpy_array(a):
+        return scipy.linalg.qr(a, mode="r", check_finite=False)[0][: min(a.shape)]
+    if is_cupy_array(a):
+        return _cupy().linalg.qr(a, mode="r")
+    xp, _ = get_namespace(a)
+    return xp.linalg.qr(a)[1]
 
 
 def lstsq(a, b, *, rcond=None, xp=None):

@@ -17,6 +17,7 @@ from sklr.utils._array_api import (
     issparse,
     logsumexp,
     lstsq,
+    qr_r,
     random_integers,
     random_normal,
     random_signs,
@@ -190,3 +191,13 @@ def test_cupy_is_imported_only_in_backend_module():
         if p.name != "_array_api.py" and pattern.search(p.read_text())
     ]
     assert offenders == []
+
+
+def test_qr_r(xp):
+    A = np.random.RandomState(0).standard_normal((20, 4))
+    R = qr_r(_asarray(A, xp))
+    assert get_namespace(R)[0] is xp
+    R = to_numpy(R)
+    assert R.shape == (4, 4)
+    assert_allclose(np.tril(R, -1), 0)
+    assert_allclose(R.T @ R, A.T @ A, rtol=1e-12)
