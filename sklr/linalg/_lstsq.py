@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ..utils._array_api import (
+    device,
     get_namespace,
     is_cupy_array,
     issparse,
@@ -124,7 +125,7 @@ class _Design:
         extra = [B]
         if self.offset is not None:  # S (row_scale * 1) carries the centring
             ones = self.row_scale if self.row_scale is not None else xp.ones(
-                self.A.shape[0], dtype=B.dtype, device=_device(B)
+                self.A.shape[0], dtype=B.dtype, device=device(B)
             )
             extra = [xp.reshape(xp.asarray(ones, dtype=B.dtype), (-1, 1)), B]
         SA, SE = S.apply_many([self.A, xp.concat(extra, axis=1)],
@@ -134,10 +135,6 @@ class _Design:
             SA = SA - SE[:, :1] * self.offset
             SE = SE[:, 1:]
         return SA, SE
-
-
-def _device(x):
-    return x.device if is_cupy_array(x) else get_namespace(x)[1]
 
 
 def _column_norms(X, xp):

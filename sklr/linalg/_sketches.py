@@ -17,8 +17,8 @@ from sklearn.utils import check_random_state
 
 from ..utils._array_api import (
     dct,
+    device,
     get_namespace,
-    is_cupy_array,
     issparse,
     random_normal,
     sparse_matmul,
@@ -403,7 +403,7 @@ class SRHT(_DenseSketch):
             scale = None
         else:
             signs = 2.0 * rng.randint(0, 2, size=n_rows) - 1.0
-            scale = xp.asarray(signs, device=_device_of(B), dtype=B.dtype)
+            scale = xp.asarray(signs, device=device(B), dtype=B.dtype)
             if row_scale is not None:
                 scale = scale * row_scale
         rows = rng.choice(n_rows, size=self.n_components, replace=False)
@@ -411,7 +411,7 @@ class SRHT(_DenseSketch):
         # noise (1.2-1.4 s at 10**6 x 100); making B.T contiguous first costs more than it saves.
         Bt = B.T * scale if scale is not None else xp.asarray(B.T, copy=True)
         Ht = dct(Bt, axis=-1, overwrite_x=True)
-        rows = xp.asarray(rows, device=_device_of(B))
+        rows = xp.asarray(rows, device=device(B))
         # rows of Ht.T, not columns of Ht: NumPy's take along the strided axis is 1000x slower
         return xp.take(Ht.T, rows, axis=0) * math.sqrt(n_rows / self.n_components)
 
@@ -464,12 +464,6 @@ class GaussianSketch(_DenseSketch):
                 part = Gi @ B[start:stop, ...]
                 outs[i] = part if outs[i] is None else outs[i] + part
         return [out / math.sqrt(m) for out in outs]
-
-
-def _device_of(x):
-    if is_cupy_array(x):
-        return x.device
-    return get_namespace(x)[1]
 
 
 _SKETCHES = {
