@@ -2,9 +2,13 @@
 
 Sketching operators (:class:`SRHT`, :class:`GaussianSketch`,
 :class:`CountSketch`, :class:`SparseSignSketch`), sketched least squares
-(:func:`sketched_lstsq`) and leverage scores (:func:`leverage_scores`).
+(:func:`sketched_lstsq`), leverage scores (:func:`leverage_scores`), l_p
+importance scores (:func:`lewis_weights`, :func:`root_leverage_scores`,
+:func:`lp_sensitivities`) and l_p regression (:func:`lp_regression`).
 """
 
+from ._lewis import lewis_weights, lp_sensitivities, root_leverage_scores
+from ._lp import LpRegressionResult, lp_regression
 from ._lstsq import SketchedLstsqResult, default_sketch_size, leverage_scores, sketched_lstsq
 from ._sketches import (
     SRHT,
@@ -19,11 +23,16 @@ __all__ = [
     "SRHT",
     "CountSketch",
     "GaussianSketch",
+    "LpRegressionResult",
     "SketchedLstsqResult",
     "SparseSignSketch",
     "default_sketch_size",
     "leverage_scores",
+    "lewis_weights",
+    "lp_regression",
+    "lp_sensitivities",
     "make_sketch",
+    "root_leverage_scores",
     "sketched_lstsq",
     "theoretical_sketch_size",
 ]

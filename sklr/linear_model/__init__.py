@@ -1,5 +1,6 @@
-"""Linear models: :class:`SketchedRegressor`."""
+"""Linear models: :class:`SketchedRegressor` and :class:`LpRegressor`."""
 
+from ._lp import LpRegressor
 from ._sketched import SketchedRegressor
 
-__all__ = ["SketchedRegressor"]
+__all__ = ["LpRegressor", "SketchedRegressor"]

@@ -1,16 +1,16 @@
 """Shared input checks, and the one place that imports scikit-learn's private validation tools.
 
-``_fit_context``, ``Interval``/``StrOptions`` and ``_check_sample_weight`` are
+``_fit_context``, ``HasMethods``/``Interval``/``StrOptions`` and ``_check_sample_weight`` are
 private in scikit-learn but stable across 1.x and used by most third-party
 estimators; sklr pins scikit-learn 1.9.x and ``tests/utils/test_array_api.py``
 imports them so that an upgrade that moves them fails loudly.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-__all__ = ["Interval", "StrOptions", "_fit_context", "check_sample_weight", "validate_data"]
+__all__ = ["HasMethods", "Interval", "StrOptions", "_fit_context", "check_sample_weight", "validate_data"]
 
 
 def check_sample_weight(sample_weight, X, *, dtype=None):

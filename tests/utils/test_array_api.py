@@ -37,7 +37,7 @@ PRIVATE_NAMES = {
         "device",
     ],
     "sklearn.base": ["_fit_context"],
-    "sklearn.utils._param_validation": ["Interval", "StrOptions"],
+    "sklearn.utils._param_validation": ["HasMethods", "Interval", "StrOptions"],
     "sklearn.utils.validation": ["_check_sample_weight", "validate_data"],
 }
 

@@ -1,0 +1,243 @@
+"""Importance scores for l_p row sampling: Lewis weights, root leverage, l_p sensitivities."""
+
+import math
+from numbers import Real
+
+import numpy as np
+from scipy.optimize import linprog
+from sklearn.utils import check_random_state
+
+from ..utils._array_api import get_namespace, move_to, to_numpy
+from ._lp import lp_regression
+from ._lstsq import leverage_scores
+
+__all__ = ["lewis_weights", "lp_sensitivities", "root_leverage_scores"]
+
+
+def _check_p(p, upper=math.inf, what="p"):
+    if not isinstance(p, Real) or not 1 <= p < upper:
+        bound = f"1 <= p < {upper:g}" if math.isfinite(upper) else "p >= 1"
+        raise ValueError(f"{what} must satisfy {bound}, got p={p!r}.")
+    return float(p)
+
+
+def lewis_weights(A, p=1.0, *, method="exact", max_iter=100, tol=1e-8, n_components=None,
+                  sketch="srht", random_state=None, return_n_iter=False):
+    """l_p Lewis weights of the rows of ``A`` by the Cohen-Peng fixed-point iteration.
+
+    The Lewis weights are the unique ``w > 0`` with
+    ``w_i = (a_i^T (A^T W^(1 - 2/p) A)^-1 a_i)^(p/2)``, that is, ``w`` equals
+    the leverage scores of ``W^(1/2 - 1/p) A``. They sum to ``rank(A)``;
+    for ``p = 2`` they are the leverage scores. Sampling rows with
+    probabilities proportional to them gives an l_p subspace embedding with
+    ``O(eps^-2 d log(d / delta))`` rows for ``p = 1`` (Cohen and Peng, 2015).
+
+    The iteration ``w <- (w^(2/p - 1) tau(W^(1/2 - 1/p) A))^(p/2)`` contracts
+    ``log w`` by ``|1 - p/2|`` per step, so it converges for ``p < 4`` (for
+    ``p = 1``, halving the error each step).
+
+    Parameters
+    ----------
+    A : array of shape (n, d)
+        Tall matrix (NumPy, CuPy or array API array).
+    p : float, default=1.0
+        The exponent, ``1 <= p < 4``.
+    method : {"exact", "approx"}, default="exact"
+        How each iteration computes leverage scores (see
+        :func:`leverage_scores`): a thin QR (``O(n d^2)``), or the sketched
+        algorithm with one fixed sketch for all iterations (each weight then
+        within a constant factor, enough for sampling).
+    max_iter : int, default=100
+        Maximum number of iterations.
+    tol : float, default=1e-8
+        Stop when ``max_i |log w_i_new - log w_i| <= tol``.
+    n_components : int, default=None
+        Sketch rows for ``method="approx"``.
+    sketch : str, default="srht"
+        Sketch for ``method="approx"``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the sketch for ``method="approx"``.
+    return_n_iter : bool, default=False
+        Also return the number of iterations.
+
+    Returns
+    -------
+    weights : array of shape (n,)
+        The Lewis weights, in the namespace of ``A``; zero for zero rows.
+    n_iter : int
+        Iterations run (only when ``return_n_iter``).
+
+    References
+    ----------
+    Cohen, M. B. and Peng, R. "L_p row sampling by Lewis weights." STOC 2015.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg import lewis_weights
+    >>> A = np.random.RandomState(0).standard_normal((1000, 3))
+    >>> w = lewis_weights(A, p=1.0)
+    >>> round(float(w.sum()), 6)
+    3.0
+    """
+    xp, _ = get_namespace(A)
+    p = _check_p(p, 4.0)
+    if method not in ("exact", "approx"):
+        raise ValueError(f"method must be 'exact' or 'approx', got {method!r}.")
+    seed = check_random_state(random_state).randint(2**31 - 1)
+
+    def leverage(B):
+        if method == "exact":
+            return leverage_scores(B)
+        return leverage_scores(B, method="approx", n_components=n_components, sketch=sketch,
+                               random_state=seed)
+
+    w = leverage(A)
+    n_iter = 0
+    if p != 2.0:
+        for n_iter in range(1, max_iter + 1):
+            positive = w > 0
+            safe = xp.where(positive, w, xp.ones_like(w))
+            scale = xp.where(positive, safe ** (0.5 - 1.0 / p), xp.zeros_like(w))
+            tau = leverage(scale[:, None] * A)
+            w_new = xp.where(positive, (tau * safe ** (2.0 / p - 1.0)) ** (p / 2.0), xp.zeros_like(w))
+            both = positive & (w_new > 0)
+            change = xp.where(both, xp.abs(xp.log(xp.where(both, w_new, 1.0))
+                                           - xp.log(xp.where(both, w, 1.0))), xp.zeros_like(w))
+            w = w_new
+            if float(xp.max(change)) <= tol:
+                break
+    return (w, n_iter) if return_n_iter else w
+
+
+def root_leverage_scores(A, p=1.0, *, method="exact", random_state=None):
+    """Root leverage scores ``tau_i^(p/2)``: l_p sensitivity upper bounds for ``p <= 2``.
+
+    For ``p <= 2`` and any ``x``,
+    ``|a_i^T x|^p <= tau_i^(p/2) ||Ax||_2^p <= tau_i^(p/2) ||Ax||_p^p``, so
+    ``tau_i^(p/2)`` bounds the l_p sensitivity of row ``i``. For ``p = 1``
+    these are the square roots of the leverage scores, the "root leverage
+    score sampling" of Woodruff and Yasuda (2023, Section 1), who show that
+    sampling by them needs roughly ``d`` rows for ``1 <= p < 2``.
+
+    Parameters
+    ----------
+    A : array of shape (n, d)
+        Tall matrix.
+    p : float, default=1.0
+        The exponent, ``1 <= p <= 2``.
+    method : {"exact", "approx"}, default="exact"
+        How the leverage scores are computed (see :func:`leverage_scores`).
+    random_state : int, RandomState instance or None, default=None
+        Seed for ``method="approx"``.
+
+    Returns
+    -------
+    scores : array of shape (n,)
+        ``tau_i^(p/2)``, in the namespace of ``A``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg import root_leverage_scores
+    >>> root_leverage_scores(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
+    array([1.        , 0.70710678, 0.70710678])
+    """
+    p = float(p)
+    if not 1 <= p <= 2:
+        raise ValueError(f"root leverage scores need 1 <= p <= 2, got p={p!r}.")
+    tau = leverage_scores(A, method=method, random_state=random_state)
+    xp, _ = get_namespace(tau)
+    return xp.clip(tau, 0.0, 1.0) ** (p / 2.0)
+
+
+def lp_sensitivities(A, p=1.0, *, method="exact", lewis=None):
+    """l_p sensitivities ``s_i = sup_x |a_i^T x|^p / ||Ax||_p^p``, exactly or as upper bounds.
+
+    - ``method="exact"``: ``1 / s_i = min {||Ax||_p^p : a_i^T x = 1}``, one
+      constrained l_p regression per row: a linear program for ``p = 1``
+      (``scipy.optimize.linprog(method="highs")``), IRLS otherwise. ``n``
+      solves of size ``n x d``: a test oracle for small ``n`` (on the host).
+    - ``method="lewis"``: upper bounds from the Lewis weights ``w``. With
+      ``M = A^T W^(1 - 2/p) A``, Cauchy-Schwarz gives
+      ``|a_i^T x|^p <= w_i ||W^(1/2 - 1/p) A x||_2^p``, and
+      ``||W^(1/2 - 1/p) A x||_2^p <= ||Ax||_p^p`` for ``p <= 2``
+      (``<= d^(p/2 - 1) ||Ax||_p^p`` for ``p > 2``, by Hoelder). So
+      ``s_i <= w_i`` for ``p <= 2`` and ``s_i <= d^(p/2 - 1) w_i`` for
+      ``2 < p < 4``. For ``p <= 2`` the root leverage bound ``tau_i^(p/2)``
+      holds too, and the smaller of the two (and 1) is returned.
+
+    Parameters
+    ----------
+    A : array of shape (n, d)
+        Tall matrix.
+    p : float, default=1.0
+        The exponent, ``p >= 1`` (``p < 4`` for ``method="lewis"``).
+    method : {"exact", "lewis"}, default="exact"
+        Exact values (small ``n`` only) or Lewis-weight upper bounds.
+    lewis : array of shape (n,), default=None
+        Precomputed Lewis weights for ``method="lewis"``.
+
+    Returns
+    -------
+    sensitivities : array of shape (n,)
+        In the namespace of ``A``; their sum is the total sensitivity.
+
+    References
+    ----------
+    Woodruff, D. P. and Yasuda, T. "Sharper bounds for l_p sensitivity
+    sampling." ICML 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg import lp_sensitivities
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> lp_sensitivities(A, p=1.0).round(6)
+    array([1. , 0.5, 0.5])
+    >>> bool(np.all(lp_sensitivities(A, method="lewis") >= lp_sensitivities(A) - 1e-9))
+    True
+    """
+    xp, dev = get_namespace(A)
+    if method == "lewis":
+        p = _check_p(p, 4.0)
+        w = lewis_weights(A, p) if lewis is None else lewis
+        d = float(xp.sum(w))  # the rank of A
+        if p <= 2:
+            tau = leverage_scores(A)
+            bound = xp.minimum(w, xp.clip(tau, 0.0, 1.0) ** (p / 2.0))
+        else:
+            bound = d ** (p / 2.0 - 1.0) * w
+        return xp.clip(bound, 0.0, 1.0)
+    if method != "exact":
+        raise ValueError(f"method must be 'exact' or 'lewis', got {method!r}.")
+    p = _check_p(p)
+    A_np = to_numpy(A).astype(np.float64)
+    out = np.array([_exact_sensitivity(A_np, i, p) for i in range(A_np.shape[0])])
+    return move_to(out, xp=xp, device=dev)
+
+
+def _exact_sensitivity(A, i, p):
+    a = A[i]
+    if not np.any(a):
+        return 0.0
+    n, d = A.shape
+    if p == 1:
+        # min sum(t) over (x, t) with -t <= A x <= t and a^T x = 1.
+        c = np.r_[np.zeros(d), np.ones(n)]
+        eye = np.eye(n)
+        A_ub = np.block([[A, -eye], [-A, -eye]])
+        res = linprog(c, A_ub=A_ub, b_ub=np.zeros(2 * n), A_eq=np.r_[a, np.zeros(n)][None, :],
+                      b_eq=[1.0], bounds=[(None, None)] * d + [(0, None)] * n, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"linprog failed on row {i}: {res.message}")
+        return 1.0 / res.fun
+    # x = x0 + N z with a^T x0 = 1 and N a basis of the null space of a^T.
+    x0 = a / (a @ a)
+    _, _, vt = np.linalg.svd(a[None, :])
+    N = vt[1:].T
+    if N.shape[1] == 0:
+        value = np.sum(np.abs(A @ x0) ** p)
+    else:
+        value = lp_regression(A @ N, -(A @ x0), p, tol=1e-12, max_iter=500).objective
+    return 1.0 / value
