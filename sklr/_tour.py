@@ -6,6 +6,7 @@ its entry to ``TOUR``.
 """
 
 import argparse
+import functools
 import sys
 import time
 from dataclasses import dataclass
@@ -52,7 +53,54 @@ def _tour_sketched_regressor(quick):
     return rows
 
 
-TOUR = [_tour_sketched_regressor]
+@functools.lru_cache(maxsize=2)
+def _lad_problem(quick):
+    """A least-absolute-deviations problem and its exact solution by the usual peer."""
+    from sklearn.linear_model import QuantileRegressor
+
+    from .datasets import make_least_squares
+
+    n, d = (5_000, 10) if quick else (20_000, 20)
+    X, _, coef = make_least_squares(n, d, design="coherent", random_state=0)
+    y = X @ coef + np.random.RandomState(0).standard_t(1.5, size=n)
+    peer, peer_s = _timed(lambda: QuantileRegressor(alpha=0).fit(X, y))
+    return X, y, float(np.abs(peer.predict(X) - y).sum()), peer_s
+
+
+def _tour_sensitivity_sampler(quick):
+    from sklearn.linear_model import QuantileRegressor
+
+    from .linear_model import LpRegressor
+    from .sampling import SensitivitySampler
+
+    X, y, f_opt, peer_s = _lad_problem(quick)
+    rows = []
+    for name, estimator in (("QuantileRegressor", QuantileRegressor(alpha=0)),
+                            ("LpRegressor", LpRegressor(p=1.0))):
+        sampler = SensitivitySampler(p=1.0, estimator=estimator, random_state=0)
+        est, sec = _timed(lambda: sampler.fit(X, y))
+        rows.append(TourRow(
+            f"SensitivitySampler(estimator={name})",
+            f"LAD coreset, coherent {X.shape[0]}x{X.shape[1]}, t(1.5) noise",
+            "l1 loss / optimum", float(np.abs(est.predict(X) - y).sum() / f_opt), sec,
+            "QuantileRegressor (all rows)", 1.0, peer_s,
+        ))
+    return rows
+
+
+def _tour_lp_regressor(quick):
+    from .linear_model import LpRegressor
+
+    X, y, f_opt, peer_s = _lad_problem(quick)
+    est, sec = _timed(lambda: LpRegressor(p=1.0).fit(X, y))
+    return [TourRow(
+        "LpRegressor(p=1)", f"LAD, coherent {X.shape[0]}x{X.shape[1]}, t(1.5) noise",
+        "l1 loss / optimum", float(np.abs(est.predict(X) - y).sum() / f_opt), sec,
+        "QuantileRegressor", 1.0, peer_s,
+    )]
+
+
+TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler]
 
 
 def run_tour(quick=False, file=None):

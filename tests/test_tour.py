@@ -20,6 +20,10 @@ def test_tour_covers_every_estimator_and_reports_sane_numbers():
     exact = next(r for r in rows if "'precondition'" in r.estimator)
     assert 1.0 <= sketch.value <= 1.05
     assert abs(exact.value - 1.0) < 1e-10
+    lad = [r for r in rows if r.metric == "l1 loss / optimum"]
+    assert len(lad) == 3
+    for row in lad:
+        assert 1.0 - 1e-6 <= row.value <= 1.1
 
 
 def test_python_m_sklr_runs():
