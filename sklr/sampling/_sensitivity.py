@@ -24,8 +24,8 @@ __all__ = ["SensitivitySampler", "inclusion_probabilities", "sampling_scores"]
 METHODS = ("lewis", "sensitivity", "root_leverage", "leverage", "uniform")
 
 
-def sampling_scores(A, p=1.0, method="lewis", *, leverage="exact", max_iter=100, tol=1e-4,
-                    random_state=None, return_n_iter=False):
+def sampling_scores(A, p=1.0, method="lewis", *, sensitivity="bound", leverage="exact",
+                    max_iter=100, tol=1e-4, random_state=None, return_n_iter=False):
     """Importance scores of the rows of ``A`` for l_p row sampling.
 
     Parameters
@@ -36,12 +36,18 @@ def sampling_scores(A, p=1.0, method="lewis", *, leverage="exact", max_iter=100,
         Exponent of the loss, ``p >= 1``.
     method : {"lewis", "sensitivity", "root_leverage", "leverage", "uniform"}, default="lewis"
         - ``"lewis"``: l_p Lewis weights (``p < 4``), sum ``rank(A)``.
-        - ``"sensitivity"``: upper bounds on the l_p sensitivities from the
-          Lewis weights and the root leverage scores (``p < 4``, see
-          :func:`sklr.linalg.lp_sensitivities`).
+        - ``"sensitivity"``: the l_p sensitivities, exact or as upper bounds
+          (see ``sensitivity``).
         - ``"root_leverage"``: ``tau_i^(p/2)`` (``p <= 2``).
         - ``"leverage"``: the l_2 leverage scores ``tau_i``, whatever ``p``.
         - ``"uniform"``: 1 for every nonzero row.
+    sensitivity : {"bound", "exact"}, default="bound"
+        For ``method="sensitivity"``: upper bounds from the Lewis weights
+        (``p < 4``; for ``p <= 2`` they are the Lewis weights themselves,
+        see :func:`sklr.linalg.lp_sensitivities`), or the exact
+        sensitivities, one linear program (``p = 1``) or l_p regression per
+        row: ``O(n)`` solves of size ``n x d``, for ``n`` up to a few
+        thousand.
     leverage : {"exact", "approx"}, default="exact"
         How leverage scores are computed (:func:`sklr.linalg.leverage_scores`).
     max_iter, tol : int, float
@@ -71,7 +77,9 @@ def sampling_scores(A, p=1.0, method="lewis", *, leverage="exact", max_iter=100,
     """
     xp, _ = get_namespace(A)
     n_iter = 0
-    if method in ("lewis", "sensitivity"):
+    if method == "sensitivity" and sensitivity == "exact":
+        scores = lp_sensitivities(A, p, method="exact")
+    elif method in ("lewis", "sensitivity"):
         if p >= 4:
             raise ValueError(
                 f"method={method!r} needs p < 4 (the Lewis-weight iteration diverges beyond), "
@@ -172,8 +180,8 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
 
         - ``"lewis"``: l_p Lewis weights (Cohen and Peng, 2015), the default:
           ``O(eps^-2 d log d)`` rows for ``p = 1`` whatever the data.
-        - ``"sensitivity"``: l_p sensitivity upper bounds from the Lewis
-          weights and the root leverage scores (Woodruff and Yasuda, 2023).
+        - ``"sensitivity"``: l_p sensitivities (Woodruff and Yasuda, 2023),
+          exact or bounded (see ``sensitivity``).
         - ``"root_leverage"``: ``tau_i^(p/2)``, for ``p <= 2`` (Woodruff and
           Yasuda, 2023, Section 1).
         - ``"leverage"``: l_2 leverage scores (a baseline for ``p != 2``).
@@ -185,6 +193,17 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         rows; ``"auto"`` is ``20 * k``, with ``k`` the dimension of the
         preserved subspace (features, targets and intercept), capped at the
         number of rows.
+    sensitivity : {"bound", "exact"}, default="bound"
+        How ``method="sensitivity"`` gets the sensitivities. ``"bound"``:
+        upper bounds from the Lewis weights, ``s_i <= w_i`` for ``p <= 2``
+        and ``s_i <= d^(p/2 - 1) w_i`` for ``2 < p < 4``; these are
+        proportional to the Lewis weights (up to clipping at 1), so the
+        sample is nearly that of ``"lewis"``. ``"exact"``: the
+        sensitivities themselves, one linear program (``p = 1``) or l_p
+        regression per row, the sampling the paper analyses; ``O(n)``
+        solves of size ``n x k``, practical for ``n`` up to a few thousand
+        (about 10 s at ``n = 1000``); then ``total_sensitivity_`` is the
+        exact total sensitivity.
     fit_intercept : bool, default=True
         Preserve the loss of models with an intercept (a constant column is
         added to the subspace).
@@ -220,7 +239,8 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
     total_sensitivity_ : float
         Sum of ``scores_``. For ``"lewis"`` (``p <= 2``), ``"sensitivity"``
         and ``"root_leverage"`` it is an upper bound on the total l_p
-        sensitivity, which drives the sample sizes of the theory.
+        sensitivity ``S``, which drives the sample sizes of the theory;
+        with ``sensitivity="exact"`` it is ``S`` itself.
     n_iter_ : int
         Iterations of the Lewis-weight fixed point (0 for other methods).
     estimator_ : estimator
@@ -292,6 +312,7 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
             Interval(Real, 0, 1, closed="right"),
             StrOptions({"auto"}),
         ],
+        "sensitivity": [StrOptions({"bound", "exact"})],
         "fit_intercept": ["boolean"],
         "estimator": [HasMethods(["fit"]), None],
         "leverage": [StrOptions({"exact", "approx"})],
@@ -307,6 +328,7 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         *,
         method="lewis",
         n_samples="auto",
+        sensitivity="bound",
         fit_intercept=True,
         estimator=None,
         leverage="exact",
@@ -318,6 +340,7 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         self.p = p
         self.method = method
         self.n_samples = n_samples
+        self.sensitivity = sensitivity
         self.fit_intercept = fit_intercept
         self.estimator = estimator
         self.leverage = leverage
@@ -377,7 +400,8 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         m = self._resolve_n_samples(n, A.shape[1])
         rng = check_random_state(self.random_state)
         scores, self.n_iter_ = sampling_scores(
-            A, self.p, self.method, leverage=self.leverage, max_iter=self.max_iter, tol=self.tol,
+            A, self.p, self.method, sensitivity=self.sensitivity, leverage=self.leverage,
+            max_iter=self.max_iter, tol=self.tol,
             random_state=rng, return_n_iter=True,
         )
         q = inclusion_probabilities(scores, m)

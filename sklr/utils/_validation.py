@@ -10,7 +10,14 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-__all__ = ["HasMethods", "Interval", "StrOptions", "_fit_context", "check_sample_weight", "validate_data"]
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "StrOptions",
+    "_fit_context",
+    "check_sample_weight",
+    "validate_data",
+]
 
 
 def check_sample_weight(sample_weight, X, *, dtype=None):

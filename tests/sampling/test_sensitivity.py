@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsRegressor
 
 from sklr.datasets import make_least_squares
+from sklr.linalg import lp_sensitivities
 from sklr.linear_model import LpRegressor
 from sklr.sampling import SensitivitySampler, inclusion_probabilities, sampling_scores
 from sklr.utils._array_api import get_namespace, to_numpy
@@ -164,6 +165,29 @@ def test_scores_of_each_method():
     assert_allclose(sampling_scores(X, 1.0, "root_leverage"), np.sqrt(tau))
     bound = sampling_scores(X, 1.0, "sensitivity")
     assert np.all(bound <= lewis + 1e-12) and np.all(bound <= np.sqrt(tau) + 1e-12)
+    assert np.all(lewis <= np.sqrt(tau) * (1 + 1e-6))  # Lewis weights below root leverage
+
+
+def test_exact_sensitivity_sampling_on_small_n():
+    X, y = _lad_problem(n=150, d=3, design="coherent")
+    exact = SensitivitySampler(method="sensitivity", sensitivity="exact", n_samples=40,
+                               random_state=0).fit(X, y)
+    bound = SensitivitySampler(method="sensitivity", n_samples=40, random_state=0).fit(X, y)
+    A = np.c_[X, y, np.ones(150)]
+    assert_allclose(exact.scores_, lp_sensitivities(A, 1.0), rtol=1e-9)
+    assert np.all(exact.scores_ <= bound.scores_ * (1 + 1e-6))
+    # the total sensitivity is at most the rank (5) for p = 1, and below its bound
+    assert exact.total_sensitivity_ < bound.total_sensitivity_ <= 5.0 + 1e-6
+    assert_allclose(exact.probabilities_.sum(), 40.0)
+
+
+def test_sensitivity_bounds_are_lewis_weights_up_to_scale():
+    X, _, _ = make_least_squares(500, 3, design="coherent", random_state=0)
+    lewis = sampling_scores(X, 1.0, "lewis")
+    assert_allclose(sampling_scores(X, 1.0, "sensitivity"), lewis)  # s_i <= w_i for p <= 2
+    lewis3 = sampling_scores(X, 3.0, "lewis")
+    bound3 = sampling_scores(X, 3.0, "sensitivity")
+    assert_allclose(bound3, np.minimum(1.0, lewis3.sum() ** 0.5 * lewis3), rtol=1e-9)  # d^(1/2) w
 
 
 def test_grid_search_tunes_n_samples_and_method():
