@@ -161,8 +161,8 @@ def main(argv=None):
         verdicts.append(
             f"- {design}: Lewis coreset of 20 d = {20 * d} rows: objective within "
             f"{worst:.3f}x of f* (worst of {args.repeat}), time {100 * time_ratio:.2f} % of the "
-            f"full solve{' (IRLS, not the peer)' if args.no_peer else ''}: target (<= {TARGET_RATIO}x, <= {100 * TARGET_TIME:.0f} %) "
-            f"{'met' if ok else 'MISSED'}.")
+            f"full solve{' (IRLS, not the peer)' if args.no_peer else ''}: target "
+            f"(<= {TARGET_RATIO}x, <= {100 * TARGET_TIME:.0f} %) {'met' if ok else 'MISSED'}.")
     print("\n### Verdict\n", file=out)
     for line in verdicts:
         print(line, file=out)

@@ -71,12 +71,16 @@ class LpRegressor(RegressorMixin, BaseEstimator):
 
     Notes
     -----
-    For ``p = 1`` IRLS converges linearly near the solution: at the default
-    ``tol`` the objective is within about ``1e-5`` (relative) of the exact
-    linear-programming optimum (measured against
-    ``QuantileRegressor(alpha=0)`` on Cauchy-noise problems up to
-    ``20000 x 20``), at a fraction of its cost (0.2 s against 32 s at that
-    size). For ``p > 2`` the Newton step of Adil, Peng and Sachdeva (2019)
+    For ``p = 1`` IRLS alone converges only linearly; each iteration near
+    the end also tries the LP vertex through the ``d`` rows of smallest
+    residual, walks simplex edges from it, and stops at a vertex that the
+    subgradient condition certifies optimal. Measured against
+    ``QuantileRegressor(alpha=0)`` on Cauchy-noise problems of ``200 x 5``,
+    ``2000 x 20`` and ``20000 x 20``: the same objective to rounding, in 10
+    iterations, 0.2 s against 27 s at the largest size. On degenerate
+    problems (more than ``d`` zero residuals) the certificate may not apply
+    and IRLS's answer is returned. For ``p > 2`` the Newton step of Adil,
+    Peng and Sachdeva (2019)
     with backtracking converges in a few iterations.
 
     References

@@ -1,6 +1,5 @@
 """SensitivitySampler: weighted coresets for l_p losses (Woodruff and Yasuda, ICML 2023)."""
 
-import math
 from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
@@ -147,8 +146,11 @@ def inclusion_probabilities(scores, n_samples):
     ok = ((n_samples - ks) * nxt <= tail) & (tail > 0)
     first = int(xp.argmax(xp.astype(ok, xp.int32))) if bool(xp.any(ok)) else k
     tail_k = float(tail[first])
-    c = (n_samples - first) / tail_k if tail_k > 0 else math.inf
-    return xp.where(scores > 0, xp.clip(c * scores, 0.0, 1.0), xp.zeros_like(scores))
+    positive = scores > 0
+    if tail_k <= 0:  # every row of positive score is kept for sure
+        return xp.astype(positive, scores.dtype)
+    c = (n_samples - first) / tail_k
+    return xp.where(positive, xp.clip(c * scores, 0.0, 1.0), xp.zeros_like(scores))
 
 
 class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):

@@ -24,7 +24,7 @@ def test_p1_is_least_absolute_deviations(data):
     reg = LpRegressor(p=1.0).fit(X, y)
     ref = QuantileRegressor(alpha=0.0).fit(X, y)
     f_ref = np.abs(y - ref.predict(X)).sum()
-    assert f_ref * (1 - 1e-9) <= reg.objective_ <= f_ref * (1 + 1e-4)
+    assert f_ref * (1 - 1e-9) <= reg.objective_ <= f_ref * (1 + 1e-10)  # the certified LP vertex
     assert_allclose(reg.objective_, np.abs(y - reg.predict(X)).sum())
 
 
