@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from ..linalg import leverage_scores, lewis_weights, lp_sensitivities
+from ..linalg import leverage_scores, lewis_weights, lp_sensitivities, root_leverage_scores
 from ..utils._array_api import check_same_namespace, get_namespace, move_to, random_uniform
 from ..utils._validation import (
     HasMethods,
@@ -92,8 +92,7 @@ def sampling_scores(A, p=1.0, method="lewis", *, sensitivity="bound", leverage="
             raise ValueError(
                 f"method='root_leverage' bounds l_p sensitivities only for p <= 2, got p={p}."
             )
-        tau = leverage_scores(A, method=leverage, random_state=random_state)
-        scores = xp.clip(tau, 0.0, 1.0) ** (p / 2.0)
+        scores = root_leverage_scores(A, p, method=leverage, random_state=random_state)
     elif method == "leverage":
         scores = leverage_scores(A, method=leverage, random_state=random_state)
     elif method == "uniform":
