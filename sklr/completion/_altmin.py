@@ -1,0 +1,567 @@
+"""Low-rank matrix completion by (robust) alternating minimization.
+
+The pure function :func:`complete_matrix` behind :class:`MatrixCompleter`. It
+follows Gu, Song, Yin and Zhang (ICLR 2024): spectral initialisation, then
+alternating least-squares updates of the two factors, each of which may be
+solved only approximately (the paper's point: the outer iteration tolerates
+the inner error). Observed entries are kept as coordinate triplets; every
+per-row (per-column) least-squares problem is solved for all rows at once with
+batched dense algebra and sparse-times-dense products, so a sweep costs a few
+passes over the observed entries.
+"""
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ..utils._array_api import (
+    get_namespace,
+    random_integers,
+    random_normal,
+    random_signs,
+    segment_sum,
+    sparse_matmul,
+    sparse_matrix,
+)
+
+__all__ = ["MatrixCompletionResult", "complete_matrix", "predict_entries"]
+
+_SOLVERS = ("exact", "cg", "sketch")
+_CENTER = (None, "global", "biases")
+_BIAS_ROUNDS = 10
+
+
+@dataclass
+class MatrixCompletionResult:
+    """What :func:`complete_matrix` returns.
+
+    The completed matrix is ``mean + row_bias[:, None] + col_bias[None, :]
+    + row_factors @ col_factors.T``.
+
+    Attributes
+    ----------
+    row_factors : array of shape (n_rows, n_components)
+        ``U``.
+    col_factors : array of shape (n_cols, n_components)
+        ``V`` (orthonormal columns when ``alpha == 0``).
+    mean : float
+        Global mean removed before factorising (0.0 unless centred).
+    row_bias, col_bias : arrays of shape (n_rows,) and (n_cols,)
+        Row and column offsets (zeros unless ``center="biases"``).
+    n_iter : int
+        Number of alternating sweeps (one V update and one U update each).
+    rmse_path : list of float
+        Root mean squared error on the observed entries after each sweep.
+    converged : bool
+        Whether the stopping rule was met before ``max_iter``.
+    """
+
+    row_factors: object
+    col_factors: object
+    mean: float
+    row_bias: object
+    col_bias: object
+    n_iter: int
+    rmse_path: list = field(default_factory=list)
+    converged: bool = True
+
+
+class _Side:
+    """The observed entries grouped by one side's index.
+
+    For the U update the "problems" are the rows (one k-variable least-squares
+    problem per row, over that row's observed columns); for the V update they
+    are the columns. Entries are sorted by problem, so that a sparse
+    ``(n_problems, n_other)`` CSR matrix with any per-entry data shares one
+    index structure.
+    """
+
+    def __init__(self, problem, other, values, n_problems, n_other, xp, device):
+        order = xp.argsort(problem * n_other + other, stable=True)
+        self.problem = xp.take(problem, order)
+        self.other = xp.take(other, order)
+        self.values = xp.take(values, order)
+        self.n_problems, self.n_other = n_problems, n_other
+        self.xp, self.device = xp, device
+        self.ones = xp.ones(self.values.shape, dtype=values.dtype, device=device)
+        self.counts = segment_sum(self.ones, self.problem, n_problems, xp=xp)
+        counts_int = xp.astype(xp.round(self.counts), xp.int64)
+        self.indptr = xp.cumulative_sum(counts_int, include_initial=True)
+
+    def spmm(self, data, F):
+        """``P @ F`` for the sparse matrix ``P`` with ``data`` on the observed entries."""
+        P = sparse_matrix(
+            data, self.other, self.indptr, (self.n_problems, self.n_other),
+            format="csr", like=data,
+        )
+        return sparse_matmul(P, F)
+
+    def sampled_dot(self, X, F):
+        """``(X F^T)`` at the observed entries, in entry order: one sampled product."""
+        xp = self.xp
+        return xp.vecdot(xp.take(X, self.problem, axis=0), xp.take(F, self.other, axis=0))
+
+
+def _gram(side, F, shift):
+    """Per-problem normal matrices ``A_i^T A_i + shift I`` of shape (n_problems, k, k).
+
+    Built from the upper triangle of the row-wise Khatri-Rao square of ``F``
+    in one sparse product: ``nnz * k (k + 1) / 2`` multiply-adds.
+    """
+    xp, k = side.xp, F.shape[1]
+    iu = [(a, b) for a in range(k) for b in range(a, k)]
+    ia = xp.asarray([a for a, _ in iu], device=side.device)
+    ib = xp.asarray([b for _, b in iu], device=side.device)
+    khatri = xp.take(F, ia, axis=1) * xp.take(F, ib, axis=1)
+    G_upper = side.spmm(side.ones, khatri)
+    position = {pair: t for t, pair in enumerate(iu)}
+    full = xp.asarray(
+        [position[(min(a, b), max(a, b))] for a in range(k) for b in range(k)],
+        device=side.device,
+    )
+    G = xp.reshape(xp.take(G_upper, full, axis=1), (side.n_problems, k, k))
+    return G + shift * xp.eye(k, dtype=F.dtype, device=side.device)
+
+
+def _jitter(F, side):
+    """A tiny ridge that keeps empty or rank-deficient problems solvable.
+
+    ``100 eps`` times the largest possible diagonal entry of a normal matrix:
+    it changes well-posed solutions by about ``100 eps * cond``, and gives
+    rows with fewer than ``k`` entries their minimum-norm solution.
+    """
+    xp = side.xp
+    largest = float(xp.max(side.counts)) * float(xp.max(xp.sum(F * F, axis=1)))
+    return 100.0 * xp.finfo(F.dtype).eps * max(largest, xp.finfo(F.dtype).tiny)
+
+
+def _solve_exact(side, F, B, alpha):
+    xp = side.xp
+    G = _gram(side, F, alpha + _jitter(F, side))
+    return xp.linalg.solve(G, B[:, :, None])[:, :, 0]
+
+
+def _batched_matvec(A, x, xp):
+    return xp.matmul(A, x[:, :, None])[:, :, 0]
+
+
+def _sketch_matrix(side, sketch_size, sparsity, random_state):
+    """The fixed block sparse-sign sketch of every problem's observed rows.
+
+    Problem ``i`` gets ``sketch_size`` rows: each of its observed entries is
+    hashed to ``sparsity`` of them with random signs ``+-1/sqrt(sparsity)``
+    (a sparse subspace embedding). Problems with at most ``sketch_size``
+    entries are not sketched: their entries are copied one per row, so their
+    preconditioner is exact.
+    """
+    xp, device = side.xp, side.device
+    nnz = side.problem.shape[0]
+    s, z = sketch_size, sparsity
+    start = xp.take(side.indptr, side.problem)
+    position = xp.arange(nnz, dtype=xp.int64, device=device) - start
+    small = xp.take(side.counts, side.problem) <= s
+    buckets = random_integers(random_state, 0, s, (nnz, z), xp=xp, device=device)
+    signs = random_signs(random_state, (nnz, z), xp=xp, device=device, dtype=side.values.dtype)
+    first = xp.where(small, position, buckets[:, 0])
+    buckets = xp.concat([first[:, None], buckets[:, 1:]], axis=1)
+    scale = 1.0 / math.sqrt(z)
+    value_big = signs * scale
+    value_small = xp.concat(
+        [xp.ones((nnz, 1), dtype=signs.dtype, device=device),
+         xp.zeros((nnz, z - 1), dtype=signs.dtype, device=device)], axis=1)
+    values = xp.where(small[:, None], value_small, value_big)
+    rows = xp.reshape(side.problem[:, None] * s + buckets, (-1,))
+    cols = xp.reshape(xp.broadcast_to(side.other[:, None], (nnz, z)), (-1,))
+    values = xp.reshape(values, (-1,))
+    order = xp.argsort(rows, stable=True)
+    rows, cols, values = xp.take(rows, order), xp.take(cols, order), xp.take(values, order)
+    ones = xp.ones(rows.shape, dtype=values.dtype, device=device)
+    counts = xp.astype(xp.round(segment_sum(ones, rows, side.n_problems * s, xp=xp)), xp.int64)
+    indptr = xp.cumulative_sum(counts, include_initial=True)
+    return sparse_matrix(
+        values, cols, indptr, (side.n_problems * s, side.n_other), format="csr", like=values
+    )
+
+
+def _sketch_preconditioner(side, F, alpha, sketch, sketch_size):
+    """``L^-1`` with ``L L^T = (S_i A_i)^T (S_i A_i) + alpha I``, for every problem ``i``."""
+    xp, k = side.xp, F.shape[1]
+    SA = xp.reshape(sparse_matmul(sketch, F), (side.n_problems, sketch_size, k))
+    M = xp.matmul(xp.matrix_transpose(SA), SA)
+    M = M + (alpha + _jitter(F, side)) * xp.eye(k, dtype=F.dtype, device=side.device)
+    return xp.linalg.inv(xp.linalg.cholesky(M))
+
+
+def _solve_pcg(side, F, B, X0, alpha, precondition, inner_tol, inner_max_iter):
+    """Warm-started preconditioned CG on every problem's normal equations at once.
+
+    Solves ``(A_i^T A_i + alpha I) x_i = b_i`` from ``x_i = X0[i]``; one step
+    costs a sampled product and a sparse product (``O(nnz k)``). Stops when
+    the residual has shrunk by ``inner_tol`` relative to the warm start's, or
+    after ``inner_max_iter`` steps. Returns the iterate and the step count.
+    """
+    xp = side.xp
+    F_obs = xp.take(F, side.other, axis=0)
+
+    def normal_matvec(P):
+        t = xp.vecdot(xp.take(P, side.problem, axis=0), F_obs)
+        return side.spmm(t, F) + alpha * P
+
+    X = X0
+    R = B - normal_matvec(X)
+    r0 = float(xp.sum(R * R))
+    if r0 == 0.0:
+        return X, 0
+    Z = precondition(R)
+    P = Z
+    rz = xp.vecdot(R, Z)
+    steps = 0
+    for steps in range(1, inner_max_iter + 1):
+        AP = normal_matvec(P)
+        pAp = xp.vecdot(P, AP)
+        positive = pAp > 0
+        step = xp.where(positive, rz / xp.where(positive, pAp, 1.0), 0.0)
+        X = X + step[:, None] * P
+        R = R - step[:, None] * AP
+        if float(xp.sum(R * R)) <= inner_tol**2 * r0 or steps == inner_max_iter:
+            break
+        Z = precondition(R)
+        rz_new = xp.vecdot(R, Z)
+        nonzero = rz > 0
+        beta = xp.where(nonzero, rz_new / xp.where(nonzero, rz, 1.0), 0.0)
+        P = Z + beta[:, None] * P
+        rz = rz_new
+    return X, steps
+
+
+class _Updater:
+    """Solves one side's least-squares problems with the chosen solver."""
+
+    def __init__(self, side, solver, alpha, inner_tol, inner_max_iter, sketch_size,
+                 sparsity, random_state):
+        self.side, self.solver, self.alpha = side, solver, alpha
+        self.inner_tol, self.inner_max_iter = inner_tol, inner_max_iter
+        self.sketch_size = sketch_size
+        self.sketch = (
+            _sketch_matrix(side, sketch_size, sparsity, random_state)
+            if solver == "sketch" else None
+        )
+        self.inner_iterations = 0
+
+    def __call__(self, F, X0, values, solver=None):
+        side, xp = self.side, self.side.xp
+        solver = self.solver if solver is None else solver
+        B = side.spmm(values, F)
+        if solver == "exact":
+            return _solve_exact(side, F, B, self.alpha)
+        if solver == "cg":
+            diagonal = side.spmm(side.ones, F * F) + (self.alpha + _jitter(F, side))
+
+            def precondition(R):
+                return R / diagonal
+        else:
+            L_inv = _sketch_preconditioner(side, F, self.alpha, self.sketch, self.sketch_size)
+            L_inv_T = xp.matrix_transpose(L_inv)
+
+            def precondition(R):
+                return _batched_matvec(L_inv_T, _batched_matvec(L_inv, R, xp), xp)
+
+        X, steps = _solve_pcg(
+            side, F, B, X0, self.alpha, precondition, self.inner_tol, self.inner_max_iter
+        )
+        self.inner_iterations += steps
+        return X
+
+
+def _fit_biases(rows, cols, values, alpha, xp):
+    """Global mean and shrunk row/column offsets by alternating means.
+
+    ``col_bias[j] = sum_i (x_ij - mean - row_bias[i]) / (n_j + alpha)`` and
+    the same for rows, ``_BIAS_ROUNDS`` times, rows last: exactly what
+    :func:`fold_in_biases` recomputes for new rows.
+    """
+    mean = float(xp.mean(values))
+    row_bias = xp.zeros(rows.n_problems, dtype=values.dtype, device=rows.device)
+    col_bias = xp.zeros(cols.n_problems, dtype=values.dtype, device=rows.device)
+    for _ in range(_BIAS_ROUNDS):
+        col_bias = _shrunk_mean(cols, cols.values - mean - xp.take(row_bias, cols.other), alpha)
+        row_bias = _shrunk_mean(rows, rows.values - mean - xp.take(col_bias, rows.other), alpha)
+    return mean, row_bias, col_bias
+
+
+def _shrunk_mean(side, residual, alpha):
+    xp = side.xp
+    total = segment_sum(residual, side.problem, side.n_problems, xp=xp)
+    denominator = side.counts + alpha
+    positive = denominator > 0
+    return xp.where(positive, total / xp.where(positive, denominator, 1.0), 0.0)
+
+
+def _offsets(side, mean, row_bias, col_bias):
+    """``mean + row_bias[i] + col_bias[j]`` at ``side``'s entries (rows as problems)."""
+    xp = side.xp
+    return mean + xp.take(row_bias, side.problem) + xp.take(col_bias, side.other)
+
+
+def _initialize(rows, cols, residual_rows, residual_cols, k, n_rows, random_state):
+    """Top-k SVD of the rescaled zero-filled matrix, rows clipped for incoherence.
+
+    Randomised subspace iteration (``k + 10`` vectors, 4 power steps) with the
+    sparse observed matrix and its transpose: ``O(nnz k)`` per step.
+    """
+    xp, device, dtype = rows.xp, rows.device, rows.values.dtype
+    n_cols = cols.n_problems
+    p = rows.values.shape[0] / (n_rows * n_cols)
+    width = min(k + 10, n_rows, n_cols)
+    Q = random_normal(random_state, (n_cols, width), xp=xp, device=device, dtype=dtype)
+    Q = rows.spmm(residual_rows / p, Q)
+    for _ in range(4):
+        Q, _ = xp.linalg.qr(Q)
+        Q, _ = xp.linalg.qr(cols.spmm(residual_cols / p, Q))
+        Q = rows.spmm(residual_rows / p, Q)
+    Q, _ = xp.linalg.qr(Q)
+    Bt = cols.spmm(residual_cols / p, Q)  # (M / p)^T Q, shape (n_cols, width)
+    W, s, Zt = xp.linalg.svd(Bt, full_matrices=False)
+    U = Q @ xp.matrix_transpose(Zt)[:, :k]
+    V = W[:, :k] * s[:k]
+    # Clip rows for incoherence (the paper zeroes them; scaling them down to
+    # the threshold keeps their direction).
+    threshold = 2.0 * math.sqrt(k / n_rows)
+    norms = xp.linalg.vector_norm(U, axis=1)
+    U = U * xp.where(norms > threshold, threshold / xp.where(norms > 0, norms, 1.0), 1.0)[:, None]
+    U, R = xp.linalg.qr(U)
+    return U, V @ xp.matrix_transpose(R)
+
+
+def _check_entries(rows, cols, values, shape, xp):
+    n_rows, n_cols = shape
+    if values.shape[0] == 0:
+        raise ValueError("No observed entries: at least one entry of X must be observed.")
+    if not bool(xp.all(xp.isfinite(values))):
+        raise ValueError("The observed values must be finite (no NaN or inf).")
+    if int(xp.min(rows)) < 0 or int(xp.max(rows)) >= n_rows:
+        raise ValueError(f"Row indices must lie in [0, {n_rows}).")
+    if int(xp.min(cols)) < 0 or int(xp.max(cols)) >= n_cols:
+        raise ValueError(f"Column indices must lie in [0, {n_cols}).")
+
+
+def complete_matrix(
+    rows,
+    cols,
+    values,
+    shape,
+    n_components,
+    *,
+    solver="exact",
+    alpha=0.0,
+    center=None,
+    max_iter=100,
+    tol=1e-4,
+    inner_tol=1e-2,
+    inner_max_iter=5,
+    sketch_size=None,
+    sparsity=2,
+    random_state=None,
+    verbose=0,
+):
+    """Fit a rank-``n_components`` model to the observed entries of a matrix.
+
+    Minimises ``sum_(i,j) observed (x_ij - m_ij)^2 + alpha (||U||^2 + ||V||^2)``
+    with ``m_ij = mean + row_bias_i + col_bias_j + U_i . V_j`` by alternating
+    minimisation (Gu et al., 2024): spectral initialisation, then sweeps that
+    update ``V`` given ``U`` and ``U`` given ``V``, each a batch of small
+    least-squares problems (one per column, one per row).
+
+    Parameters
+    ----------
+    rows, cols : int arrays of shape (nnz,)
+        Coordinates of the observed entries (no duplicates).
+    values : array of shape (nnz,)
+        The observed values (finite).
+    shape : tuple (n_rows, n_cols)
+        Shape of the matrix.
+    n_components : int
+        Rank ``k`` of the model, ``1 <= k < min(shape)``.
+    solver : {"exact", "cg", "sketch"}, default="exact"
+        How each batch of least-squares problems is solved:
+
+        - ``"exact"``: normal equations, formed in one sparse product
+          (``O(nnz k^2)``) and solved by batched LU.
+        - ``"cg"``: a few warm-started Jacobi-preconditioned CG steps
+          (``O(nnz k)`` each), an approximate update.
+        - ``"sketch"``: the paper's solver: CG preconditioned by the QR
+          (here: Cholesky) factor of a sparse sketch of each problem, with
+          ``sketch_size`` rows, ``O(nnz k sparsity + n k^2 sketch_size)``
+          to build, then ``O(nnz k)`` per step.
+    alpha : float, default=0.0
+        Ridge penalty on both factors (and shrinkage of the biases).
+    center : {None, "global", "biases"}, default=None
+        Remove the global mean (``"global"``) or the mean and shrunk row and
+        column offsets (``"biases"``) before factorising.
+    max_iter : int, default=100
+        Maximum number of sweeps.
+    tol : float, default=1e-4
+        Stop when a sweep decreases the observed-entry RMSE by less than
+        ``tol`` times its previous value, or the RMSE reaches rounding level.
+    inner_tol : float, default=1e-2
+        Relative residual reduction asked of the ``"cg"`` and ``"sketch"``
+        inner solves.
+    inner_max_iter : int, default=5
+        Maximum CG steps per update for ``"cg"`` and ``"sketch"``.
+    sketch_size : int, default=None
+        Rows of each problem's sketch (``4 k`` when None).
+    sparsity : int, default=2
+        Nonzeros per column of the sparse-sign sketch.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation and of the sketches.
+    verbose : int, default=0
+        Print the RMSE after each sweep.
+
+    Returns
+    -------
+    result : MatrixCompletionResult
+        Factors, offsets, ``n_iter``, the RMSE path and a convergence flag.
+
+    Notes
+    -----
+    When ``alpha == 0`` each factor is orthonormalised (QR) before it is
+    used to update the other, as in the paper; the other factor is rotated
+    to match, so ``U V^T`` is unchanged and warm starts stay valid. With a
+    ridge penalty the factors are not orthonormalised (that would change the
+    objective).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.completion import complete_matrix
+    >>> rng = np.random.RandomState(0)
+    >>> M = rng.standard_normal((60, 2)) @ rng.standard_normal((2, 50))
+    >>> rows, cols = np.nonzero(rng.uniform(size=M.shape) < 0.5)
+    >>> res = complete_matrix(rows, cols, M[rows, cols], M.shape, 2, tol=1e-12,
+    ...                       random_state=0)
+    >>> completed = res.row_factors @ res.col_factors.T
+    >>> bool(np.linalg.norm(completed - M) < 1e-6 * np.linalg.norm(M))
+    True
+    """
+    xp, device = get_namespace(values)
+    n_rows, n_cols = int(shape[0]), int(shape[1])
+    if solver not in _SOLVERS:
+        raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}.")
+    if center not in _CENTER:
+        raise ValueError(f"center must be one of {_CENTER}, got {center!r}.")
+    if not 1 <= n_components < min(n_rows, n_cols):
+        raise ValueError(
+            f"n_components={n_components} must be >= 1 and < min(n_rows, n_cols)="
+            f"{min(n_rows, n_cols)}: a rank that high leaves nothing to complete."
+        )
+    _check_entries(rows, cols, values, (n_rows, n_cols), xp)
+    random_state = check_random_state(random_state)
+    k = n_components
+    sketch_size = 4 * k if sketch_size is None else int(sketch_size)
+    if sketch_size < k:
+        raise ValueError(f"sketch_size={sketch_size} must be >= n_components={k}.")
+
+    by_row = _Side(rows, cols, values, n_rows, n_cols, xp, device)
+    by_col = _Side(cols, rows, values, n_cols, n_rows, xp, device)
+    if center == "biases":
+        mean, row_bias, col_bias = _fit_biases(by_row, by_col, values, alpha, xp)
+    else:
+        mean = float(xp.mean(values)) if center == "global" else 0.0
+        row_bias = xp.zeros(n_rows, dtype=values.dtype, device=device)
+        col_bias = xp.zeros(n_cols, dtype=values.dtype, device=device)
+    resid_rows = by_row.values - _offsets(by_row, mean, row_bias, col_bias)
+    resid_cols = by_col.values - _offsets(by_col, mean, col_bias, row_bias)
+
+    U, V = _initialize(by_row, by_col, resid_rows, resid_cols, k, n_rows, random_state)
+    options = dict(alpha=alpha, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
+                   sketch_size=sketch_size, sparsity=sparsity, random_state=random_state)
+    update_U = _Updater(by_row, solver, **options)
+    update_V = _Updater(by_col, solver, **options)
+    orthonormalise = alpha == 0
+    scale = math.sqrt(float(xp.mean(resid_rows * resid_rows)))
+    floor = 10.0 * xp.finfo(values.dtype).eps * max(scale, xp.finfo(values.dtype).tiny)
+
+    rmse_path, converged, start = [], False, time.perf_counter()
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        if orthonormalise:
+            U, R = xp.linalg.qr(U)
+            V = V @ xp.matrix_transpose(R)
+        V = update_V(U, V, resid_cols)
+        if orthonormalise:
+            V, R = xp.linalg.qr(V)
+            U = U @ xp.matrix_transpose(R)
+        U = update_U(V, U, resid_rows)
+        error = resid_rows - by_row.sampled_dot(U, V)
+        rmse = math.sqrt(float(xp.mean(error * error)))
+        rmse_path.append(rmse)
+        if verbose:
+            print(f"[complete_matrix] sweep {n_iter}: observed RMSE {rmse:.6g} "
+                  f"({time.perf_counter() - start:.2f} s)")
+        previous = rmse_path[-2] if len(rmse_path) > 1 else None
+        if rmse <= floor or (previous is not None and previous - rmse <= tol * previous):
+            converged = True
+            break
+    if not converged and max_iter > 0:
+        warnings.warn(
+            f"complete_matrix stopped at max_iter={max_iter} sweeps before the observed RMSE "
+            f"settled (last relative decrease above tol={tol}); increase max_iter.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if solver != "exact":
+        # Refit the row factors exactly against the final V: the fitted rows
+        # then agree with the fold-in of MatrixCompleter.transform.
+        U = update_U(V, U, resid_rows, solver="exact")
+    return MatrixCompletionResult(U, V, mean, row_bias, col_bias, n_iter, rmse_path, converged)
+
+
+def fold_in(rows, cols, values, n_rows, col_factors, mean, col_bias, alpha, bias_rows):
+    """Row factors and row offsets of new rows against fixed column factors.
+
+    Each row's least squares over its observed entries, solved exactly:
+    ``row_bias_i = sum_j (x_ij - mean - col_bias_j) / (n_i + alpha)`` when
+    ``bias_rows``, then ``U_i = argmin ||x_i - offsets - V_obs u||^2 + alpha ||u||^2``.
+    Rows with no observed entry get zeros.
+    """
+    xp, device = get_namespace(values)
+    n_cols = col_factors.shape[0]
+    side = _Side(rows, cols, values, n_rows, n_cols, xp, device)
+    row_bias = xp.zeros(n_rows, dtype=values.dtype, device=device)
+    if bias_rows:
+        row_bias = _shrunk_mean(side, side.values - mean - xp.take(col_bias, side.other), alpha)
+    residual = side.values - _offsets(side, mean, row_bias, col_bias)
+    B = side.spmm(residual, col_factors)
+    return _solve_exact(side, col_factors, B, alpha), row_bias
+
+
+def predict_entries(rows, cols, row_factors, col_factors, mean, row_bias, col_bias):
+    """Model values at the coordinates ``(rows[t], cols[t])`` without forming the matrix.
+
+    Parameters
+    ----------
+    rows, cols : int arrays of shape (n,)
+        Coordinates.
+    row_factors, col_factors : arrays of shape (n_rows, k) and (n_cols, k)
+        The factors.
+    mean : float
+        Global offset.
+    row_bias, col_bias : arrays of shape (n_rows,) and (n_cols,)
+        Row and column offsets.
+
+    Returns
+    -------
+    values : array of shape (n,)
+        ``mean + row_bias[rows] + col_bias[cols] + <U[rows], V[cols]>``.
+    """
+    xp, _ = get_namespace(row_factors)
+    return (
+        mean
+        + xp.take(row_bias, rows)
+        + xp.take(col_bias, cols)
+        + xp.vecdot(xp.take(row_factors, rows, axis=0), xp.take(col_factors, cols, axis=0))
+    )
