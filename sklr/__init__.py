@@ -5,9 +5,12 @@ Every estimator runs on NumPy and, with
 arrays (CuPy on a GPU, or any array API library).
 """
 
+from .completion import MatrixCompleter
 from .linear_model import LpRegressor, SketchedRegressor
 from .sampling import SensitivitySampler
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["LpRegressor", "SensitivitySampler", "SketchedRegressor", "__version__"]
+__all__ = [
+    "LpRegressor",
+    "MatrixCompleter", "SensitivitySampler", "SketchedRegressor", "__version__"]

@@ -136,7 +136,7 @@ def _jitter(F, side):
     """
     xp = side.xp
     largest = float(xp.max(side.counts)) * float(xp.max(xp.sum(F * F, axis=1)))
-    return 100.0 * xp.finfo(F.dtype).eps * max(largest, xp.finfo(F.dtype).tiny)
+    return 100.0 * xp.finfo(F.dtype).eps * max(largest, xp.finfo(F.dtype).smallest_normal)
 
 
 def _solve_exact(side, F, B, alpha):
@@ -483,7 +483,7 @@ def complete_matrix(
     update_V = _Updater(by_col, solver, **options)
     orthonormalise = alpha == 0
     scale = math.sqrt(float(xp.mean(resid_rows * resid_rows)))
-    floor = 10.0 * xp.finfo(values.dtype).eps * max(scale, xp.finfo(values.dtype).tiny)
+    floor = 10.0 * xp.finfo(values.dtype).eps * max(scale, xp.finfo(values.dtype).smallest_normal)
 
     rmse_path, converged, start = [], False, time.perf_counter()
     n_iter = 0

@@ -1,5 +1,5 @@
 """Synthetic problems (with ground truth) for sklr's estimators."""
 
-from ._samples_generator import make_least_squares
+from ._samples_generator import make_least_squares, make_low_rank_completion, make_ratings
 
-__all__ = ["make_least_squares"]
+__all__ = ["make_least_squares", "make_low_rank_completion", "make_ratings"]

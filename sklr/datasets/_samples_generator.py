@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["make_least_squares"]
+__all__ = ["make_least_squares", "make_low_rank_completion", "make_ratings"]
 
 
 def make_least_squares(
@@ -90,3 +90,139 @@ def make_least_squares(
     if n_targets == 1:
         y, coef = y[:, 0], coef[:, 0]
     return X.astype(dtype, copy=False), y.astype(dtype, copy=False), coef
+
+
+def make_low_rank_completion(
+    n_rows=500,
+    n_cols=500,
+    rank=5,
+    *,
+    n_observed=None,
+    noise=0.0,
+    dtype=np.float64,
+    random_state=None,
+):
+    """A random incoherent rank-``rank`` matrix and a uniformly sampled subset of its entries.
+
+    ``M = A B^T`` with i.i.d. standard normal factors ``A`` (``n_rows x
+    rank``) and ``B`` (``n_cols x rank``): incoherent with high probability,
+    the setting of exact-recovery theory (Jain et al., 2013; Gu et al., 2024).
+
+    Parameters
+    ----------
+    n_rows, n_cols : int, default=500
+        Shape of the matrix.
+    rank : int, default=5
+        Its rank ``k``.
+    n_observed : int, default=None
+        Number of observed entries, drawn uniformly without replacement; by
+        default ``5 k n log n`` with ``n = max(n_rows, n_cols)``, capped at
+        60% of the entries.
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the observed entries.
+    dtype : dtype, default=np.float64
+        Floating dtype of the outputs.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_cols)
+        The observed entries (noisy when ``noise > 0``), NaN elsewhere.
+    M : ndarray of shape (n_rows, n_cols)
+        The full noiseless low-rank matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.datasets import make_low_rank_completion
+    >>> X, M = make_low_rank_completion(100, 80, rank=3, n_observed=2000, random_state=0)
+    >>> int(np.sum(~np.isnan(X))), int(np.linalg.matrix_rank(M))
+    (2000, 3)
+    """
+    if not 1 <= rank <= min(n_rows, n_cols):
+        raise ValueError(f"Need 1 <= rank <= min(n_rows, n_cols), got rank={rank}.")
+    size = n_rows * n_cols
+    if n_observed is None:
+        n = max(n_rows, n_cols)
+        n_observed = min(int(5 * rank * n * np.log(n)), int(0.6 * size))
+    if not 1 <= n_observed <= size:
+        raise ValueError(f"n_observed must lie in [1, {size}], got {n_observed}.")
+    rng = check_random_state(random_state)
+    M = rng.standard_normal((n_rows, rank)) @ rng.standard_normal((rank, n_cols))
+    flat = rng.choice(size, n_observed, replace=False)
+    X = np.full(size, np.nan)
+    X[flat] = M.ravel()[flat] + noise * rng.standard_normal(n_observed)
+    return X.reshape(n_rows, n_cols).astype(dtype), M.astype(dtype)
+
+
+def make_ratings(
+    n_users=600,
+    n_items=2000,
+    n_ratings=60_000,
+    *,
+    rank=5,
+    noise=0.8,
+    random_state=None,
+):
+    """Synthetic MovieLens-like ratings: half stars from 0.5 to 5, skewed popularity.
+
+    Each rating is ``3.5 + user bias + item bias + <user factor, item
+    factor> + noise``, rounded to the nearest half star and clipped to
+    ``[0.5, 5]``. Item popularity follows a Zipf-like law and user activity
+    a log-normal one (every user rates at least 5 items), so that, as in
+    MovieLens, a few items are rated very often and most rarely.
+
+    Parameters
+    ----------
+    n_users, n_items : int, default=600, 2000
+        Shape of the rating matrix.
+    n_ratings : int, default=60000
+        Number of distinct (user, item) ratings (fewer only where a user
+        would rate more than half the items).
+    rank : int, default=5
+        Rank of the user-item interaction.
+    noise : float, default=0.8
+        Standard deviation of the noise before rounding.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    users, items : ndarray of int64 of shape (n_ratings,)
+        Who rated what.
+    ratings : ndarray of shape (n_ratings,)
+        The ratings.
+
+    Examples
+    --------
+    >>> from sklr.datasets import make_ratings
+    >>> users, items, ratings = make_ratings(100, 300, 3000, random_state=0)
+    >>> bool(ratings.min() >= 0.5 and ratings.max() <= 5.0), len(set(zip(users, items)))
+    (True, 3000)
+    """
+    if not 5 * n_users <= n_ratings <= n_users * n_items // 2:
+        raise ValueError(
+            f"n_ratings must lie in [5 n_users, n_users n_items / 2] = "
+            f"[{5 * n_users}, {n_users * n_items // 2}], got {n_ratings}."
+        )
+    rng = check_random_state(random_state)
+    activity = rng.lognormal(0.0, 1.0, n_users)
+    per_user = 5 + np.floor((n_ratings - 5 * n_users) * activity / activity.sum()).astype(int)
+    per_user[: n_ratings - per_user.sum()] += 1
+    per_user = np.minimum(per_user, n_items // 2)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.8
+    popularity = popularity[rng.permutation(n_items)]
+    users, items = [], []
+    for user, count in enumerate(per_user):
+        keys = rng.exponential(size=n_items) / popularity  # weighted sample without replacement
+        users.append(np.full(count, user))
+        items.append(np.argpartition(keys, count)[:count])
+    users, items = np.concatenate(users), np.concatenate(items)
+    scale = 1.0 / np.sqrt(rank)
+    P = rng.standard_normal((n_users, rank)) * scale
+    Q = rng.standard_normal((n_items, rank)) * scale
+    raw = (3.5 + 0.4 * rng.standard_normal(n_users)[users] + 0.5 * rng.standard_normal(n_items)[items]
+           + np.sum(P[users] * Q[items], axis=1) + noise * rng.standard_normal(users.size))
+    ratings = np.clip(np.round(raw * 2) / 2, 0.5, 5.0)
+    return users.astype(np.int64), items.astype(np.int64), ratings

@@ -1,0 +1,552 @@
+"""MatrixCompleter: low-rank completion by robust alternating minimization (Gu et al., ICLR 2024)."""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._array_api import (
+    check_same_namespace,
+    get_namespace,
+    issparse,
+    random_uniform,
+    to_numpy,
+)
+from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
+from ._altmin import complete_matrix, fold_in, predict_entries
+
+__all__ = ["MatrixCompleter", "ratings_matrix"]
+
+
+def ratings_matrix(rows, cols, values, *, shape=None):
+    """Build the sparse matrix of observed entries from ``(row, column, value)`` triplets.
+
+    The result is what :class:`MatrixCompleter` expects for recommender data:
+    every *stored* entry is an observed rating, zeros included, and absent
+    entries are missing.
+
+    Parameters
+    ----------
+    rows, cols : array-like of int of shape (n_ratings,)
+        Row (user) and column (item) index of each rating, non-negative. To
+        use arbitrary ids, encode them first, e.g. with
+        ``np.unique(ids, return_inverse=True)``.
+    values : array-like of float of shape (n_ratings,)
+        The ratings (finite).
+    shape : tuple of int, default=None
+        ``(n_rows, n_cols)``; by default one more than the largest index.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_array of shape (n_rows, n_cols)
+        The observed entries (explicit zeros kept).
+
+    Raises
+    ------
+    ValueError
+        On negative or out-of-range indices, mismatched lengths, non-finite
+        values, or a ``(row, column)`` pair given twice (SciPy would add the
+        two values silently).
+
+    Examples
+    --------
+    >>> from sklr.completion import ratings_matrix
+    >>> X = ratings_matrix([0, 0, 2], [1, 3, 0], [4.0, 0.0, 3.5])
+    >>> X.shape, X.nnz
+    ((3, 4), 3)
+    """
+    import scipy.sparse
+
+    rows, cols, values = (np.asarray(a) for a in (rows, cols, values))
+    for name, ids in (("rows", rows), ("cols", cols)):
+        if ids.ndim != 1 or not (ids.size == 0 or np.issubdtype(ids.dtype, np.integer)):
+            raise TypeError(f"{name} must be a 1-D array of integers, got dtype {ids.dtype}.")
+        if ids.size and ids.min() < 0:
+            raise ValueError(f"{name} must be non-negative indices, got {ids.min()}.")
+    if not (rows.shape == cols.shape == values.shape):
+        raise ValueError(
+            f"rows, cols and values must have the same length, got {rows.shape[0]}, "
+            f"{cols.shape[0]} and {values.shape[0] if values.ndim else values}."
+        )
+    values = values.astype(np.float64) if not np.issubdtype(values.dtype, np.floating) else values
+    if not np.all(np.isfinite(values)):
+        raise ValueError("values must be finite (no NaN or inf).")
+    if shape is None:
+        if rows.size == 0:
+            raise ValueError("shape is required when there are no ratings.")
+        shape = (int(rows.max()) + 1, int(cols.max()) + 1)
+    n_rows, n_cols = shape
+    if rows.size and (rows.max() >= n_rows or cols.max() >= n_cols):
+        raise ValueError(f"Indices out of range for shape={tuple(shape)}.")
+    keys = rows.astype(np.int64) * n_cols + cols
+    if np.unique(keys).size != keys.size:
+        raise ValueError("Duplicate (row, column) pairs: each entry may be rated once.")
+    X = scipy.sparse.coo_array((values, (rows, cols)), shape=(n_rows, n_cols)).tocsr()
+    X.sort_indices()
+    return X
+
+
+class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Fill the missing entries of a low-rank matrix by robust alternating minimization.
+
+    Models ``X ~ offsets + U V^T`` with ``V^T`` (``components_``) of rank
+    ``n_components``, fitted on the observed entries only. Each sweep updates
+    the column factors ``V`` given ``U``, then ``U`` given ``V``; every
+    update is a batch of small least-squares problems (one per column or
+    row, over its observed entries). Gu, Song, Yin and Zhang (2024) show that
+    these updates may be solved only approximately, by a sketch-preconditioned
+    iterative solver in time nearly linear in the number of observed entries
+    times ``k``, and the iteration still converges to the exact low-rank
+    matrix from few entries; ``solver`` chooses how they are solved.
+
+    .. warning::
+       **How missing entries are marked.** In a *dense* ``X``, an entry
+       equal to ``missing_values`` (NaN by default) is missing. In a
+       *sparse* ``X`` (SciPy sparse matrix), the **stored** entries are the
+       observed ones and every entry that is not stored is missing: a stored
+       zero is an observed rating of 0, and an absent entry is *not* a zero.
+       Build such matrices with :func:`ratings_matrix`.
+
+    Read more in the :ref:`User Guide <matrix_completion>`.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Rank ``k`` of the low-rank part, ``1 <= k < min(n_samples,
+        n_features)``.
+    solver : {"exact", "cg", "sketch"}, default="exact"
+        How each factor update is solved:
+
+        - ``"exact"``: normal equations of every row (column) at once, built
+          in one sparse product (``O(nnz k^2)``), solved by batched LU.
+        - ``"cg"``: at most ``inner_max_iter`` warm-started conjugate
+          gradient steps with a diagonal preconditioner, ``O(nnz k)`` each:
+          an approximate update.
+        - ``"sketch"``: the paper's solver: conjugate gradient preconditioned
+          by the factor of a sparse sketch of each row's problem (built in
+          ``O(nnz k)``), so the steps needed do not depend on that problem's
+          conditioning.
+
+        The default was chosen by measurement (``benchmarks/README.md``).
+    alpha : float, default=0.0
+        Ridge penalty ``alpha (||U||^2 + ||V||^2)``; with ``center="biases"``
+        it also shrinks the row and column offsets. 0 is the paper's setting
+        (exact recovery); real ratings need ``alpha > 0``.
+    center : {None, "global", "biases"}, default=None
+        What is removed before the low-rank fit: nothing (the paper), the
+        mean of the observed entries, or the mean plus shrunk row and column
+        offsets (``mean + b_i + c_j``, the usual recommender baseline).
+    max_iter : int, default=100
+        Maximum number of sweeps.
+    tol : float, default=1e-4
+        Stop when a sweep decreases the RMSE on the observed entries by less
+        than ``tol`` times its previous value (or when it reaches rounding
+        level).
+    inner_tol : float, default=1e-2
+        Relative residual reduction asked of each update by ``"cg"`` and
+        ``"sketch"``.
+    inner_max_iter : int, default=5
+        Maximum conjugate gradient steps per update for ``"cg"`` and
+        ``"sketch"``.
+    sketch_size : int, default=None
+        Rows of each problem's sketch for ``solver="sketch"`` (``4 *
+        n_components`` when None).
+    keep_observed : bool, default=True
+        Whether :meth:`transform` returns the observed entries as given (only
+        the missing ones are filled) or the model's values everywhere.
+    score_holdout : float, default=0.2
+        Fraction of each matrix's observed entries that :meth:`score` hides
+        and predicts.
+    missing_values : float, default=np.nan
+        The placeholder of missing entries in dense input.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation, of the sketches and of the entries
+        :meth:`score` holds out.
+    verbose : int, default=0
+        Print the observed-entry RMSE after each sweep.
+
+    Attributes
+    ----------
+    components_ : array of shape (n_components, n_features)
+        ``V^T``: the column factors (orthonormal rows when ``alpha == 0``).
+    row_factors_ : array of shape (n_samples, n_components)
+        ``U``: the factors of the training rows, refitted exactly against
+        ``components_`` (what :meth:`transform` would compute for them).
+    mean_ : float
+        Global offset (0.0 when ``center=None``).
+    row_bias_ : array of shape (n_samples,)
+        Offsets of the training rows (zeros unless ``center="biases"``).
+    col_bias_ : array of shape (n_features,)
+        Offsets of the columns (zeros unless ``center="biases"``).
+    n_iter_ : int
+        Number of sweeps run.
+    rmse_ : float
+        RMSE on the observed training entries after the last sweep.
+    rmse_path_ : list of float
+        That RMSE after each sweep.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.impute.IterativeImputer : Imputes each column by regression on the others.
+    sklearn.impute.KNNImputer : Imputes from nearest neighbours.
+    sklr.completion.complete_matrix : The function behind this estimator.
+    sklr.completion.ratings_matrix : Sparse input from rating triplets.
+
+    Notes
+    -----
+    Cost per sweep with ``nnz`` observed entries, ``n`` rows and columns and
+    rank ``k``: ``O(nnz k^2 + n k^3)`` for ``"exact"``; ``O(nnz k)`` per CG
+    step for ``"cg"`` and ``"sketch"``, plus ``O(nnz k + n k^2 s)`` to
+    build the sketch preconditioners (``s = sketch_size``).
+
+    Rows without an observed entry get zero factors: they are completed by
+    the offsets alone (zeros with ``center=None``, the mean plus column
+    offsets with ``"biases"``), and a warning says so. Empty columns are
+    completed the same way.
+
+    New rows (:meth:`transform`, :meth:`score`) are *folded in*: their
+    factors solve the least squares of their observed entries against the
+    fitted ``components_`` (and their offsets are computed like the training
+    rows').
+
+    Deviations from the paper:
+
+    - The paper splits the observed entries into fresh samples for every
+      update (for its proof); all entries are used in every update here, as
+      in practical alternating minimization.
+    - The initial factor's rows are scaled down to the norm
+      ``2 sqrt(k / n_samples)`` instead of zeroed (the paper's clipping for
+      incoherence); the initial SVD is randomised.
+    - The sketch is a block sparse-sign embedding drawn once per fit, and the
+      preconditioner is the Cholesky factor of the sketched normal matrix
+      (the R of a QR of the sketch, up to signs). Problems with at most
+      ``sketch_size`` entries are not sketched (their preconditioner is
+      exact).
+    - ``alpha``, ``center`` and the stopping rule on the observed RMSE are
+      practical additions for real data; with ``alpha > 0`` the factors are
+      not orthonormalised between updates.
+    - After the last sweep of ``"cg"`` or ``"sketch"`` the row factors are
+      refitted exactly, so that the training rows agree with their fold-in.
+
+    References
+    ----------
+    .. [1] Gu, Y., Song, Z., Yin, J. and Zhang, L. "Low Rank Matrix
+       Completion via Robust Alternating Minimization in Nearly Linear
+       Time." ICLR 2024.
+    .. [2] Jain, P., Netrapalli, P. and Sanghavi, S. "Low-rank matrix
+       completion using alternating minimization." STOC 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.completion import MatrixCompleter
+    >>> rng = np.random.RandomState(0)
+    >>> M = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 100))
+    >>> X = np.where(rng.uniform(size=M.shape) < 0.4, M, np.nan)
+    >>> completer = MatrixCompleter(n_components=3, tol=1e-10, random_state=0)
+    >>> filled = completer.fit_transform(X)
+    >>> bool(np.linalg.norm(filled - M) < 1e-6 * np.linalg.norm(M))
+    True
+    >>> completer.components_.shape
+    (3, 100)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"exact", "cg", "sketch"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "center": [StrOptions({"global", "biases"}), None],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "inner_tol": [Interval(Real, 0, None, closed="left")],
+        "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "sketch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "keep_observed": ["boolean"],
+        "score_holdout": [Interval(Real, 0, 1, closed="neither")],
+        "missing_values": [Real],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        solver="exact",
+        alpha=0.0,
+        center=None,
+        max_iter=100,
+        tol=1e-4,
+        inner_tol=1e-2,
+        inner_max_iter=5,
+        sketch_size=None,
+        keep_observed=True,
+        score_holdout=0.2,
+        missing_values=np.nan,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.solver = solver
+        self.alpha = alpha
+        self.center = center
+        self.max_iter = max_iter
+        self.tol = tol
+        self.inner_tol = inner_tol
+        self.inner_max_iter = inner_max_iter
+        self.sketch_size = sketch_size
+        self.keep_observed = keep_observed
+        self.score_holdout = score_holdout
+        self.missing_values = missing_values
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ input
+    def _observed(self, X, *, reset):
+        """Validate ``X``; return it, its observed entries' coordinates and values, and its mask.
+
+        The mask (True where observed) is None for sparse ``X``.
+        """
+        xp, _ = get_namespace(X)
+        X = validate_data(
+            self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
+            dtype=[xp.float64, xp.float32], ensure_all_finite="allow-nan",
+            ensure_min_samples=1, ensure_min_features=1,
+        )
+        if issparse(X):
+            if not math.isnan(self.missing_values):
+                raise ValueError(
+                    "missing_values applies to dense X only: in sparse X the stored entries "
+                    "are the observed ones."
+                )
+            coo = X.tocoo()
+            coo.sum_duplicates()
+            if not np.all(np.isfinite(coo.data)):
+                raise ValueError(
+                    "Sparse X stores NaN or inf values: in sparse input every stored entry is "
+                    "observed and must be finite; leave missing entries out of the matrix."
+                )
+            rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+            return X, rows, cols, coo.data, None
+        xp, device = get_namespace(X)
+        if math.isnan(self.missing_values):
+            observed = ~xp.isnan(X)
+        else:
+            if bool(xp.any(xp.isnan(X))):
+                raise ValueError(
+                    f"X contains NaN but missing_values={self.missing_values}: NaN is allowed "
+                    "only as the missing-value marker."
+                )
+            observed = X != self.missing_values
+        rows, cols = xp.nonzero(observed)
+        flat = rows * X.shape[1] + cols
+        values = xp.take(xp.reshape(X, (-1,)), flat)
+        return X, xp.astype(rows, xp.int64), xp.astype(cols, xp.int64), values, observed
+
+    def _warn_empty_rows(self, rows, n_rows, what):
+        xp, _ = get_namespace(rows)
+        n_empty = n_rows - int(xp.unique_values(rows).shape[0]) if rows.shape[0] else n_rows
+        if n_empty:
+            warnings.warn(
+                f"{n_empty} row(s) of X have no observed entry {what}; they are completed by "
+                f"the offsets alone (center={self.center!r}).",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the low-rank model to the observed entries of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Dense with ``missing_values`` (NaN) marking the missing entries,
+            or sparse with the stored entries as the observed ones.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, rows, cols, values, _ = self._observed(X, reset=True)
+        n_rows, n_cols = X.shape
+        if values.shape[0] == 0:
+            raise ValueError("X has no observed entry: there is nothing to complete from.")
+        for name, size in (("n_samples", n_rows), ("n_features", n_cols)):
+            if size < 2:
+                raise ValueError(
+                    f"Matrix completion needs at least 2 rows and 2 columns; got {name}={size}."
+                )
+        if self.n_components >= min(n_rows, n_cols):
+            raise ValueError(
+                f"n_components={self.n_components} must be < min(n_samples, n_features)="
+                f"{min(n_rows, n_cols)} for X of shape {X.shape}: a rank that high fits any "
+                "observed entries and leaves the missing ones undetermined."
+            )
+        self._warn_empty_rows(rows, n_rows, "in fit")
+        result = complete_matrix(
+            rows, cols, values, (n_rows, n_cols), self.n_components, solver=self.solver,
+            alpha=self.alpha, center=self.center, max_iter=self.max_iter, tol=self.tol,
+            inner_tol=self.inner_tol, inner_max_iter=self.inner_max_iter,
+            sketch_size=self.sketch_size, random_state=self.random_state, verbose=self.verbose,
+        )
+        xp, _ = get_namespace(result.col_factors)
+        self.components_ = xp.matrix_transpose(result.col_factors)
+        self.row_factors_ = result.row_factors
+        self.mean_ = result.mean
+        self.row_bias_ = result.row_bias
+        self.col_bias_ = result.col_bias
+        self.n_iter_ = result.n_iter
+        self.rmse_path_ = result.rmse_path
+        self.rmse_ = result.rmse_path[-1] if result.rmse_path else math.nan
+        return self
+
+    # ------------------------------------------------------------------ use
+    def _fold_in(self, rows, cols, values, n_rows):
+        xp, _ = get_namespace(self.components_)
+        return fold_in(
+            rows, cols, values, n_rows, xp.matrix_transpose(self.components_), self.mean_,
+            self.col_bias_, self.alpha, self.center == "biases",
+        )
+
+    def transform(self, X):
+        """Complete ``X``: fold its rows into the fitted model and fill the missing entries.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to complete, marked as in :meth:`fit`. They need not be the
+            training rows.
+
+        Returns
+        -------
+        X_completed : array of shape (n_samples, n_features)
+            Dense. Observed entries are kept as given when
+            ``keep_observed=True``. For sparse ``X`` the result is a NumPy
+            array; use :meth:`predict_entries` for a few entries of a large
+            matrix.
+        """
+        check_is_fitted(self)
+        if not issparse(X):
+            check_same_namespace(X, self, attribute="components_", method="transform")
+        X, rows, cols, values, observed = self._observed(X, reset=False)
+        n_rows = X.shape[0]
+        self._warn_empty_rows(rows, n_rows, "in transform")
+        U, row_bias = self._fold_in(rows, cols, values, n_rows)
+        xp, _ = get_namespace(U)
+        completed = U @ self.components_ + (self.mean_ + row_bias[:, None] + self.col_bias_)
+        if self.keep_observed:
+            if observed is None:  # sparse X: a NumPy result
+                completed[to_numpy(rows), to_numpy(cols)] = to_numpy(values)
+            else:
+                completed = xp.where(observed, X, completed)
+        return completed
+
+    def predict_entries(self, rows, cols):
+        """Predict entries of the training matrix without forming it.
+
+        Parameters
+        ----------
+        rows, cols : array-like of int of shape (n_entries,)
+            Row indices into the training rows and column indices.
+
+        Returns
+        -------
+        values : array of shape (n_entries,)
+            The model's values ``mean + b_i + c_j + U_i . V_j``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklr.completion import MatrixCompleter, ratings_matrix
+        >>> rng = np.random.RandomState(0)
+        >>> M = rng.uniform(1, 2, (30, 1)) @ rng.uniform(1, 2, (1, 20))
+        >>> rows, cols = np.nonzero(rng.uniform(size=M.shape) < 0.5)
+        >>> X = ratings_matrix(rows, cols, M[rows, cols], shape=M.shape)
+        >>> completer = MatrixCompleter(n_components=1, tol=1e-12, random_state=0).fit(X)
+        >>> bool(np.allclose(completer.predict_entries([0, 5], [3, 7]), M[[0, 5], [3, 7]]))
+        True
+        """
+        check_is_fitted(self)
+        xp, device = get_namespace(self.row_factors_)
+        n_rows, n_cols = self.row_factors_.shape[0], self.components_.shape[1]
+        rows_np, cols_np = np.asarray(to_numpy(rows)), np.asarray(to_numpy(cols))
+        for name, ids, bound in (("rows", rows_np, n_rows), ("cols", cols_np, n_cols)):
+            if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+                raise TypeError(f"{name} must be a 1-D array of integers.")
+            if ids.size and (ids.min() < 0 or ids.max() >= bound):
+                raise ValueError(f"{name} must lie in [0, {bound}).")
+        if rows_np.shape != cols_np.shape:
+            raise ValueError("rows and cols must have the same length.")
+        rows_x = xp.asarray(rows_np.astype(np.int64), device=device)
+        cols_x = xp.asarray(cols_np.astype(np.int64), device=device)
+        return predict_entries(
+            rows_x, cols_x, self.row_factors_, xp.matrix_transpose(self.components_),
+            self.mean_, self.row_bias_, self.col_bias_,
+        )
+
+    def score(self, X, y=None):
+        """Minus the RMSE on held-out observed entries of ``X`` (higher is better).
+
+        A fraction ``score_holdout`` of the observed entries (drawn from
+        ``random_state``, so the same ``X`` always loses the same entries) is
+        hidden; the rows are folded in from the rest and the hidden entries
+        predicted. This lets :class:`~sklearn.model_selection.GridSearchCV`
+        tune ``n_components`` and ``alpha`` with rows as samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows with observed entries, marked as in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``-RMSE`` on the held-out entries.
+        """
+        check_is_fitted(self)
+        X, rows, cols, values, _ = self._observed(X, reset=False)
+        xp, device = get_namespace(values)
+        random_state = check_random_state(self.random_state)
+        if isinstance(self.random_state, Integral):
+            random_state = np.random.RandomState(self.random_state)
+        hide = random_uniform(random_state, (values.shape[0],), xp=xp, device=device,
+                              dtype=values.dtype) < self.score_holdout
+        hidden = xp.nonzero(hide)[0]
+        if hidden.shape[0] == 0:
+            raise ValueError(
+                f"No observed entry was held out (score_holdout={self.score_holdout}, "
+                f"{values.shape[0]} observed entries): score needs more observed entries."
+            )
+        kept = xp.nonzero(~hide)[0]
+        U, row_bias = self._fold_in(
+            xp.take(rows, kept), xp.take(cols, kept), xp.take(values, kept), X.shape[0]
+        )
+        predicted = predict_entries(
+            xp.take(rows, hidden), xp.take(cols, hidden), U,
+            xp.matrix_transpose(self.components_), self.mean_, row_bias, self.col_bias_,
+        )
+        error = predicted - xp.take(values, hidden)
+        return -math.sqrt(float(xp.mean(error * error)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
