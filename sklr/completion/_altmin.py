@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ..utils._array_api import device as array_device
 from ..utils._array_api import (
     get_namespace,
     random_integers,
@@ -106,8 +107,8 @@ class _Side:
         return xp.vecdot(xp.take(X, self.problem, axis=0), xp.take(F, self.other, axis=0))
 
 
-def _gram(side, F, shift):
-    """Per-problem normal matrices ``A_i^T A_i + shift I`` of shape (n_problems, k, k).
+def _gram(side, F):
+    """Per-problem normal matrices ``A_i^T A_i``, of shape (n_problems, k, k).
 
     Built from the upper triangle of the row-wise Khatri-Rao square of ``F``
     in one sparse product: ``nnz * k (k + 1) / 2`` multiply-adds.
@@ -123,26 +124,50 @@ def _gram(side, F, shift):
         [position[(min(a, b), max(a, b))] for a in range(k) for b in range(k)],
         device=side.device,
     )
-    G = xp.reshape(xp.take(G_upper, full, axis=1), (side.n_problems, k, k))
-    return G + shift * xp.eye(k, dtype=F.dtype, device=side.device)
+    return xp.reshape(xp.take(G_upper, full, axis=1), (side.n_problems, k, k))
 
 
-def _jitter(F, side):
-    """A tiny ridge that keeps empty or rank-deficient problems solvable.
+def _shifted(G, alpha, relative):
+    """``G_i + (alpha + relative * trace(G_i) / k + tiny) I`` for every problem ``i``.
 
-    ``100 eps`` times the largest possible diagonal entry of a normal matrix:
-    it changes well-posed solutions by about ``100 eps * cond``, and gives
-    rows with fewer than ``k`` entries their minimum-norm solution.
+    The small relative shift keeps empty and rank-deficient problems (fewer
+    entries than ``k``) solvable, and gives them their minimum-norm solution;
+    it moves a well-posed solution by about ``relative * cond(G_i)``.
     """
-    xp = side.xp
-    largest = float(xp.max(side.counts)) * float(xp.max(xp.sum(F * F, axis=1)))
-    return 100.0 * xp.finfo(F.dtype).eps * max(largest, xp.finfo(F.dtype).smallest_normal)
+    xp, k = get_namespace(G)[0], G.shape[-1]
+    eye = xp.eye(k, dtype=G.dtype, device=array_device(G))
+    trace = xp.sum(xp.linalg.diagonal(G), axis=-1)
+    shift = alpha + relative * trace / k + xp.finfo(G.dtype).smallest_normal
+    return G + shift[:, None, None] * eye
 
 
 def _solve_exact(side, F, B, alpha):
-    xp = side.xp
-    G = _gram(side, F, alpha + _jitter(F, side))
-    return xp.linalg.solve(G, B[:, :, None])[:, :, 0]
+    """Solve every problem's normal equations: batched LU, minimum norm where singular.
+
+    With ``alpha == 0`` a problem with fewer observed entries than ``k`` has
+    a singular normal matrix; those problems (usually few) are solved by a
+    batched eigendecomposition instead, with the least-squares solution of
+    minimum norm (zero for an empty problem), as ``numpy.linalg.lstsq`` would.
+    """
+    xp, k = side.xp, F.shape[1]
+    G = _gram(side, F)
+    X = xp.linalg.solve(_shifted(G, alpha, xp.finfo(F.dtype).eps), B[:, :, None])[:, :, 0]
+    if alpha > 0:
+        return X
+    deficient = side.counts < k
+    subset = xp.nonzero(deficient)[0]
+    if subset.shape[0] == 0:
+        return X
+    w, Q = xp.linalg.eigh(xp.take(G, subset, axis=0))
+    cutoff = 10.0 * k * xp.finfo(F.dtype).eps * xp.max(xp.abs(w), axis=1, keepdims=True)
+    kept = w > cutoff
+    inverse = xp.where(kept, 1.0 / xp.where(kept, w, 1.0), 0.0)
+    coef = inverse * _batched_matvec(xp.matrix_transpose(Q), xp.take(B, subset, axis=0), xp)
+    X_subset = _batched_matvec(Q, coef, xp)
+    # Gather the subset's solutions back into place (no scatter in the array API).
+    slot = xp.cumulative_sum(xp.astype(deficient, xp.int64)) - 1
+    slot = xp.where(deficient, slot, 0)
+    return xp.where(deficient[:, None], xp.take(X_subset, slot, axis=0), X)
 
 
 def _batched_matvec(A, x, xp):
@@ -191,8 +216,7 @@ def _sketch_preconditioner(side, F, alpha, sketch, sketch_size):
     """``L^-1`` with ``L L^T = (S_i A_i)^T (S_i A_i) + alpha I``, for every problem ``i``."""
     xp, k = side.xp, F.shape[1]
     SA = xp.reshape(sparse_matmul(sketch, F), (side.n_problems, sketch_size, k))
-    M = xp.matmul(xp.matrix_transpose(SA), SA)
-    M = M + (alpha + _jitter(F, side)) * xp.eye(k, dtype=F.dtype, device=side.device)
+    M = _shifted(xp.matmul(xp.matrix_transpose(SA), SA), alpha, math.sqrt(xp.finfo(F.dtype).eps))
     return xp.linalg.inv(xp.linalg.cholesky(M))
 
 
@@ -213,26 +237,31 @@ def _solve_pcg(side, F, B, X0, alpha, precondition, inner_tol, inner_max_iter):
 
     X = X0
     R = B - normal_matvec(X)
-    r0 = float(xp.sum(R * R))
-    if r0 == 0.0:
+    rr0 = xp.vecdot(R, R)
+    if float(xp.max(rr0)) == 0.0:
         return X, 0
+    # Problems stop one by one (a rank-deficient one converges in fewer
+    # steps, after which its directions are rounding noise).
+    target = inner_tol**2 * rr0
     Z = precondition(R)
     P = Z
     rz = xp.vecdot(R, Z)
+    active = rr0 > target
     steps = 0
     for steps in range(1, inner_max_iter + 1):
         AP = normal_matvec(P)
         pAp = xp.vecdot(P, AP)
-        positive = pAp > 0
-        step = xp.where(positive, rz / xp.where(positive, pAp, 1.0), 0.0)
+        usable = active & (pAp > 0)
+        step = xp.where(usable, rz / xp.where(usable, pAp, 1.0), 0.0)
         X = X + step[:, None] * P
         R = R - step[:, None] * AP
-        if float(xp.sum(R * R)) <= inner_tol**2 * r0 or steps == inner_max_iter:
+        rr = xp.vecdot(R, R)
+        active = usable & (rr > target)
+        if steps == inner_max_iter or not bool(xp.any(active)):
             break
         Z = precondition(R)
         rz_new = xp.vecdot(R, Z)
-        nonzero = rz > 0
-        beta = xp.where(nonzero, rz_new / xp.where(nonzero, rz, 1.0), 0.0)
+        beta = xp.where(active, rz_new / xp.where(rz > 0, rz, 1.0), 0.0)
         P = Z + beta[:, None] * P
         rz = rz_new
     return X, steps
@@ -259,7 +288,8 @@ class _Updater:
         if solver == "exact":
             return _solve_exact(side, F, B, self.alpha)
         if solver == "cg":
-            diagonal = side.spmm(side.ones, F * F) + (self.alpha + _jitter(F, side))
+            diagonal = side.spmm(side.ones, F * F) + self.alpha
+            diagonal = xp.where(diagonal > 0, diagonal, 1.0)
 
             def precondition(R):
                 return R / diagonal
