@@ -9,6 +9,7 @@ import argparse
 import functools
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,7 +101,37 @@ def _tour_lp_regressor(quick):
     )]
 
 
-TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler]
+def _tour_matrix_completer(quick):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    from .completion import MatrixCompleter
+    from .datasets import make_low_rank_completion
+
+    n_rows, n_cols, rank = (200, 100, 3) if quick else (2000, 400, 8)
+    X, M = make_low_rank_completion(n_rows, n_cols, rank, n_observed=n_rows * n_cols // 4,
+                                    noise=0.01, random_state=0)
+    missing = np.isnan(X)
+
+    def error(filled):
+        return float(np.linalg.norm((filled - M)[missing]) / np.linalg.norm(M[missing]))
+
+    peer = IterativeImputer(n_nearest_features=10 if quick else 50, random_state=0)
+    with warnings.catch_warnings():  # its tolerance is rarely reached in 10 rounds
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peer_filled, peer_s = _timed(lambda: peer.fit_transform(X))
+    completer = MatrixCompleter(n_components=rank, random_state=0)
+    filled, sec = _timed(lambda: completer.fit_transform(X))
+    return [TourRow(
+        "MatrixCompleter", f"rank {rank} {n_rows}x{n_cols}, 25% observed, 1% noise",
+        "rel. error on missing", error(filled), sec,
+        "IterativeImputer", error(peer_filled), peer_s,
+    )]
+
+
+TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler,
+        _tour_matrix_completer]
 
 
 def run_tour(quick=False, file=None):

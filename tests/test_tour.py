@@ -24,6 +24,8 @@ def test_tour_covers_every_estimator_and_reports_sane_numbers():
     assert len(lad) == 3
     for row in lad:
         assert 1.0 - 1e-6 <= row.value <= 1.1
+    completion = next(r for r in rows if r.estimator == "MatrixCompleter")
+    assert completion.value < 0.05 < completion.peer_value
 
 
 def test_python_m_sklr_runs():

@@ -359,7 +359,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"{n_empty} row(s) of X have no observed entry {what}; they are completed by "
                 f"the offsets alone (center={self.center!r}).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,  # past fit/transform and scikit-learn's wrapper of them
             )
 
     # ------------------------------------------------------------------ fit
