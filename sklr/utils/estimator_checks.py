@@ -64,7 +64,7 @@ def all_estimators():
     --------
     >>> from sklr.utils.estimator_checks import all_estimators
     >>> [name for name, _ in all_estimators()]
-    ['LpRegressor', 'SensitivitySampler', 'SketchedRegressor']
+    ['LpRegressor', 'MatrixCompleter', 'SensitivitySampler', 'SketchedRegressor']
     """
     import sklr
 
