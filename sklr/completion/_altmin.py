@@ -15,6 +15,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -27,6 +28,7 @@ from ..utils._array_api import (
     segment_sum,
     sparse_matmul,
     sparse_matrix,
+    to_numpy,
 )
 
 __all__ = ["MatrixCompletionResult", "complete_matrix", "predict_entries"]
@@ -79,7 +81,15 @@ class _Side:
     are the columns. Entries are sorted by problem, so that a sparse
     ``(n_problems, n_other)`` CSR matrix with any per-entry data shares one
     index structure.
+
+    For the batched dense algebra the problems are also laid out in *blocks*
+    of problems with similar entry counts (within 25%), each padded to its
+    longest: a block's design matrices ``A_i`` are then one
+    ``(n_block, length, k)`` array, and ``A_i^T A_i`` or ``A_i^T (A_i x_i)``
+    one batched BLAS call instead of a sparse product with ``k^2`` columns.
     """
+
+    _BLOCK_ENTRIES = 1 << 18  # entries per block: bounds the padded copies' memory
 
     def __init__(self, problem, other, values, n_problems, n_other, xp, device):
         order = xp.argsort(problem * n_other + other, stable=True)
@@ -92,6 +102,34 @@ class _Side:
         self.counts = segment_sum(self.ones, self.problem, n_problems, xp=xp)
         counts_int = xp.astype(xp.round(self.counts), xp.int64)
         self.indptr = xp.cumulative_sum(counts_int, include_initial=True)
+        self._plan_blocks(to_numpy(counts_int), to_numpy(self.indptr), to_numpy(self.other))
+
+    def _plan_blocks(self, counts, indptr, other):
+        """Group the problems by entry count (a host-side plan of index arrays)."""
+        xp, device = self.xp, self.device
+        nnz = int(indptr[-1])
+        order = np.argsort(counts, kind="stable")
+        sorted_counts = counts[order]
+        start = self.n_empty = int(np.searchsorted(sorted_counts, 1))
+        self.blocks, self._entries, self._starts = [], [], [start]
+        while start < self.n_problems:
+            shortest = int(sorted_counts[start])
+            cap = max(int(1.25 * shortest), shortest + 4)
+            stop = int(np.searchsorted(sorted_counts, cap, side="right"))
+            stop = max(start + 1, min(stop, start + max(1, self._BLOCK_ENTRIES // cap)))
+            length = int(sorted_counts[stop - 1])
+            lanes = np.arange(length)
+            entry = indptr[order[start:stop], None] + lanes
+            valid = lanes < sorted_counts[start:stop, None]
+            entry = np.where(valid, entry, nnz)  # padding points at an appended zero
+            # Index straight into the other side's factor; padding points at a zero row.
+            index = np.where(valid, other[np.minimum(entry, nnz - 1)], self.n_other)
+            self.blocks.append((stop - start, length, xp.asarray(index.reshape(-1), device=device)))
+            self._entries.append(xp.asarray(entry.reshape(-1), device=device))
+            self._starts.append(stop)
+            start = stop
+        self.perm = xp.asarray(order, device=device)
+        self.inv_perm = xp.asarray(np.argsort(order, kind="stable"), device=device)
 
     def spmm(self, data, F):
         """``P @ F`` for the sparse matrix ``P`` with ``data`` on the observed entries."""
@@ -101,30 +139,55 @@ class _Side:
         )
         return sparse_matmul(P, F)
 
-    def sampled_dot(self, X, F):
-        """``(X F^T)`` at the observed entries, in entry order: one sampled product."""
+    def design(self, F):
+        """Every problem's design matrix ``A_i = F[observed of i]``, as padded blocks."""
+        xp, k = self.xp, F.shape[1]
+        padded = xp.concat([F, xp.zeros((1, k), dtype=F.dtype, device=self.device)])
+        return [xp.reshape(xp.take(padded, index, axis=0), (n, length, k))
+                for n, length, index in self.blocks]
+
+    def _per_block(self, blocks, compute, tail_shape, dtype):
+        """Apply ``compute`` block by block; results in the problems' own order."""
         xp = self.xp
-        return xp.vecdot(xp.take(X, self.problem, axis=0), xp.take(F, self.other, axis=0))
+        empty = xp.zeros((self.n_empty, *tail_shape), dtype=dtype, device=self.device)
+        out = xp.concat([empty] + [compute(g, A) for g, A in enumerate(blocks)])
+        return xp.take(out, self.inv_perm, axis=0)
 
+    def gram(self, blocks, F):
+        """``A_i^T A_i`` for every problem, shape (n_problems, k, k)."""
+        xp, k = self.xp, F.shape[1]
+        return self._per_block(
+            blocks, lambda g, A: xp.matmul(xp.matrix_transpose(A), A), (k, k), F.dtype
+        )
 
-def _gram(side, F):
-    """Per-problem normal matrices ``A_i^T A_i``, of shape (n_problems, k, k).
+    def _block_rows(self, P):
+        """``P``'s rows for each block, as ``(n_block, k, 1)`` arrays."""
+        P_sorted = self.xp.take(P, self.perm, axis=0)
+        return [P_sorted[a:b, :, None] for a, b in zip(self._starts, self._starts[1:])]
 
-    Built from the upper triangle of the row-wise Khatri-Rao square of ``F``
-    in one sparse product: ``nnz * k (k + 1) / 2`` multiply-adds.
-    """
-    xp, k = side.xp, F.shape[1]
-    iu = [(a, b) for a in range(k) for b in range(a, k)]
-    ia = xp.asarray([a for a, _ in iu], device=side.device)
-    ib = xp.asarray([b for _, b in iu], device=side.device)
-    khatri = xp.take(F, ia, axis=1) * xp.take(F, ib, axis=1)
-    G_upper = side.spmm(side.ones, khatri)
-    position = {pair: t for t, pair in enumerate(iu)}
-    full = xp.asarray(
-        [position[(min(a, b), max(a, b))] for a in range(k) for b in range(k)],
-        device=side.device,
-    )
-    return xp.reshape(xp.take(G_upper, full, axis=1), (side.n_problems, k, k))
+    def normal_matvec(self, blocks, P):
+        """``A_i^T (A_i p_i)`` for every problem: two batched matrix-vector products."""
+        xp, rows = self.xp, self._block_rows(P)
+
+        def compute(g, A):
+            return xp.matmul(xp.matrix_transpose(A), xp.matmul(A, rows[g]))[:, :, 0]
+
+        return self._per_block(blocks, compute, (P.shape[1],), P.dtype)
+
+    def pad_values(self, values):
+        """Per-entry ``values`` laid out like the blocks, ``(n_block, length)`` each (0 padded)."""
+        xp = self.xp
+        padded = xp.concat([values, xp.zeros(1, dtype=values.dtype, device=self.device)])
+        return [xp.reshape(xp.take(padded, entry), (n, length))
+                for (n, length, _), entry in zip(self.blocks, self._entries)]
+
+    def squared_error(self, blocks, X, value_blocks):
+        """``sum_i ||b_i - A_i x_i||^2`` over every problem's observed entries."""
+        xp, rows = self.xp, self._block_rows(X)
+        return sum(
+            float(xp.sum((b - xp.matmul(A, x)[:, :, 0]) ** 2))
+            for A, x, b in zip(blocks, rows, value_blocks)
+        )
 
 
 def _shifted(G, alpha, relative):
@@ -141,7 +204,7 @@ def _shifted(G, alpha, relative):
     return G + shift[:, None, None] * eye
 
 
-def _solve_exact(side, F, B, alpha):
+def _solve_exact(side, F, B, alpha, blocks):
     """Solve every problem's normal equations: batched LU, minimum norm where singular.
 
     With ``alpha == 0`` a problem with fewer observed entries than ``k`` has
@@ -150,7 +213,7 @@ def _solve_exact(side, F, B, alpha):
     minimum norm (zero for an empty problem), as ``numpy.linalg.lstsq`` would.
     """
     xp, k = side.xp, F.shape[1]
-    G = _gram(side, F)
+    G = side.gram(blocks, F)
     X = xp.linalg.solve(_shifted(G, alpha, xp.finfo(F.dtype).eps), B[:, :, None])[:, :, 0]
     if alpha > 0:
         return X
@@ -220,7 +283,7 @@ def _sketch_preconditioner(side, F, alpha, sketch, sketch_size):
     return xp.linalg.inv(xp.linalg.cholesky(M))
 
 
-def _solve_pcg(side, F, B, X0, alpha, precondition, inner_tol, inner_max_iter):
+def _solve_pcg(side, B, X0, alpha, blocks, precondition, inner_tol, inner_max_iter):
     """Warm-started preconditioned CG on every problem's normal equations at once.
 
     Solves ``(A_i^T A_i + alpha I) x_i = b_i`` from ``x_i = X0[i]``; one step
@@ -229,11 +292,9 @@ def _solve_pcg(side, F, B, X0, alpha, precondition, inner_tol, inner_max_iter):
     after ``inner_max_iter`` steps. Returns the iterate and the step count.
     """
     xp = side.xp
-    F_obs = xp.take(F, side.other, axis=0)
 
     def normal_matvec(P):
-        t = xp.vecdot(xp.take(P, side.problem, axis=0), F_obs)
-        return side.spmm(t, F) + alpha * P
+        return side.normal_matvec(blocks, P) + alpha * P
 
     X = X0
     R = B - normal_matvec(X)
@@ -285,8 +346,9 @@ class _Updater:
         side, xp = self.side, self.side.xp
         solver = self.solver if solver is None else solver
         B = side.spmm(values, F)
+        self.blocks = blocks = side.design(F)  # kept: the caller's RMSE reuses them
         if solver == "exact":
-            return _solve_exact(side, F, B, self.alpha)
+            return _solve_exact(side, F, B, self.alpha, blocks)
         if solver == "cg":
             diagonal = side.spmm(side.ones, F * F) + self.alpha
             diagonal = xp.where(diagonal > 0, diagonal, 1.0)
@@ -301,7 +363,7 @@ class _Updater:
                 return _batched_matvec(L_inv_T, _batched_matvec(L_inv, R, xp), xp)
 
         X, steps = _solve_pcg(
-            side, F, B, X0, self.alpha, precondition, self.inner_tol, self.inner_max_iter
+            side, B, X0, self.alpha, blocks, precondition, self.inner_tol, self.inner_max_iter
         )
         self.inner_iterations += steps
         return X
@@ -507,6 +569,7 @@ def complete_matrix(
     resid_cols = by_col.values - _offsets(by_col, mean, col_bias, row_bias)
 
     U, V = _initialize(by_row, by_col, resid_rows, resid_cols, k, n_rows, random_state)
+    resid_blocks, n_observed = by_row.pad_values(resid_rows), resid_rows.shape[0]
     options = dict(alpha=alpha, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
                    sketch_size=sketch_size, sparsity=sparsity, random_state=random_state)
     update_U = _Updater(by_row, solver, **options)
@@ -526,8 +589,7 @@ def complete_matrix(
             V, R = xp.linalg.qr(V)
             U = U @ xp.matrix_transpose(R)
         U = update_U(V, U, resid_rows)
-        error = resid_rows - by_row.sampled_dot(U, V)
-        rmse = math.sqrt(float(xp.mean(error * error)))
+        rmse = math.sqrt(by_row.squared_error(update_U.blocks, U, resid_blocks) / n_observed)
         rmse_path.append(rmse)
         if verbose:
             print(f"[complete_matrix] sweep {n_iter}: observed RMSE {rmse:.6g} "
@@ -566,7 +628,7 @@ def fold_in(rows, cols, values, n_rows, col_factors, mean, col_bias, alpha, bias
         row_bias = _shrunk_mean(side, side.values - mean - xp.take(col_bias, side.other), alpha)
     residual = side.values - _offsets(side, mean, row_bias, col_bias)
     B = side.spmm(residual, col_factors)
-    return _solve_exact(side, col_factors, B, alpha), row_bias
+    return _solve_exact(side, col_factors, B, alpha, side.design(col_factors)), row_bias
 
 
 def predict_entries(rows, cols, row_factors, col_factors, mean, row_bias, col_bias):
