@@ -454,7 +454,7 @@ def complete_matrix(
     max_iter=100,
     tol=1e-4,
     inner_tol=1e-2,
-    inner_max_iter=5,
+    inner_max_iter=3,
     sketch_size=None,
     sparsity=2,
     random_state=None,
@@ -502,7 +502,7 @@ def complete_matrix(
     inner_tol : float, default=1e-2
         Relative residual reduction asked of the ``"cg"`` and ``"sketch"``
         inner solves.
-    inner_max_iter : int, default=5
+    inner_max_iter : int, default=3
         Maximum CG steps per update for ``"cg"`` and ``"sketch"``.
     sketch_size : int, default=None
         Rows of each problem's sketch (``4 k`` when None).

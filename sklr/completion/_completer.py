@@ -149,7 +149,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     inner_tol : float, default=1e-2
         Relative residual reduction asked of each update by ``"cg"`` and
         ``"sketch"``.
-    inner_max_iter : int, default=5
+    inner_max_iter : int, default=3
         Maximum conjugate gradient steps per update for ``"cg"`` and
         ``"sketch"``.
     sketch_size : int, default=None
@@ -286,7 +286,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         max_iter=100,
         tol=1e-4,
         inner_tol=1e-2,
-        inner_max_iter=5,
+        inner_max_iter=3,
         sketch_size=None,
         keep_observed=True,
         score_holdout=0.2,
