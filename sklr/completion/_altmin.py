@@ -497,7 +497,7 @@ def complete_matrix(
     max_iter : int, default=100
         Maximum number of sweeps.
     tol : float, default=1e-4
-        Stop when a sweep decreases the observed-entry RMSE by less than
+        Stop when a sweep changes the observed-entry RMSE by less than
         ``tol`` times its previous value, or the RMSE reaches rounding level.
     inner_tol : float, default=1e-2
         Relative residual reduction asked of the ``"cg"`` and ``"sketch"``
@@ -595,13 +595,13 @@ def complete_matrix(
             print(f"[complete_matrix] sweep {n_iter}: observed RMSE {rmse:.6g} "
                   f"({time.perf_counter() - start:.2f} s)")
         previous = rmse_path[-2] if len(rmse_path) > 1 else None
-        if rmse <= floor or (previous is not None and previous - rmse <= tol * previous):
+        if rmse <= floor or (previous is not None and abs(previous - rmse) <= tol * previous):
             converged = True
             break
     if not converged and max_iter > 0:
         warnings.warn(
             f"complete_matrix stopped at max_iter={max_iter} sweeps before the observed RMSE "
-            f"settled (last relative decrease above tol={tol}); increase max_iter.",
+            f"settled (last relative change above tol={tol}); increase max_iter.",
             ConvergenceWarning,
             stacklevel=2,
         )

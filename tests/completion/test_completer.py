@@ -246,3 +246,14 @@ def test_ratings_matrix_bad_input(args, kwargs, message):
 def test_ratings_matrix_rejects_float_ids():
     with pytest.raises(TypeError, match="rows must be a 1-D array of integers"):
         ratings_matrix([0.5, 1.0], [0, 1], [1.0, 2.0])
+
+
+def test_auto_solver_follows_the_rank(low_rank):
+    X, _ = low_rank
+    assert MatrixCompleter(n_components=4, max_iter=2, tol=0.5,
+                           random_state=0).fit(X).solver_ == "exact"
+    X_wide, _ = make_low_rank_completion(300, 200, rank=12, n_observed=30_000, random_state=0)
+    assert MatrixCompleter(n_components=12, max_iter=2, tol=0.5,
+                           random_state=0).fit(X_wide).solver_ == "cg"
+    assert MatrixCompleter(n_components=12, solver="sketch", max_iter=2, tol=0.5,
+                           random_state=0).fit(X_wide).solver_ == "sketch"
