@@ -8,6 +8,9 @@ product ``P_Omega(U V^T)`` (the cost of merely checking a candidate), the
 sweeps to converge to ``tol=1e-10`` and the relative error on 200,000 random
 entries after convergence.
 
+Part 3 (inner solves): conjugate-gradient steps that the diagonal and the
+sketch preconditioners need on one batch of ill-conditioned per-row problems.
+
 Part 2 (ml-latest-small, fixed 80/20 split of the ratings): test RMSE and fit
 time of MatrixCompleter, the global+user+item bias baseline, a reference
 SoftImpute (Mazumder, Hastie and Tibshirani 2010, written here because
@@ -94,6 +97,33 @@ def bench_synthetic(n, k, n_observed, solvers):
               f"| {total:.2f} | {error:.2e} |", flush=True)
 
 
+# ----------------------------------------------------------------- part 3
+def bench_inner_steps(quick):
+    """CG steps to solve one batch of per-row problems to 1e-10, against their conditioning."""
+    from sklr.completion._altmin import _Side, _Updater
+    from sklr.utils._array_api import get_namespace
+
+    print("\n### Inner solves: CG steps to reach a relative residual of 1e-10, one batch of "
+          "per-row problems (300 rows, 200 entries each), design columns scaled to condition "
+          "number cond\n")
+    print("| k | cond | cg (diagonal preconditioner) | sketch (sketch_size = 4k) |")
+    print("|---|---|---|---|")
+    for k, cond in [(8, 1e3), (20, 1e3), (20, 1e4)] + ([] if quick else [(40, 1e4)]):
+        rng = np.random.RandomState(0)
+        rows, cols = np.nonzero(rng.uniform(size=(300, 400)) < 0.5)
+        values = rng.standard_normal(rows.size)
+        rotation, _ = np.linalg.qr(rng.standard_normal((k, k)))
+        V = rng.standard_normal((400, k)) @ np.diag(np.logspace(0, -np.log10(cond), k)) @ rotation
+        xp, device = get_namespace(values)
+        side = _Side(rows, cols, values, 300, 400, xp, device)
+        steps = []
+        for solver in ("cg", "sketch"):
+            updater = _Updater(side, solver, 0.0, 1e-10, 2000, 4 * k, 2, np.random.RandomState(0))
+            updater(V, np.zeros((300, k)), side.values)
+            steps.append(updater.inner_iterations)
+        print(f"| {k} | {cond:.0e} | {steps[0]} | {steps[1]} |", flush=True)
+
+
 # ----------------------------------------------------------------- part 2
 def _load_movielens():
     data = np.loadtxt(RATINGS, delimiter=",", skiprows=1)
@@ -166,14 +196,15 @@ def bench_movielens(quick):
 
     X = ratings_matrix(users[train], items[train], ratings[train], shape=(n_users, n_items))
     configs = [(5, 10.0, "exact"), (10, 10.0, "exact"), (10, 10.0, "cg"), (10, 10.0, "sketch"),
-               (20, 20.0, "exact")]
+               (20, 10.0, "exact"), (20, 10.0, "cg"), (20, 10.0, "auto")]
     for k, alpha, solver in configs[:2] if quick else configs:
         completer = MatrixCompleter(n_components=k, alpha=alpha, center="biases", solver=solver,
                                     random_state=0)
+        note = f"solver_={completer.fit(X).solver_!r}, " if solver == "auto" else ""
         seconds = _median_time(lambda: completer.fit(X), repeat=3)
         record(f"MatrixCompleter(n_components={k}, alpha={alpha:g}, solver={solver!r})",
                seconds, _rmse(completer.predict_entries(users[test], items[test]),
-                              ratings[test]), f"{completer.n_iter_} sweeps")
+                              ratings[test]), f"{note}{completer.n_iter_} sweeps")
 
     # Peers work on the dense matrix (610 x 9,724 = 5.9 M cells).
     dense = np.zeros((n_users, n_items))
@@ -229,7 +260,8 @@ def bench_movielens(quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--part", choices=["synthetic", "movielens", "all"], default="all")
+    parser.add_argument("--part", choices=["synthetic", "inner", "movielens", "all"],
+                        default="all")
     parser.add_argument("--solvers", default="exact,cg,sketch")
     args = parser.parse_args()
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
@@ -237,6 +269,8 @@ def main():
     if args.part in ("synthetic", "all"):
         n, k, n_observed = (2000, 10, 200_000) if args.quick else (10_000, 20, 2_000_000)
         bench_synthetic(n, k, n_observed, args.solvers.split(","))
+    if args.part in ("inner", "all"):
+        bench_inner_steps(args.quick)
     if args.part in ("movielens", "all"):
         bench_movielens(args.quick)
 

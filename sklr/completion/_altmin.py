@@ -191,11 +191,11 @@ class _Side:
 
 
 def _shifted(G, alpha, relative):
-    """``G_i + (alpha + relative * trace(G_i) / k + tiny) I`` for every problem ``i``.
+    """``G_i + (alpha + relative_i * trace(G_i) / k + tiny) I`` for every problem ``i``.
 
-    The small relative shift keeps empty and rank-deficient problems (fewer
-    entries than ``k``) solvable, and gives them their minimum-norm solution;
-    it moves a well-posed solution by about ``relative * cond(G_i)``.
+    ``relative`` (a scalar or one value per problem) of about ``eps`` keeps
+    an LU of a nearly singular ``G_i`` from breaking down and moves a
+    well-posed solution by about ``relative * cond(G_i)``.
     """
     xp, k = get_namespace(G)[0], G.shape[-1]
     eye = xp.eye(k, dtype=G.dtype, device=array_device(G))
@@ -211,26 +211,41 @@ def _solve_exact(side, F, B, alpha, blocks):
     a singular normal matrix; those problems (usually few) are solved by a
     batched eigendecomposition instead, with the least-squares solution of
     minimum norm (zero for an empty problem), as ``numpy.linalg.lstsq`` would.
+    Should the LU still meet an exactly singular matrix (a degenerate
+    factor), every problem takes that route.
     """
     xp, k = side.xp, F.shape[1]
     G = side.gram(blocks, F)
-    X = xp.linalg.solve(_shifted(G, alpha, xp.finfo(F.dtype).eps), B[:, :, None])[:, :, 0]
-    if alpha > 0:
-        return X
-    deficient = side.counts < k
+    eps = xp.finfo(F.dtype).eps
+    deficient = (side.counts < k) if alpha == 0 else xp.zeros(side.counts.shape, dtype=xp.bool)
+    # Deficient problems get a large shift here (any regular matrix will do):
+    # their LU answer is replaced below.
+    relative = eps + (1.0 - eps) * xp.astype(deficient, F.dtype)
+    try:
+        X = xp.linalg.solve(_shifted(G, alpha, relative), B[:, :, None])[:, :, 0]
+        solved = bool(xp.all(xp.isfinite(X)))
+    except Exception:  # numpy.linalg.LinAlgError; other backends differ
+        solved = False
+    if not solved:
+        return _solve_min_norm(G, B, xp)
     subset = xp.nonzero(deficient)[0]
     if subset.shape[0] == 0:
         return X
-    w, Q = xp.linalg.eigh(xp.take(G, subset, axis=0))
-    cutoff = 10.0 * k * xp.finfo(F.dtype).eps * xp.max(xp.abs(w), axis=1, keepdims=True)
-    kept = w > cutoff
-    inverse = xp.where(kept, 1.0 / xp.where(kept, w, 1.0), 0.0)
-    coef = inverse * _batched_matvec(xp.matrix_transpose(Q), xp.take(B, subset, axis=0), xp)
-    X_subset = _batched_matvec(Q, coef, xp)
+    X_subset = _solve_min_norm(xp.take(G, subset, axis=0), xp.take(B, subset, axis=0), xp)
     # Gather the subset's solutions back into place (no scatter in the array API).
     slot = xp.cumulative_sum(xp.astype(deficient, xp.int64)) - 1
     slot = xp.where(deficient, slot, 0)
     return xp.where(deficient[:, None], xp.take(X_subset, slot, axis=0), X)
+
+
+def _solve_min_norm(G, B, xp):
+    """Minimum-norm solutions of ``G_i x_i = b_i`` for symmetric PSD ``G_i`` (batched eigh)."""
+    k = G.shape[-1]
+    w, Q = xp.linalg.eigh(G)
+    cutoff = 10.0 * k * xp.finfo(G.dtype).eps * xp.max(xp.abs(w), axis=1, keepdims=True)
+    kept = w > cutoff
+    inverse = xp.where(kept, 1.0 / xp.where(kept, w, 1.0), 0.0)
+    return _batched_matvec(Q, inverse * _batched_matvec(xp.matrix_transpose(Q), B, xp), xp)
 
 
 def _batched_matvec(A, x, xp):

@@ -172,3 +172,18 @@ def test_bad_input(kwargs, message):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         complete_matrix(**arguments)
+
+
+def test_many_rows_with_fewer_entries_than_the_rank():
+    """Rank 12 from 5 entries per row and column: LU alone breaks down on such batches."""
+    X, _ = make_low_rank_completion(300, 200, rank=12, n_observed=3000, random_state=0)
+    rows, cols = np.nonzero(~np.isnan(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = complete_matrix(rows, cols, X[rows, cols], X.shape, 12, max_iter=3,
+                                 random_state=0)
+    assert np.all(np.isfinite(result.row_factors)) and np.all(np.isfinite(result.col_factors))
+    # Rows with fewer than 12 entries are fitted exactly (more unknowns than equations).
+    fitted = np.sum(result.row_factors[rows] * result.col_factors[cols], axis=1)
+    short = np.bincount(rows, minlength=300)[rows] < 12
+    assert_allclose(fitted[short], X[rows, cols][short], atol=1e-8)
