@@ -257,3 +257,15 @@ def test_auto_solver_follows_the_entries_per_row(low_rank):
     assert MatrixCompleter(n_components=12, **kwargs).fit(X_sparse).solver_ == "cg"
     assert MatrixCompleter(n_components=12, solver="sketch",
                            **kwargs).fit(X_sparse).solver_ == "sketch"
+
+
+def test_global_centering_removes_the_mean():
+    X, M = make_low_rank_completion(120, 80, rank=2, n_observed=4000, random_state=0)
+    shifted = X + 7.0
+    completer = MatrixCompleter(n_components=3, center="global", tol=1e-12,
+                                random_state=0).fit(shifted)
+    assert completer.mean_ == pytest.approx(np.nanmean(shifted))
+    assert_allclose(completer.row_bias_, 0.0)
+    assert_allclose(completer.col_bias_, 0.0)
+    # A rank-2 matrix plus a constant is rank 3 at most: recovered exactly.
+    assert np.linalg.norm(completer.transform(shifted) - (M + 7.0)) < 1e-6 * np.linalg.norm(M)
