@@ -302,7 +302,8 @@ def _solve_pcg(side, B, X0, alpha, blocks, precondition, inner_tol, inner_max_it
     """Warm-started preconditioned CG on every problem's normal equations at once.
 
     Solves ``(A_i^T A_i + alpha I) x_i = b_i`` from ``x_i = X0[i]``; one step
-    costs a sampled product and a sparse product (``O(nnz k)``). Stops when
+    costs two batched products with the padded design blocks (``O(nnz k)``),
+    plus the preconditioner. Stops when
     the residual has shrunk by ``inner_tol`` relative to the warm start's, or
     after ``inner_max_iter`` steps. Returns the iterate and the step count.
     """
