@@ -54,6 +54,7 @@ __all__ = [
     "get_namespace",
     "is_cupy_array",
     "issparse",
+    "kth_largest",
     "logsumexp",
     "lstsq",
     "move_to",
@@ -65,6 +66,7 @@ __all__ = [
     "segment_sum",
     "solve_triangular",
     "sparse_matmul",
+    "sparse_solve",
     "sparse_matrix",
     "to_numpy",
 ]
@@ -506,6 +508,42 @@ def logsumexp(a, *, axis=None, xp=None):
     return xp.squeeze(out, axis=axis)
 
 
+def kth_largest(x, k):
+    """The ``k``-th largest value of ``x`` (all axes flattened), by partial sort.
+
+    ``numpy.partition`` / ``cupy.partition`` (linear time) where available; a
+    full sort elsewhere (the array API standard has no partition).
+
+    Parameters
+    ----------
+    x : array
+        Values.
+    k : int
+        Rank, ``1 <= k <= x.size``.
+
+    Returns
+    -------
+    value : float
+        The ``k``-th largest entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._array_api import kth_largest
+    >>> kth_largest(np.array([[3.0, 1.0], [4.0, 2.0]]), 2)
+    3.0
+    """
+    size = math.prod(x.shape)
+    if not 1 <= k <= size:
+        raise ValueError(f"k must lie in [1, {size}], got {k}.")
+    if is_numpy_array(x):
+        return float(np.partition(np.reshape(x, (-1,)), size - k)[size - k])
+    if is_cupy_array(x):
+        return float(_cupy().partition(x.ravel(), size - k)[size - k])
+    xp, _ = get_namespace(x)
+    return float(xp.sort(xp.reshape(x, (-1,)))[size - k])
+
+
 # ----------------------------------------------------------------- scatter-add
 def segment_sum(values, segment_ids, n_segments, *, xp=None):
     """Sum the rows of ``values`` that share a segment id (a scatter-add).
@@ -653,3 +691,49 @@ def sparse_matmul(S, A):
         return S @ A
     xp, dev = get_namespace(A)
     return _from_numpy(S @ to_numpy(A), xp, dev, A.dtype)
+
+
+def sparse_solve(data, rows, cols, shape, rhs):
+    """Solve ``A x = rhs`` for the sparse square ``A`` given as coordinates (a direct solver).
+
+    Repeated coordinates are added. SciPy's ``spsolve`` (SuperLU) on the host,
+    ``cupyx.scipy.sparse.linalg.spsolve`` for CuPy; other namespaces go through
+    the host and back.
+
+    Parameters
+    ----------
+    data, rows, cols : arrays of shape (nnz,)
+        The entries of ``A`` and their coordinates.
+    shape : tuple (n, n)
+        Shape of ``A``.
+    rhs : array of shape (n,)
+        Right-hand side.
+
+    Returns
+    -------
+    x : array of shape (n,)
+        The solution, in the namespace and on the device of ``rhs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._array_api import sparse_solve
+    >>> sparse_solve(np.array([2.0, 1.0, 1.0, 3.0]), np.array([0, 0, 1, 1]),
+    ...              np.array([0, 1, 0, 1]), (2, 2), np.array([3.0, 4.0]))
+    array([1., 1.])
+    """
+    if is_cupy_array(rhs):
+        sparse = _cupyx().scipy.sparse
+        import cupyx.scipy.sparse.linalg  # noqa: F401  (registers the submodule)
+
+        A = sparse.coo_matrix((data, (rows, cols)), shape=shape).tocsr()
+        return sparse.linalg.spsolve(A, rhs)
+    import scipy.sparse.linalg
+
+    data_np, rows_np, cols_np, rhs_np = _host(data, rows, cols, rhs)
+    A = scipy.sparse.coo_array((data_np, (rows_np, cols_np)), shape=shape).tocsc()
+    x = scipy.sparse.linalg.spsolve(A, rhs_np)
+    if is_numpy_array(rhs):
+        return x
+    xp, dev = get_namespace(rhs)
+    return _from_numpy(x, xp, dev, rhs.dtype)

@@ -15,6 +15,7 @@ from sklr.utils._array_api import (
     device,
     get_namespace,
     issparse,
+    kth_largest,
     logsumexp,
     lstsq,
     qr_r,
@@ -201,3 +202,12 @@ def test_qr_r(xp):
     assert R.shape == (4, 4)
     assert_allclose(np.tril(R, -1), 0)
     assert_allclose(R.T @ R, A.T @ A, rtol=1e-12)
+
+
+def test_kth_largest(xp):
+    values = np.random.RandomState(0).standard_normal((30, 20))
+    expected = np.sort(values.ravel())[::-1]
+    for k in (1, 7, 600):
+        assert kth_largest(xp.asarray(values), k) == expected[k - 1]
+    with pytest.raises(ValueError, match="k must lie in"):
+        kth_largest(xp.asarray(values), 0)
