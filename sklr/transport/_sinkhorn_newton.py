@@ -126,7 +126,8 @@ def _sparse_hessian(P, k, xp, max_dropped=None):
     return S, (data, rows, cols)
 
 
-def _newton_direction(P, grad_f, grad_g, reg, k, max_dropped, cg_tol, cg_max_iter, xp):
+def _newton_direction(P, grad_f, grad_g, reg, k, max_dropped, cg_tol, cg_max_iter, xp,
+                      damping=0.0):
     """Solve ``H d = grad`` by preconditioned CG with the sparsified Hessian.
 
     ``H = (1/reg) [[diag(r), S], [S^T, diag(c)]]`` with ``r, c`` the exact
@@ -135,7 +136,7 @@ def _newton_direction(P, grad_f, grad_g, reg, k, max_dropped, cg_tol, cg_max_ite
     ``(1, -1)`` of the exact Hessian, so the system is positive definite.
     """
     n, m = P.shape
-    r, c = xp.sum(P, axis=1), xp.sum(P, axis=0)
+    r, c = xp.sum(P, axis=1) + damping, xp.sum(P, axis=0) + damping
     S, entries = _sparse_hessian(P, k, xp, max_dropped)
     nnz = int(entries[0].shape[0])
     ST = S.T
@@ -237,7 +238,10 @@ def sinkhorn_newton(
     large against the marginal error (the paper's fixed ``2/n`` converged
     only linearly); when CG does not converge in ``cg_max_iter`` steps the
     same sparse system is solved by a sparse direct solver; a failed line
-    search falls back to one Sinkhorn step.
+    search falls back to one Sinkhorn step and from then on keeps 4 times
+    more Hessian entries and adds a Levenberg-Marquardt damping to the
+    diagonal (divided by 10 after each full step); the iterate with the
+    smallest marginal error is returned.
 
     Parameters
     ----------
@@ -285,6 +289,7 @@ def sinkhorn_newton(
         per Newton step), ``nnz`` (kept Hessian entries per step),
         ``n_fallback`` (Sinkhorn steps taken when a line search failed),
         ``n_direct`` (Newton steps solved directly after CG stalled),
+        ``final_err`` (marginal error of the returned plan),
         ``converged``.
 
     References
@@ -335,7 +340,7 @@ def sinkhorn_newton(
     if warn and not info["converged"]:
         warnings.warn(
             f"sinkhorn_newton stopped after {info['n_newton']} Newton iterations with a marginal "
-            f"error of {info['err'][-1]:.3g} > tol={tol}; increase max_iter or reg.",
+            f"error of {info['final_err']:.3g} > tol={tol}; increase max_iter or reg.",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -366,13 +371,14 @@ def _solve(a, b, M, reg, n_sinkhorn, density, tol, max_iter, cg_tol, cg_max_iter
         info["err"].append(_marginal_error(P, a, b, xp))
     info["n_sinkhorn"] = len(info["err"])
     dual = _dual(f, g, P, a, b, reg, xp)
-    n_newton = 0
+    n_newton, damping = 0, 0.0
+    best = (info["err"][-1], f, g, P)
     while info["err"][-1] > tol and n_newton < max_iter:
         n_newton += 1
         grad_f, grad_g = a - xp.sum(P, axis=1), b - xp.sum(P, axis=0)
         max_dropped = _DROP_RATIO * info["err"][-1]
         df, dg, n_cg, nnz, direct = _newton_direction(P, grad_f, grad_g, reg, k, max_dropped,
-                                                      cg_tol, cg_max_iter, xp)
+                                                      cg_tol, cg_max_iter, xp, damping)
         info["n_cg"].append(n_cg)
         info["n_direct"] += int(direct)
         info["nnz"].append(nnz)
@@ -391,19 +397,30 @@ def _solve(a, b, M, reg, n_sinkhorn, density, tol, max_iter, cg_tol, cg_max_iter
                 break
             step *= 0.5
         if not accepted or step < 1e-8:
-            # The direction is useless (a too sparse Hessian): fall back to Sinkhorn.
+            # The direction is useless: the sparsified Hessian is too far from the
+            # true one (its kept graph may even fall apart). Keep 4 times more
+            # entries from now on, and make this step a Sinkhorn one.
+            k = min(n * m, 4 * k)
+            damping = max(10.0 * damping, 1e-3 / (n + m))
             f_new, g_new = _sinkhorn_sweep(f, g, M, reg, log_a, log_b, xp)
             P_new = _plan(f_new, g_new, M, reg, xp)
             dual_new = _dual(f_new, g_new, P_new, a, b, reg, xp)
             info["n_fallback"] += 1
+        elif step == 1.0:
+            damping = damping / 10.0 if damping > 1e-12 / (n + m) else 0.0
         f, g, P, dual = f_new, g_new, P_new, dual_new
         info["err"].append(_marginal_error(P, a, b, xp))
         info["dual"].append(dual)
+        if info["err"][-1] < best[0]:
+            best = (info["err"][-1], f, g, P)
         if verbose:
             print(f"[sinkhorn_newton] Newton {n_newton}: marginal error {info['err'][-1]:.3e}, "
                   f"step {step:.3g}, {n_cg} CG steps, {nnz} Hessian entries "
                   f"({time.perf_counter() - start:.2f} s)")
-    info.update(f=f, g=g, n_newton=n_newton, converged=info["err"][-1] <= tol)
+    # Far from the solution (very small reg) the dual can rise while the marginals
+    # get worse: return the iterate with the smallest marginal error.
+    err, f, g, P = best
+    info.update(f=f, g=g, n_newton=n_newton, converged=err <= tol, final_err=err)
     return P, info
 
 
