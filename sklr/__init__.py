@@ -8,9 +8,15 @@ arrays (CuPy on a GPU, or any array API library).
 from .completion import MatrixCompleter
 from .linear_model import LpRegressor, SketchedRegressor
 from .sampling import SensitivitySampler
+from .transport import SinkhornNewtonOT
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "LpRegressor",
-    "MatrixCompleter", "SensitivitySampler", "SketchedRegressor", "__version__"]
+    "MatrixCompleter",
+    "SensitivitySampler",
+    "SinkhornNewtonOT",
+    "SketchedRegressor",
+    "__version__",
+]

@@ -1,5 +1,6 @@
-"""Entropic optimal transport: :func:`sinkhorn_newton` (Sinkhorn then sparse Newton)."""
+"""Entropic optimal transport: :class:`SinkhornNewtonOT` and the solver behind it."""
 
+from ._estimator import SinkhornNewtonOT
 from ._sinkhorn_newton import sinkhorn_newton, sinkhorn_newton2
 
-__all__ = ["sinkhorn_newton", "sinkhorn_newton2"]
+__all__ = ["SinkhornNewtonOT", "sinkhorn_newton", "sinkhorn_newton2"]
