@@ -7,13 +7,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import check_same_namespace, get_namespace, logsumexp, move_to
-from ..utils._validation import (
-    Interval,
-    StrOptions,
-    _fit_context,
-    check_sample_weight,
-    validate_data,
-)
+from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
 from ._sinkhorn_newton import sinkhorn_newton
 
 __all__ = ["SinkhornNewtonOT"]
@@ -221,10 +215,18 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _weights(weight, X, name):
+        """``weight`` checked (shape, finite, non-negative, not all zero) and normalized."""
         if weight is None:
             return None  # uniform
-        weight = check_sample_weight(weight, X)
-        xp, _ = get_namespace(weight)
+        xp, device = get_namespace(X)
+        weight = xp.asarray(weight, dtype=X.dtype, device=device)
+        if weight.shape != (X.shape[0],):
+            raise ValueError(
+                f"{name} must have shape ({X.shape[0]},), one weight per sample, "
+                f"got {tuple(weight.shape)}."
+            )
+        if not bool(xp.all(xp.isfinite(weight))) or bool(xp.any(weight < 0)):
+            raise ValueError(f"{name} must be finite and non-negative.")
         total = float(xp.sum(weight))
         if not total > 0:
             raise ValueError(f"{name} must not be all zero: there is no mass to transport.")

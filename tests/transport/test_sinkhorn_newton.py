@@ -1,0 +1,158 @@
+"""sinkhorn_newton: marginals, agreement with POT, the paper's case, invariants, bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
+from sklr.transport import sinkhorn_newton, sinkhorn_newton2
+
+ot = pytest.importorskip("ot")
+
+
+def _clouds(n, m, d=2, seed=0):
+    rng = np.random.RandomState(seed)
+    X, Y = rng.uniform(size=(n, d)), rng.uniform(size=(m, d))
+    M = ot.dist(X, Y)
+    return M / M.max()
+
+
+def _marginal_error(P, a, b):
+    return np.abs(P.sum(axis=1) - a).sum() + np.abs(P.sum(axis=0) - b).sum()
+
+
+def test_paper_random_assignment_case():
+    """C_ij ~ U[0, 1], n = 500, uniform marginals, reg = 1/1200 (eta = 1200): the paper's Table 1."""
+    C = np.random.RandomState(0).uniform(size=(500, 500))
+    P, log = sinkhorn_newton([], [], C, 1 / 1200, tol=1e-12, log=True)
+    assert log["converged"] and log["final_err"] <= 1e-12
+    assert _marginal_error(P, 1 / 500, 1 / 500) <= 1e-12
+    total = log["n_sinkhorn"] + log["n_newton"]
+    assert total <= 40, total  # the paper: 20 + 9 = 29; measured here 20 + 7
+    assert log["n_fallback"] == 0
+
+
+@pytest.mark.parametrize("reg", [5e-2, 1e-2])
+def test_plan_matches_pot_log_sinkhorn(reg):
+    M = _clouds(60, 45)
+    rng = np.random.RandomState(1)
+    a, b = rng.uniform(0.5, 1.5, 60), rng.uniform(0.5, 1.5, 45)
+    a, b = a / a.sum(), b / b.sum()
+    P = sinkhorn_newton(a, b, M, reg, tol=1e-12)
+    reference = ot.sinkhorn(a, b, M, reg, method="sinkhorn_log", numItermax=200_000,
+                            stopThr=1e-13)
+    assert_allclose(P, reference, atol=1e-6 * P.max(), rtol=0)
+    assert _marginal_error(P, a, b) <= 1e-12
+    assert sinkhorn_newton2(a, b, M, reg, tol=1e-12) == pytest.approx(float(np.sum(P * M)))
+
+
+def test_cost_tends_to_the_exact_transport_cost():
+    M = _clouds(40, 40, seed=3)
+    exact = ot.emd2([], [], M)
+    gaps = [sinkhorn_newton2([], [], M, reg) - exact for reg in (1e-2, 1e-3, 1e-4)]
+    assert all(gap >= -1e-9 for gap in gaps)
+    assert gaps[0] > gaps[1] > gaps[2]
+    assert gaps[2] < 1e-3 * exact
+
+
+def test_newton_stage_increases_the_dual_and_reaches_tol():
+    M = _clouds(300, 200)
+    for reg in (1e-2, 1e-3):
+        P, log = sinkhorn_newton([], [], M, reg, log=True)
+        assert log["converged"] and log["n_newton"] >= 1
+        dual = log["dual"]
+        assert all(b >= a - 1e-12 * abs(a) for a, b in zip(dual, dual[1:]))
+        assert _marginal_error(P, 1 / 300, 1 / 200) <= 1e-9
+        # The dual potentials reproduce the plan.
+        assert_allclose(np.exp((log["f"][:, None] + log["g"][None, :] - M) / reg), P,
+                        rtol=1e-10, atol=1e-300)
+
+
+def test_sparsified_newton_beats_sinkhorn_in_iterations():
+    """The point of SNS: Sinkhorn alone at the same budget is far from tol."""
+    M = _clouds(300, 300, seed=2)
+    P, log = sinkhorn_newton([], [], M, 1e-3, log=True)
+    budget = log["n_sinkhorn"] + log["n_newton"]
+    assert log["converged"] and budget < 60
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sinkhorn = ot.sinkhorn([], [], M, 1e-3, method="sinkhorn_log", numItermax=budget)
+    assert _marginal_error(sinkhorn, 1 / 300, 1 / 300) > 1e3 * _marginal_error(P, 1 / 300,
+                                                                              1 / 300)
+
+
+def test_tiny_reg_stays_finite():
+    M = _clouds(100, 80, seed=4)
+    for reg in (1e-4, 1e-5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            P, log = sinkhorn_newton([], [], M, reg, max_iter=30, log=True)
+        assert np.all(np.isfinite(P)) and np.all(P >= 0)
+        # Never worse than where the Sinkhorn stage left it (the best iterate is kept).
+        assert log["final_err"] <= log["err"][log["n_sinkhorn"] - 1]
+        assert log["final_err"] == pytest.approx(_marginal_error(P, 1 / 100, 1 / 80))
+        assert np.all(np.isfinite(log["g"]))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning")
+def test_rectangular_with_zero_weights():
+    M = _clouds(30, 20, seed=5)
+    a = np.full(30, 1 / 28)
+    a[[3, 17]] = 0.0
+    b = np.full(20, 1 / 19)
+    b[0] = 0.0
+    P = sinkhorn_newton(a, b, M, 1e-2)
+    assert P.shape == (30, 20)
+    assert_allclose(P[[3, 17]], 0.0)
+    assert_allclose(P[:, 0], 0.0)
+    assert _marginal_error(P, a, b) <= 1e-9
+    reference = ot.sinkhorn(a, b, M, 1e-2, method="sinkhorn_log", numItermax=100_000,
+                            stopThr=1e-12)
+    assert_allclose(P, reference, atol=1e-6 * P.max())
+
+
+def test_array_api_matches_numpy(xp):
+    M = _clouds(50, 40, seed=6)
+    reference, ref_log = sinkhorn_newton([], [], M, 1e-3, log=True)
+    P, log = sinkhorn_newton([], [], xp.asarray(M), 1e-3, log=True)
+    assert log["n_newton"] == ref_log["n_newton"]
+    assert_allclose(np.asarray(P), reference, atol=1e-12)
+
+
+def test_float32_reaches_its_own_tolerance():
+    M = _clouds(80, 60, seed=7).astype(np.float32)
+    P, log = sinkhorn_newton([], [], M, 1e-2, log=True)
+    assert P.dtype == np.float32
+    assert log["converged"] and log["final_err"] <= 100 * np.finfo(np.float32).eps
+
+
+def test_log_and_warning():
+    M = _clouds(50, 50, seed=8)
+    with pytest.warns(ConvergenceWarning, match="stopped after 1 Newton iterations"):
+        P, log = sinkhorn_newton([], [], M, 1e-3, n_sinkhorn=2, max_iter=1, log=True)
+    assert {"f", "g", "err", "dual", "n_sinkhorn", "n_newton", "n_cg", "nnz", "n_fallback",
+            "n_direct", "converged", "final_err"} <= set(log)
+    assert log["n_sinkhorn"] == 2 and log["n_newton"] == 1 and not log["converged"]
+    assert len(log["err"]) == 3 and len(log["n_cg"]) == 1
+
+
+@pytest.mark.parametrize(
+    "a, b, M, reg, kwargs, message",
+    [
+        ([-0.5, 1.5], [], np.ones((2, 2)), 0.1, {}, "a must be finite and non-negative"),
+        ([0.3, 0.3], [], np.ones((2, 2)), 0.1, {}, "a must sum to 1"),
+        ([], [0.5, 0.5, 0.0], np.ones((2, 2)), 0.1, {}, r"b must have shape \(2,\)"),
+        ([], [], np.array([[0.0, np.nan], [1.0, 0.0]]), 0.1, {}, "M must be finite"),
+        ([], [], np.ones((2, 2)), 0.0, {}, "reg must be a positive"),
+        ([], [], np.ones((2, 2)), -1.0, {}, "reg must be a positive"),
+        ([], [], np.ones(3), 0.1, {}, "M must be a non-empty 2-D"),
+        ([], [], np.ones((0, 3)), 0.1, {}, "M must be a non-empty 2-D"),
+        ([], [], np.ones((2, 2)), 0.1, {"density": 1.5}, "density must lie in"),
+        ([], [], np.ones((2, 2)), 0.1, {"max_iter": -1}, "max_iter must be"),
+    ],
+)
+def test_bad_input(a, b, M, reg, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sinkhorn_newton(a, b, M, reg, **kwargs)
