@@ -130,8 +130,50 @@ def _tour_matrix_completer(quick):
     )]
 
 
+def _log_sinkhorn(M, reg, n_iter):
+    """Plain log-domain Sinkhorn with uniform marginals (the peer when POT is absent)."""
+    from scipy.special import logsumexp
+
+    n, m = M.shape
+    f, g = np.zeros(n), np.zeros(m)
+    for _ in range(n_iter):
+        f = reg * (-np.log(n) - logsumexp((g[None, :] - M) / reg, axis=1))
+        g = reg * (-np.log(m) - logsumexp((f[:, None] - M) / reg, axis=0))
+    return np.exp((f[:, None] + g[None, :] - M) / reg)
+
+
+def _tour_sinkhorn_newton(quick):
+    from .transport import sinkhorn_newton
+
+    n, reg, budget = (200, 1e-3, 300) if quick else (1000, 1e-3, 3000)
+    rng = np.random.RandomState(0)
+    X, Y = rng.uniform(size=(n, 2)), rng.uniform(size=(n, 2))
+    M = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    M /= M.max()
+
+    def error(P):
+        return float(np.abs(P.sum(1) - 1 / n).sum() + np.abs(P.sum(0) - 1 / n).sum())
+
+    try:
+        import ot
+
+        peer_name = f"POT sinkhorn_log ({budget} its)"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            peer, peer_s = _timed(lambda: ot.sinkhorn([], [], M, reg, method="sinkhorn_log",
+                                                      numItermax=budget, stopThr=1e-9))
+    except ImportError:
+        peer_name = f"log-domain Sinkhorn ({budget} its)"
+        peer, peer_s = _timed(lambda: _log_sinkhorn(M, reg, budget))
+    plan, sec = _timed(lambda: sinkhorn_newton([], [], M, reg))
+    return [TourRow(
+        "SinkhornNewtonOT(sinkhorn_newton)", f"entropic OT {n}x{n} points, reg={reg:g}",
+        "L1 marginal error", error(plan), sec, peer_name, error(peer), peer_s,
+    )]
+
+
 TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler,
-        _tour_matrix_completer]
+        _tour_matrix_completer, _tour_sinkhorn_newton]
 
 
 def run_tour(quick=False, file=None):

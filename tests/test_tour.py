@@ -26,6 +26,8 @@ def test_tour_covers_every_estimator_and_reports_sane_numbers():
         assert 1.0 - 1e-6 <= row.value <= 1.1
     completion = next(r for r in rows if r.estimator == "MatrixCompleter")
     assert completion.value < 0.05 < completion.peer_value
+    transport = next(r for r in rows if r.estimator.startswith("SinkhornNewtonOT"))
+    assert transport.value <= 1e-9 < transport.peer_value
 
 
 def test_python_m_sklr_runs():
