@@ -181,8 +181,8 @@ def _direct_direction(r, c, entries, bf, bg, reg, xp):
     """The same pinned sparse system, by a sparse direct solver (when CG stalls).
 
     Near a sparse optimal plan the kept bipartite graph is poorly connected and
-    the system, though definite, is too ill-conditioned for CG in ``2 (n + m)``
-    steps (measured: 10-D point clouds at ``reg = 1e-3``).
+    the system, though definite, is too ill-conditioned for CG in
+    ``cg_max_iter`` steps (measured: 10-D point clouds at ``reg = 1e-3``).
     """
     n, m = r.shape[0], c.shape[0]
     data, rows, cols = entries
@@ -212,7 +212,7 @@ def sinkhorn_newton(
     tol=1e-9,
     max_iter=100,
     cg_tol=1e-10,
-    cg_max_iter=None,
+    cg_max_iter=100,
     log=False,
     warn=True,
     verbose=0,
@@ -269,8 +269,13 @@ def sinkhorn_newton(
         Maximum Newton iterations.
     cg_tol : float, default=1e-10
         Relative residual of each conjugate-gradient solve.
-    cg_max_iter : int, default=None
-        Maximum conjugate-gradient steps per Newton step (``2 (n + m)``).
+    cg_max_iter : int, default=100
+        Maximum conjugate-gradient steps per Newton step; past them the same
+        sparse system is solved directly (SuperLU). Measured at ``n = 500``:
+        at ``reg = 1e-4`` CG needs thousands of steps and this default fits
+        1.6 to 1.7 times faster than ``cg_max_iter=1000``; at ``reg = 1e-3``
+        on the paper's assignment problem CG converges in 300 to 450 steps,
+        and ``cg_max_iter=1000`` is faster (0.5 s against 0.9 s).
     log : bool, default=False
         Also return a dict of diagnostics.
     warn : bool, default=True
@@ -285,8 +290,8 @@ def sinkhorn_newton(
     log : dict
         Only with ``log=True``: ``f``, ``g`` (dual potentials, the plan is
         ``exp((f_i + g_j - M_ij) / reg)``), ``err`` (marginal error after
-        each iteration, Sinkhorn then Newton), ``dual`` (dual objective after
-        each Newton step), ``n_sinkhorn``, ``n_newton``, ``n_cg`` (CG steps
+        every fifth and the last Sinkhorn iteration, then after each Newton
+        step), ``dual`` (dual objective after each Newton step), ``n_sinkhorn``, ``n_newton``, ``n_cg`` (CG steps
         per Newton step), ``nnz`` (kept Hessian entries per step),
         ``n_fallback`` (Sinkhorn steps taken when a line search failed),
         ``n_direct`` (Newton steps solved directly after CG stalled),
@@ -355,23 +360,25 @@ def _solve(a, b, M, reg, n_sinkhorn, density, tol, max_iter, cg_tol, cg_max_iter
     if k is None:
         fraction = min(1.0, 16.0 / min(n, m)) if density is None else density
         k = max(1, min(n * m, math.ceil(fraction * n * m)))
-    cg_max_iter = 2 * (n + m) if cg_max_iter is None else cg_max_iter
     log_a, log_b = xp.log(a), xp.log(b)
     f = xp.zeros(n, dtype=M.dtype, device=array_device(M))
     g = reg * (log_b - logsumexp((f[:, None] - M) / reg, axis=0, xp=xp))
     info = {"err": [], "dual": [], "n_cg": [], "nnz": [], "n_fallback": 0, "n_direct": 0}
     start = time.perf_counter()
-    P = None
-    for _ in range(n_sinkhorn):
+    n_done = 0
+    while n_done < n_sinkhorn:
         f, g = _sinkhorn_sweep(f, g, M, reg, log_a, log_b, xp)
+        n_done += 1
+        # The error costs as much as a sweep: look every 5 sweeps and at the end.
+        if n_done % 5 == 0 or n_done == n_sinkhorn:
+            P = _plan(f, g, M, reg, xp)
+            info["err"].append(_marginal_error(P, a, b, xp))
+            if info["err"][-1] <= tol:
+                break
+    if n_done == 0:
         P = _plan(f, g, M, reg, xp)
         info["err"].append(_marginal_error(P, a, b, xp))
-        if info["err"][-1] <= tol:
-            break
-    if P is None:
-        P = _plan(f, g, M, reg, xp)
-        info["err"].append(_marginal_error(P, a, b, xp))
-    info["n_sinkhorn"] = len(info["err"])
+    info["n_sinkhorn"] = n_done
     dual = _dual(f, g, P, a, b, reg, xp)
     n_newton, damping = 0, 0.0
     best = (info["err"][-1], f, g, P)
