@@ -135,6 +135,9 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tol", type=float, default=1e-9)
+    parser.add_argument("--cases", nargs="*", default=None,
+                        help="e.g. assignment:500 clouds2d:2000 (default: the issue's cases)")
+    parser.add_argument("--regs", nargs="*", type=float, default=[1e-2, 1e-3, 1e-4])
     args = parser.parse_args()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}")
     if args.quick:
@@ -144,7 +147,9 @@ def main():
         cases = [("assignment", 500), ("assignment", 2000), ("clouds2d", 2000),
                  ("clouds10d", 1000)]
         budgets = {"sinkhorn": 10000, "sinkhorn_log": 1000, "sinkhorn_stabilized": 1000}
-    run(cases, [1e-2, 1e-3, 1e-4], args.repeat, budgets, args.tol, max_seconds=20.0)
+    if args.cases:
+        cases = [(name, int(size)) for name, size in (c.split(":") for c in args.cases)]
+    run(cases, args.regs, args.repeat, budgets, args.tol, max_seconds=20.0)
 
 
 if __name__ == "__main__":
