@@ -1,7 +1,7 @@
 """
-=============================================================
+==============================================================
 Sinkhorn then sparse Newton: convergence and domain adaptation
-=============================================================
+==============================================================
 
 :func:`~sklr.transport.sinkhorn_newton` solves entropic optimal transport
 with a few Sinkhorn iterations followed by Newton steps whose Hessian is
