@@ -18,6 +18,7 @@ Maximising ``D`` solves ``min <P, M> + reg sum P (log P - 1)`` subject to
 import math
 import time
 import warnings
+from numbers import Real
 
 from sklearn.exceptions import ConvergenceWarning
 
@@ -46,7 +47,7 @@ def _check_inputs(a, b, M, reg, xp, device):
         raise ValueError(f"M must be a non-empty 2-D cost matrix, got shape {tuple(M.shape)}.")
     if not bool(xp.all(xp.isfinite(M))):
         raise ValueError("M must be finite (no NaN or inf).")
-    if not (isinstance(reg, (int, float)) and math.isfinite(reg) and reg > 0):
+    if not (isinstance(reg, Real) and math.isfinite(reg) and reg > 0):
         raise ValueError(f"reg must be a positive finite number, got {reg!r}.")
     n, m = M.shape
     weights = []
@@ -465,8 +466,5 @@ def sinkhorn_newton2(a, b, M, reg, **kwargs):
     out = sinkhorn_newton(a, b, M, reg, **kwargs)
     P, info = out if kwargs.get("log") else (out, None)
     xp, _ = get_namespace(P)
-    if not xp.isdtype(M.dtype if hasattr(M, "dtype") else xp.float64, "real floating"):
-        M = xp.astype(xp.asarray(M), P.dtype)
-    cost = float(xp.sum(P * M))
+    cost = float(xp.sum(P * xp.asarray(M, dtype=P.dtype)))
     return (cost, info) if kwargs.get("log") else cost
-
