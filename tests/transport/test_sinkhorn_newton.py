@@ -29,7 +29,7 @@ def test_paper_random_assignment_case():
     P, log = sinkhorn_newton([], [], C, 1 / 1200, tol=1e-12, log=True)
     assert log["converged"] and log["final_err"] <= 1e-12
     assert _marginal_error(P, 1 / 500, 1 / 500) <= 1e-12
-    total = log["n_sinkhorn"] + log["n_newton"]
+    total = log["n_sinkhorn"] + log["n_sinkhorn_extra"] + log["n_newton"]
     assert total <= 40, total  # the paper: 20 + 9 = 29; measured here 20 + 7
     assert log["n_fallback"] == 0
 
@@ -136,7 +136,8 @@ def test_log_and_warning():
     assert {"f", "g", "err", "dual", "n_sinkhorn", "n_newton", "n_cg", "nnz", "n_fallback",
             "n_direct", "converged", "final_err"} <= set(log)
     assert log["n_sinkhorn"] == 2 and log["n_newton"] == 1 and not log["converged"]
-    assert len(log["err"]) == 2 and len(log["n_cg"]) == 1
+    # One error per Sinkhorn iteration, then one per Newton step.
+    assert len(log["err"]) == 3 and len(log["n_cg"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -152,8 +153,77 @@ def test_log_and_warning():
         ([], [], np.ones((0, 3)), 0.1, {}, "M must be a non-empty 2-D"),
         ([], [], np.ones((2, 2)), 0.1, {"density": 1.5}, "density must lie in"),
         ([], [], np.ones((2, 2)), 0.1, {"max_iter": -1}, "max_iter must be"),
+        ([], [], np.ones((2, 2)), 0.1, {"linear_solver": "lu"}, "linear_solver must be"),
     ],
 )
 def test_bad_input(a, b, M, reg, kwargs, message):
     with pytest.raises(ValueError, match=message):
         sinkhorn_newton(a, b, M, reg, **kwargs)
+
+
+def _log_domain_sinkhorn(M, reg, n_iter):
+    """Reference: plain log-domain Sinkhorn from f = 0 (g first), as the stage starts."""
+    from scipy.special import logsumexp
+
+    n, m = M.shape
+    f = np.zeros(n)
+    g = reg * (np.log(1 / m) - logsumexp((f[:, None] - M) / reg, axis=0))
+    for _ in range(n_iter):
+        f = reg * (np.log(1 / n) - logsumexp((g[None, :] - M) / reg, axis=1))
+        g = reg * (np.log(1 / m) - logsumexp((f[:, None] - M) / reg, axis=0))
+    return np.exp((f[:, None] + g[None, :] - M) / reg)
+
+
+@pytest.mark.parametrize("reg", [1e-2, 1e-4])
+def test_sinkhorn_stage_equals_log_domain_sinkhorn(reg):
+    """The stabilized scaling sweeps are log-domain Sinkhorn, absorptions included.
+
+    At reg = 1e-4 the scalings leave [e^-50, e^50] within a few sweeps, so the
+    absorption path is taken.
+    """
+    M = _clouds(70, 50, seed=11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        P, log = sinkhorn_newton([], [], M, reg, n_sinkhorn=40, max_iter=0, tol=1e-300,
+                                 log=True)
+    reference = _log_domain_sinkhorn(M, reg, 40)
+    assert log["n_sinkhorn"] == 40 and len(log["err"]) == 40
+    assert_allclose(P, reference, rtol=1e-7, atol=1e-14)
+    assert log["err"][-1] == pytest.approx(_marginal_error(reference, 1 / 70, 1 / 50), rel=1e-6)
+    # The errors logged on the way are the true ones (Sinkhorn's error need not
+    # decrease monotonically, but it must match the reference's after 10 sweeps).
+    assert log["err"][9] == pytest.approx(
+        _marginal_error(_log_domain_sinkhorn(M, reg, 10), 1 / 70, 1 / 50), rel=1e-6)
+
+
+@pytest.mark.parametrize("reg", [1e-2, 1e-3])
+def test_cg_and_cholesky_newton_solvers_agree(reg):
+    M = _clouds(120, 90, seed=12)
+    P_cg, log_cg = sinkhorn_newton([], [], M, reg, linear_solver="cg", cg_max_iter=2000,
+                                   log=True)
+    P_ch, log_ch = sinkhorn_newton([], [], M, reg, linear_solver="cholesky", log=True)
+    assert log_cg["converged"] and log_ch["converged"]
+    assert log_ch["n_direct"] == log_ch["n_newton"] and sum(log_ch["n_cg"]) == 0
+    assert sum(log_cg["n_cg"]) > 0
+    assert_allclose(P_cg, P_ch, rtol=1e-5, atol=1e-12)
+
+
+def test_schur_direction_solves_the_sparsified_system():
+    """The direct Newton step solves [[diag r, S], [S^T, diag c]] d = reg grad (last g pinned)."""
+    from sklr.transport._sinkhorn_newton import _schur_direction
+
+    rng = np.random.RandomState(13)
+    for n, m in ((30, 20), (20, 30)):
+        S = rng.uniform(size=(n, m)) * (rng.uniform(size=(n, m)) < 0.3)
+        r = S.sum(axis=1) + rng.uniform(0.1, 1.0, size=n)
+        c = S.sum(axis=0) + rng.uniform(0.1, 1.0, size=m)
+        rows, cols = np.nonzero(S)
+        bf, bg = rng.normal(size=n), rng.normal(size=m)
+        df, dg = _schur_direction(r, c, (S[rows, cols], rows, cols), bf, bg, 0.5, np)
+        H = np.block([[np.diag(r), S], [S.T, np.diag(c)]])
+        d = np.concatenate([df, dg])
+        pinned = (n + m - 1) if n >= m else (n - 1)
+        assert d[pinned] == 0.0
+        free = np.delete(np.arange(n + m), pinned)
+        assert_allclose((H @ d)[free], 0.5 * np.concatenate([bf, bg])[free], rtol=1e-9,
+                        atol=1e-9)

@@ -11,7 +11,9 @@ import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sklr.utils._array_api import (
+    add_to_diagonal,
     dct,
+    exp_inplace,
     device,
     get_namespace,
     issparse,
@@ -25,6 +27,7 @@ from sklr.utils._array_api import (
     random_uniform,
     segment_sum,
     solve_triangular,
+    sparse_gram,
     sparse_matmul,
     sparse_matrix,
     to_numpy,
@@ -211,3 +214,26 @@ def test_kth_largest(xp):
         assert kth_largest(xp.asarray(values), k) == expected[k - 1]
     with pytest.raises(ValueError, match="k must lie in"):
         kth_largest(xp.asarray(values), 0)
+
+
+@pytest.mark.parametrize("per_row", [2, 40])  # the sparse and the dense product paths
+def test_sparse_gram(xp, per_row):
+    rng = np.random.RandomState(3)
+    m, n = 60, 50
+    rows = np.repeat(np.arange(m), per_row)
+    cols = rng.randint(0, n, size=m * per_row)  # repeats are added
+    data = rng.standard_normal(m * per_row)
+    A = scipy.sparse.coo_array((data, (rows, cols)), shape=(m, n)).toarray()
+    G = sparse_gram(_asarray(data, xp), _asarray(rows, xp), _asarray(cols, xp), (m, n))
+    assert get_namespace(G)[0] is xp
+    assert_allclose(to_numpy(G), A.T @ A, rtol=1e-12, atol=1e-12)
+
+
+def test_exp_inplace_and_add_to_diagonal(xp):
+    x = _asarray([-1e4, -1.0, 0.0, 1e3], xp)
+    out = to_numpy(exp_inplace(x, lower=-700.0, upper=300.0))
+    assert_allclose(out, np.exp([-700.0, -1.0, 0.0, 300.0]))
+    assert np.all(np.isfinite(out)) and out[0] > 0
+    A = add_to_diagonal(_asarray(np.ones((3, 3)), xp), _asarray([1.0, 2.0, 3.0], xp))
+    assert get_namespace(A)[0] is xp
+    assert_allclose(to_numpy(A), np.ones((3, 3)) + np.diag([1.0, 2.0, 3.0]))
