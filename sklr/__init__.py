@@ -6,6 +6,7 @@ arrays (CuPy on a GPU, or any array API library).
 """
 
 from .completion import MatrixCompleter
+from .decomposition import SparseBayesKronecker
 from .linear_model import LpRegressor, SketchedRegressor
 from .sampling import SensitivitySampler
 from .transport import SinkhornNewtonOT
@@ -18,5 +19,6 @@ __all__ = [
     "SensitivitySampler",
     "SinkhornNewtonOT",
     "SketchedRegressor",
+    "SparseBayesKronecker",
     "__version__",
 ]

@@ -39,6 +39,7 @@ GRID = {
     "SensitivitySampler": {"n_samples": [50, 100]},
     "SketchedRegressor": {"alpha": [0.0, 1.0]},
     "SinkhornNewtonOT": {"reg": [1e-2, 1e-1]},  # no score(): skipped, kept for completeness
+    "SparseBayesKronecker": {"prune": [0.0, 1e-3]},
 }
 
 
@@ -54,7 +55,7 @@ def _fit_params(estimator, X, step=None):
 def test_all_estimators_discovered():
     names = {type(est).__name__ for est in ESTIMATORS}
     assert {"LpRegressor", "MatrixCompleter", "SensitivitySampler", "SinkhornNewtonOT",
-            "SketchedRegressor"} <= names
+            "SketchedRegressor", "SparseBayesKronecker"} <= names
     assert set(GRID) == names, "every estimator needs a grid for test_grid_search"
 
 

@@ -1,5 +1,15 @@
 """Synthetic problems (with ground truth) for sklr's estimators."""
 
-from ._samples_generator import make_least_squares, make_low_rank_completion, make_ratings
+from ._samples_generator import (
+    make_kronecker_sparse,
+    make_least_squares,
+    make_low_rank_completion,
+    make_ratings,
+)
 
-__all__ = ["make_least_squares", "make_low_rank_completion", "make_ratings"]
+__all__ = [
+    "make_kronecker_sparse",
+    "make_least_squares",
+    "make_low_rank_completion",
+    "make_ratings",
+]

@@ -1,9 +1,11 @@
 """Synthetic problems for sklr's estimators, with their ground truth."""
 
+import math
+
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["make_least_squares", "make_low_rank_completion", "make_ratings"]
+__all__ = ["make_kronecker_sparse", "make_least_squares", "make_low_rank_completion", "make_ratings"]
 
 
 def make_least_squares(
@@ -226,3 +228,82 @@ def make_ratings(
            + np.sum(P[users] * Q[items], axis=1) + noise * rng.standard_normal(users.size))
     ratings = np.clip(np.round(raw * 2) / 2, 0.5, 5.0)
     return users.astype(np.int64), items.astype(np.int64), ratings
+
+
+def make_kronecker_sparse(
+    factor_shapes=((8, 15), (12, 15), (15, 15)),
+    n_nonzero=3,
+    *,
+    snr_db=25.0,
+    n_samples=None,
+    random_state=None,
+):
+    """A sparse recovery problem with a Kronecker dictionary and Kronecker support (KroSBL's).
+
+    Each factor ``A_i`` has i.i.d. standard normal entries; ``x = x_1 (x)
+    ... (x) x_I`` with ``n_nonzero`` standard normal entries at random
+    places in each ``x_i``; ``y = (A_1 (x) ... (x) A_I) x + e`` with white
+    Gaussian noise at ``snr_db`` (signal power per measurement over noise
+    variance). The default is the synthetic setting of He and Joseph (2024):
+    ``N = 3375`` unknowns, ``M = 1440`` measurements, 27 non-zeros.
+
+    Parameters
+    ----------
+    factor_shapes : sequence of (M_i, N_i), default=((8, 15), (12, 15), (15, 15))
+        Shapes of the factors.
+    n_nonzero : int, default=3
+        Non-zeros per factor (``n_nonzero ** I`` in ``x``).
+    snr_db : float, default=25.0
+        Signal-to-noise ratio in decibels (``inf``: no noise).
+    n_samples : int, default=None
+        None: one problem (``y`` and ``x`` 1-D). An int: that many
+        measurement vectors with the same support and independent values
+        (``y`` and ``x`` with one row each).
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    dictionaries : list of ndarray of shape (M_i, N_i)
+        The factors.
+    y : ndarray of shape (prod M_i,) or (n_samples, prod M_i)
+        Measurements.
+    x : ndarray of shape (prod N_i,) or (n_samples, prod N_i)
+        The sparse ground truth.
+    noise_variance : float
+        The noise variance used.
+
+    Examples
+    --------
+    >>> from sklr.datasets import make_kronecker_sparse
+    >>> A, y, x, s2 = make_kronecker_sparse(random_state=0)
+    >>> [a.shape for a in A], y.shape, int((x != 0).sum())
+    ([(8, 15), (12, 15), (15, 15)], (1440,), 27)
+    """
+    rng = check_random_state(random_state)
+    shapes = [tuple(int(v) for v in s) for s in factor_shapes]
+    if not shapes or any(len(s) != 2 or min(s) < 1 for s in shapes):
+        raise ValueError(f"factor_shapes must be a non-empty list of (M_i, N_i) pairs of positive "
+                         f"integers, got {factor_shapes!r}.")
+    if not 1 <= n_nonzero <= min(n for _, n in shapes):
+        raise ValueError(f"n_nonzero must lie in [1, min N_i], got {n_nonzero!r}.")
+    dictionaries = [rng.standard_normal(s) for s in shapes]
+    supports = [np.sort(rng.choice(n, n_nonzero, replace=False)) for _, n in shapes]
+    rows = 1 if n_samples is None else int(n_samples)
+    x = np.zeros((rows, math.prod(n for _, n in shapes)))
+    for r in range(rows):
+        x_r = np.ones(1)
+        for (_, n), support in zip(shapes, supports):
+            x_i = np.zeros(n)
+            x_i[support] = rng.standard_normal(n_nonzero)
+            x_r = np.kron(x_r, x_i)
+        x[r] = x_r
+    A = dictionaries[0]
+    for factor in dictionaries[1:]:
+        A = np.kron(A, factor)
+    clean = x @ A.T
+    noise_variance = 0.0 if np.isinf(snr_db) else float(np.mean(clean**2) / 10 ** (snr_db / 10))
+    y = clean + math.sqrt(noise_variance) * rng.standard_normal(clean.shape)
+    if n_samples is None:
+        return dictionaries, y[0], x[0], noise_variance
+    return dictionaries, y, x, noise_variance

@@ -209,7 +209,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.transport_cost_ = float(xp.sum(plan * cost))
         self.source_potential_, self.target_potential_ = log["f"], log["g"]
         self.X_source_, self.X_target_ = X, X_target
-        self.n_iter_ = log["n_sinkhorn"] + log["n_newton"]
+        self.n_iter_ = log["n_sinkhorn"] + log["n_sinkhorn_extra"] + log["n_newton"]
         self.converged_ = log["converged"]
         self.log_ = log
         return self

@@ -109,7 +109,7 @@ def all_estimators():
     --------
     >>> from sklr.utils.estimator_checks import all_estimators
     >>> [name for name, _ in all_estimators()]
-    ['LpRegressor', 'MatrixCompleter', 'SensitivitySampler', 'SinkhornNewtonOT', 'SketchedRegressor']
+    ['LpRegressor', 'MatrixCompleter', 'SensitivitySampler', 'SinkhornNewtonOT', 'SketchedRegressor', 'SparseBayesKronecker']
     """
     import sklr
 

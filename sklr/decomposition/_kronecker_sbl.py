@@ -1,0 +1,528 @@
+"""Sparse Bayesian learning with a Kronecker-structured dictionary (KroSBL; He and Joseph, 2024).
+
+The pure function behind :class:`SparseBayesKronecker`: :func:`kronecker_sbl`
+recovers sparse ``x`` from ``y = (A_1 (x) ... (x) A_I) x + e`` by EM on the
+hyperparameters of the prior ``x ~ N(0, diag(gamma_1 (x) ... (x) gamma_I))``.
+
+Notation: ``A = (x)_i A_i`` (``M x N``, never formed by the structured
+methods), ``Gamma = diag(gamma)``, ``C = s2 I + A Gamma A^H``. The E-step
+gives the posterior ``N(mu, Sigma)`` of ``x``; the M-step fits ``gamma`` to
+``Lambda = diag(Sigma) + |mu|^2`` (the unstructured EM update would be
+``gamma = Lambda``) under the Kronecker constraint. The SBL cost is
+``log|C| + y^H C^{-1} y`` (per measurement vector).
+"""
+
+import math
+import time
+import warnings
+from numbers import Integral, Real
+
+from sklearn.exceptions import ConvergenceWarning
+
+from ..linalg._kronecker import kron, kron_matvec, mode_product
+from ..utils._array_api import get_namespace, segment_sum, solve_triangular
+
+__all__ = ["KroneckerSBLResult", "kronecker_posterior", "kronecker_sbl"]
+
+_DEFAULT_PRUNE = {"svd": 1e-3, "am": 1e-2, "classic": 1e-3}
+
+
+class KroneckerSBLResult:
+    """What :func:`kronecker_sbl` returns.
+
+    Attributes
+    ----------
+    coef : array of shape (N,) or (n_samples, N)
+        Posterior means of ``x`` (0 at pruned entries), one row per
+        measurement vector (1-D when ``y`` was).
+    gamma : array of shape (N,)
+        The prior variances ``gamma_1 (x) ... (x) gamma_I`` (0 where pruned).
+    gammas : list of arrays of shape (N_i,) or None
+        The per-factor hyperparameters (None for ``method="classic"``). Their
+        Kronecker product is ``gamma``; the split of the scale between the
+        factors is arbitrary.
+    noise_variance : float
+        The noise variance, learned or as given.
+    posterior_variance : array of shape (N,)
+        ``diag(Sigma)``, the posterior variances (0 where pruned).
+    n_iter : int
+        EM iterations run.
+    cost_path : list of float
+        The SBL cost per measurement vector at each iteration's E-step.
+    converged : bool
+        Whether the relative change of ``gamma`` fell below ``tol``.
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def __repr__(self):
+        return (f"KroneckerSBLResult(n_iter={self.n_iter}, converged={self.converged}, "
+                f"noise_variance={self.noise_variance:.4g})")
+
+
+def _conj_t(A, xp):
+    At = xp.matrix_transpose(A)
+    return xp.conj(At) if xp.isdtype(A.dtype, "complex floating") else At
+
+
+def _abs2(z, xp):
+    return xp.real(z * xp.conj(z)) if xp.isdtype(z.dtype, "complex floating") else z * z
+
+
+def _kron_vector(vectors, xp):
+    """``v_1 (x) ... (x) v_I`` for 1-D arrays."""
+    return kron([v[:, None] for v in vectors])[:, 0]
+
+
+def check_dictionaries(dictionaries, n_features, xp, device, dtype, name="dictionaries"):
+    """The Kronecker factors as 2-D finite arrays of ``xp``, rows multiplying to ``n_features``."""
+    if dictionaries is None or isinstance(dictionaries, str) or not hasattr(dictionaries, "__len__"):
+        raise TypeError(
+            f"{name} must be a list of 2-D arrays (the Kronecker factors A_1, ..., A_I), "
+            f"got {type(dictionaries).__name__}."
+        )
+    if len(dictionaries) == 0:
+        raise ValueError(f"{name} must hold at least one factor, got an empty list.")
+    factors = []
+    for i, A in enumerate(dictionaries):
+        A = xp.asarray(A, device=device)
+        if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
+            raise ValueError(
+                f"{name}[{i}] must be a non-empty 2-D array (M_i x N_i), got shape "
+                f"{tuple(A.shape)}."
+            )
+        if not (xp.isdtype(A.dtype, "numeric") and not xp.isdtype(A.dtype, "bool")):
+            raise TypeError(f"{name}[{i}] must hold numbers, got dtype {A.dtype}.")
+        if xp.isdtype(A.dtype, "complex floating") and not xp.isdtype(dtype, "complex floating"):
+            dtype = xp.complex128 if dtype == xp.float64 else xp.complex64
+        factors.append(A)
+    factors = [xp.astype(A, dtype) for A in factors]
+    for i, A in enumerate(factors):
+        if not bool(xp.all(xp.isfinite(A))):
+            raise ValueError(f"{name}[{i}] must be finite (no NaN or inf).")
+    n_rows = math.prod(int(A.shape[0]) for A in factors)
+    if n_features is not None and n_rows != n_features:
+        shapes = " x ".join(str(int(A.shape[0])) for A in factors)
+        raise ValueError(
+            f"The rows of {name} multiply to {shapes} = {n_rows}, but the measurement "
+            f"vectors have {n_features} entries: they must be equal."
+        )
+    return factors
+
+
+class _Posterior:
+    """The E-step for one ``(gamma, s2)``: ``mu``, ``diag(Sigma)``, the SBL cost."""
+
+    def __init__(self, mu, diag_sigma, log_det, quad, xp):
+        self.mu, self.diag_sigma, self.log_det, self.quad = mu, diag_sigma, log_det, quad
+        self.cost = log_det + float(xp.mean(quad))  # per measurement vector
+
+
+def _kron_posterior(factors, gammas, s2, Y, xp):
+    """The E-step through eigendecompositions of the small ``A_i Gamma_i A_i^H``.
+
+    ``C = (x)_i U_i diag(s2 + (x)_i p_i) (x)_i U_i^H``, so with
+    ``d = 1 / (s2 + (x) p_i)`` and ``G_i = Gamma_i A_i^H U_i``:
+    ``mu = ((x) G_i) (d o ((x) U_i^H) y)`` and
+    ``diag(Sigma) = gamma - ((x) |G_i|^2) d``. ``factors`` and ``gammas`` are
+    the active (unpruned) parts; ``Y`` has one measurement vector per row.
+    """
+    Us, ps, Gs = [], [], []
+    for A, g in zip(factors, gammas):
+        AG = A * xp.astype(g, A.dtype)[None, :]
+        S = AG @ _conj_t(A, xp)
+        S = (S + _conj_t(S, xp)) / 2.0
+        p, U = xp.linalg.eigh(S)
+        Us.append(U)
+        ps.append(xp.maximum(p, 0.0))
+        Gs.append(_conj_t(AG, xp) @ U)
+    denom = s2 + _kron_vector(ps, xp)
+    d = 1.0 / denom
+    Z = kron_matvec(Us, Y, adjoint=True)
+    mu = kron_matvec(Gs, xp.astype(d, Z.dtype) * Z)
+    diag_sigma = _kron_vector(gammas, xp) - kron_matvec([_abs2(G, xp) for G in Gs], d)
+    log_det = float(xp.sum(xp.log(denom)))
+    quad = xp.sum(d * _abs2(Z, xp), axis=-1)
+    return _Posterior(mu, xp.maximum(diag_sigma, 0.0), log_det, quad, xp)
+
+
+def _dense_posterior(A, gamma, s2, Y, xp):
+    """The E-step with an explicit dictionary ``A`` (its active columns) and any ``gamma``.
+
+    Solved in the smaller of the two spaces: ``N x N`` (scaled precision)
+    when there are fewer active columns than rows, else ``C = s2 I + A Gamma
+    A^H`` (``M x M``).
+    """
+    M, N = A.shape
+    eye_dtype = A.dtype
+    AH = _conj_t(A, xp)
+    if N <= M:
+        # Scaled: Sigma = Gamma^(1/2) B^{-1} Gamma^(1/2) with B = I + Gamma^(1/2) A^H A
+        # Gamma^(1/2) / s2 >= I, well conditioned however small some gamma_j are.
+        root = xp.astype(xp.sqrt(gamma), eye_dtype)
+        AR = A * root[None, :]
+        B = _conj_t(AR, xp) @ AR / s2 + xp.eye(N, dtype=eye_dtype)
+        L = xp.linalg.cholesky(B)
+        L_inv = solve_triangular(L, xp.eye(N, dtype=eye_dtype), lower=True, xp=xp)
+        B_inv = _conj_t(L_inv, xp) @ L_inv
+        AHy = (Y @ xp.conj(AR) if xp.isdtype(A.dtype, "complex floating") else Y @ AR) / s2
+        mu = (AHy @ xp.matrix_transpose(B_inv)) * root[None, :]
+        diag_sigma = gamma * xp.real(xp.linalg.diagonal(B_inv))
+        # |C| = s2^M |B| and y^H C^{-1} y = (|y|^2 - y^H A mu) / s2.
+        log_det = M * math.log(s2) + 2.0 * float(xp.sum(xp.log(xp.real(xp.linalg.diagonal(L)))))
+        fitted = mu @ xp.matrix_transpose(A)
+        quad = xp.sum(xp.real(xp.conj(Y) * (Y - fitted)), axis=-1) / s2
+    else:
+        AG = A * xp.astype(gamma, eye_dtype)[None, :]
+        C = AG @ AH + xp.eye(M, dtype=eye_dtype) * s2
+        L = xp.linalg.cholesky(C)
+        L_inv = solve_triangular(L, xp.eye(M, dtype=eye_dtype), lower=True, xp=xp)
+        W = L_inv @ A  # C^{-1} = L_inv^H L_inv
+        Yw = Y @ xp.matrix_transpose(L_inv)  # rows: L_inv y
+        mu = (Yw @ xp.conj(W) if xp.isdtype(A.dtype, "complex floating") else Yw @ W)
+        mu = mu * xp.astype(gamma, mu.dtype)[None, :]
+        diag_sigma = gamma - gamma**2 * xp.sum(_abs2(W, xp), axis=0)
+        log_det = 2.0 * float(xp.sum(xp.log(xp.real(xp.linalg.diagonal(L)))))
+        quad = xp.sum(_abs2(Yw, xp), axis=-1)
+    return _Posterior(mu, xp.maximum(diag_sigma, 0.0), log_det, quad, xp)
+
+
+def _m_step_am(Lam, gammas, inner_max_iter, inner_tol, xp):
+    """Cyclic exact block minimisation of ``sum_j log gamma_j + Lambda_j / gamma_j``.
+
+    ``gamma_i[j] = mean over the other indices of Lambda / prod_{l != i}
+    gamma_l``, factor after factor, then the first ``I - 1`` factors are
+    scaled to unit norm (the scale is not identified); until the Kronecker
+    product moves by less than ``inner_tol`` relative to its norm.
+    """
+    gammas = list(gammas)
+    n_modes = len(gammas)
+    if n_modes == 1:
+        return [xp.reshape(Lam, (-1,))]
+    floor = xp.finfo(Lam.dtype).smallest_normal
+    for _ in range(inner_max_iter):
+        old = list(gammas)
+        for i in range(n_modes):
+            W = Lam
+            for l in range(n_modes):
+                if l != i:
+                    W = mode_product(W, (1.0 / xp.maximum(gammas[l], floor))[None, :], l)
+            gammas[i] = xp.reshape(W, (-1,)) / (math.prod(Lam.shape) / Lam.shape[i])
+        for i in range(n_modes - 1):
+            norm = float(xp.linalg.vector_norm(gammas[i]))
+            gammas[i] = gammas[i] / norm
+            gammas[-1] = gammas[-1] * norm
+        if _kron_change(gammas, old, xp) <= inner_tol:
+            break
+    return gammas
+
+
+def _m_step_svd(Lam, xp):
+    """Sequential rank-1 Kronecker fit of ``Lambda`` by leading singular pairs.
+
+    Reshape ``Lambda`` to ``N_1 x (N / N_1)``; ``gamma_1 = |u|``; carry
+    ``s v`` on to the next factor the same way; the last gets the remainder.
+    """
+    sizes = Lam.shape
+    rest = xp.reshape(Lam, (-1,))
+    gammas = []
+    for n_i in sizes[:-1]:
+        U, S, Vh = xp.linalg.svd(xp.reshape(rest, (n_i, -1)), full_matrices=False)
+        gammas.append(xp.abs(U[:, 0]))
+        rest = S[0] * Vh[0, :]
+    gammas.append(xp.abs(rest))
+    return gammas
+
+
+def _kron_change(new, old, xp):
+    """``||(x) new - (x) old|| / ||(x) old||``, on the full grid (a formula through the
+    factors' inner products would cancel catastrophically below ~1e-8)."""
+    new, old = _kron_vector(new, xp), _kron_vector(old, xp)
+    return float(xp.linalg.vector_norm(new - old)) / float(xp.linalg.vector_norm(old))
+
+
+def kronecker_sbl(
+    dictionaries,
+    y,
+    *,
+    method="svd",
+    noise_variance=None,
+    max_iter=150,
+    tol=1e-4,
+    prune=None,
+    inner_max_iter=100,
+    inner_tol=1e-5,
+    warn=True,
+    verbose=0,
+):
+    """Sparse Bayesian learning with a Kronecker-structured dictionary (KroSBL).
+
+    Recovers sparse ``x`` from ``y = (A_1 (x) ... (x) A_I) x + e`` with
+    ``e ~ N(0, s2 I)``, under the prior ``x ~ N(0, diag(gamma))`` with a
+    Kronecker-structured ``gamma = gamma_1 (x) ... (x) gamma_I``: EM on the
+    ``gamma_i`` (and on ``s2`` unless given). Several measurement vectors
+    (rows of ``y``) share the prior, hence the support.
+
+    The E-step never forms the ``prod M_i x prod N_i`` dictionary: it goes
+    through eigendecompositions of the small ``A_i Gamma_i A_i^H`` and
+    mode products, in ``O(sum_i M_i^3 + N sum_i M_i)`` per iteration. The
+    M-step is the paper's:
+
+    - ``"svd"`` (SVD-KroSBL): the unstructured update ``Lambda`` (a tensor
+      ``N_1 x ... x N_I``) approximated by a rank-1 Kronecker product through
+      leading singular pairs;
+    - ``"am"`` (AM-KroSBL): exact minimisation of the EM objective over the
+      factors by alternating (cyclic) block updates, which guarantees a
+      non-increasing SBL cost;
+    - ``"classic"``: unstructured SBL (``gamma = Lambda``), the paper's
+      baseline, with the explicit dictionary (``O(M N min(M, N))`` per
+      iteration).
+
+    Parameters
+    ----------
+    dictionaries : list of arrays of shape (M_i, N_i)
+        The Kronecker factors ``A_1, ..., A_I`` (real or complex).
+    y : array of shape (prod M_i,) or (n_samples, prod M_i)
+        Measurement vector(s), vectorized in C order with ``A_1`` the slowest
+        index (``numpy.kron(A_1, A_2) @ x`` convention).
+    method : {"svd", "am", "classic"}, default="svd"
+        M-step (see above).
+    noise_variance : float, default=None
+        The noise variance ``s2 > 0`` if known; None learns it by EM from
+        ``0.1 var(y)``: ``s2 = (||y - A mu||^2 + s2 sum_j (1 - Sigma_jj /
+        gamma_j)) / M``.
+    max_iter : int, default=150
+        Maximum EM iterations.
+    tol : float, default=1e-4
+        Stop when ``||gamma - gamma_old|| <= tol ||gamma_old||``.
+    prune : float, default=None
+        Relative pruning threshold: before each E-step, index ``j`` of factor
+        ``i`` is dropped when ``gamma_i[j] < prune * max(gamma_i)`` (for
+        ``"classic"``, entries of ``gamma``). None: the paper's, ``1e-3``
+        for ``"svd"`` and ``"classic"``, ``1e-2`` for ``"am"``. 0 keeps all.
+    inner_max_iter : int, default=100
+        Maximum alternating sweeps per M-step (``"am"``).
+    inner_tol : float, default=1e-5
+        The alternating sweeps stop when the Kronecker product of the factors
+        moves by less than this, relative to its norm (``"am"``; the
+        authors' code uses the same value as an absolute threshold).
+    warn : bool, default=True
+        Emit a ``ConvergenceWarning`` when ``max_iter`` is reached.
+    verbose : int, default=0
+        Print the SBL cost, the number of active entries and ``s2`` per
+        iteration.
+
+    Returns
+    -------
+    result : KroneckerSBLResult
+        ``coef``, ``gamma``, ``gammas``, ``noise_variance``,
+        ``posterior_variance``, ``n_iter``, ``cost_path``, ``converged``.
+
+    Notes
+    -----
+    Follows the authors' MATLAB code (EM updates, pruning, stopping rule,
+    the final posterior mean recomputed with the last ``gamma``). The
+    initial ``gamma`` is all ones. The E-step differs in form, not in
+    value: the authors' code forms the full ``N x N`` covariance; this one
+    uses the Kronecker eigenstructure (equal to the dense formulas to
+    1e-10, tested). ``"am"``'s inner tolerance is relative (scale-free).
+
+    References
+    ----------
+    .. [1] He, Y. and Joseph, G. "Bayesian Algorithms for Kronecker-structured
+       Sparse Vector Recovery With Application to IRS-MIMO Channel
+       Estimation." IEEE Transactions on Signal Processing, 2024
+       (arXiv:2307.14719).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.decomposition import kronecker_sbl
+    >>> rng = np.random.RandomState(0)
+    >>> A1, A2 = rng.standard_normal((8, 12)), rng.standard_normal((10, 12))
+    >>> x1, x2 = np.zeros(12), np.zeros(12)
+    >>> x1[[2, 7]], x2[[1, 5]] = [1.0, -2.0], [1.5, 0.5]
+    >>> x = np.kron(x1, x2)
+    >>> y = np.kron(A1, A2) @ x + 1e-3 * rng.standard_normal(80)
+    >>> result = kronecker_sbl([A1, A2], y, noise_variance=1e-6)
+    >>> bool(np.linalg.norm(result.coef - x) < 1e-2 * np.linalg.norm(x))
+    True
+    """
+    xp, device = get_namespace(y, *[A for A in dictionaries if hasattr(A, "shape")]) \
+        if hasattr(dictionaries, "__len__") and not isinstance(dictionaries, str) \
+        else get_namespace(y)
+    y = xp.asarray(y, device=device)
+    if y.ndim not in (1, 2) or y.shape[-1] == 0 or (y.ndim == 2 and y.shape[0] == 0):
+        raise ValueError(
+            f"y must be a non-empty vector or a 2-D array of measurement vectors (rows), got "
+            f"shape {tuple(y.shape)}."
+        )
+    dtype = y.dtype if xp.isdtype(y.dtype, ("real floating", "complex floating")) else xp.float64
+    y = xp.astype(y, dtype)
+    factors = check_dictionaries(dictionaries, int(y.shape[-1]), xp, device, dtype)
+    if xp.isdtype(factors[0].dtype, "complex floating"):
+        y = xp.astype(y, factors[0].dtype)
+    if not bool(xp.all(xp.isfinite(y))):
+        raise ValueError("y must be finite (no NaN or inf).")
+    if method not in _DEFAULT_PRUNE:
+        raise ValueError(f"method must be 'svd', 'am' or 'classic', got {method!r}.")
+    if noise_variance is not None and not (isinstance(noise_variance, Real)
+                                           and math.isfinite(noise_variance)
+                                           and noise_variance > 0):
+        raise ValueError(f"noise_variance must be a positive number or None, got "
+                         f"{noise_variance!r}.")
+    for name, value in (("max_iter", max_iter), ("inner_max_iter", inner_max_iter)):
+        if not (isinstance(value, Integral) and value >= 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    prune = _DEFAULT_PRUNE[method] if prune is None else prune
+    if not (isinstance(prune, Real) and 0 <= prune < 1):
+        raise ValueError(f"prune must lie in [0, 1), got {prune!r}.")
+
+    Y = y if y.ndim == 2 else y[None, :]
+    real_dtype = xp.real(Y[:1, :1]).dtype
+    power = float(xp.mean(_abs2(Y - xp.mean(Y), xp)))
+    floor = max(1e-12 * float(xp.mean(_abs2(Y, xp))), float(xp.finfo(real_dtype).smallest_normal))
+    learn_noise = noise_variance is None
+    s2 = max(0.1 * power, floor) if learn_noise else float(noise_variance)
+    M = int(Y.shape[1])
+    sizes = [int(A.shape[1]) for A in factors]
+    structured = method != "classic"
+    if structured:
+        gammas = [xp.ones(n, dtype=real_dtype, device=device) for n in sizes]
+        active = [xp.arange(n, device=device) for n in sizes]
+    else:
+        dense = kron(factors)
+        gamma = xp.ones(math.prod(sizes), dtype=real_dtype, device=device)
+        active = xp.arange(math.prod(sizes), device=device)
+
+    cost_path, converged, n_iter = [], False, 0
+    start = time.perf_counter()
+    while True:
+        if structured:
+            parts = [xp.take(A, idx, axis=1) for A, idx in zip(factors, active)]
+            g_act = [xp.take(g, idx) for g, idx in zip(gammas, active)]
+            post = _kron_posterior(parts, g_act, s2, Y, xp)
+            g_flat = _kron_vector(g_act, xp)
+        else:
+            A_act = xp.take(dense, active, axis=1)
+            g_flat = xp.take(gamma, active)
+            post = _dense_posterior(A_act, g_flat, s2, Y, xp)
+        if n_iter == max_iter or converged:
+            break
+        n_iter += 1
+        cost_path.append(post.cost)
+        if learn_noise:
+            fitted = kron_matvec(parts, post.mu) if structured else post.mu @ xp.matrix_transpose(A_act)
+            residual = float(xp.mean(xp.sum(_abs2(Y - fitted, xp), axis=-1)))
+            ratio = xp.where(g_flat > 0, post.diag_sigma / xp.where(g_flat > 0, g_flat, 1.0), 1.0)
+            s2 = max((residual + s2 * float(xp.sum(1.0 - ratio))) / M, floor)
+        Lam = post.diag_sigma + xp.mean(_abs2(post.mu, xp), axis=0)
+        if structured:
+            old = list(gammas)
+            shape = tuple(int(idx.shape[0]) for idx in active)
+            Lam = xp.reshape(Lam, shape)
+            if method == "svd":
+                new = _m_step_svd(Lam, xp)
+            else:
+                new = _m_step_am(Lam, g_act, inner_max_iter, inner_tol, xp)
+            keep = [xp.nonzero(g >= prune * xp.max(g))[0] for g in new]
+            active = [xp.take(idx, k) for idx, k in zip(active, keep)]
+            gammas = [_scatter(xp.take(g, k), idx, n, xp)
+                      for g, k, idx, n in zip(new, keep, active, sizes)]
+            change = _kron_change(gammas, old, xp)
+        else:
+            old = gamma
+            keep = xp.nonzero(Lam >= prune * xp.max(Lam))[0]
+            active = xp.take(active, keep)
+            gamma = _scatter(xp.take(Lam, keep), active, math.prod(sizes), xp)
+            change = float(xp.linalg.vector_norm(gamma - old)) / float(xp.linalg.vector_norm(old))
+        converged = change <= tol
+        if verbose:
+            n_active = (math.prod(int(i.shape[0]) for i in active) if structured
+                        else int(active.shape[0]))
+            print(f"[kronecker_sbl] iteration {n_iter}: cost {post.cost:.6g}, {n_active} active, "
+                  f"noise variance {s2:.4g}, change {change:.3g} "
+                  f"({time.perf_counter() - start:.2f} s)")
+    N = math.prod(sizes)
+    if structured:
+        idx_full = _kron_index(active, sizes, xp)
+        gamma = _kron_vector(gammas, xp)
+    else:
+        idx_full = active
+    coef = xp.matrix_transpose(segment_sum(xp.matrix_transpose(post.mu), idx_full, N, xp=xp))
+    posterior_variance = _scatter(post.diag_sigma, idx_full, N, xp)
+    if warn and not converged:
+        warnings.warn(
+            f"kronecker_sbl stopped after max_iter={max_iter} EM iterations with a relative "
+            f"change of gamma above tol={tol}; increase max_iter.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return KroneckerSBLResult(
+        coef=coef if y.ndim == 2 else coef[0, :],
+        gamma=gamma,
+        gammas=gammas if structured else None,
+        noise_variance=s2,
+        posterior_variance=posterior_variance,
+        n_iter=n_iter,
+        cost_path=cost_path,
+        converged=converged,
+    )
+
+
+def _scatter(values, index, size, xp):
+    """A length-``size`` vector with ``values`` at the (distinct) ``index`` and 0 elsewhere."""
+    return segment_sum(values, index, size, xp=xp)
+
+
+def _kron_index(active, sizes, xp):
+    """Flat indices (C order) of the Kronecker product of the per-factor index sets."""
+    flat = active[0]
+    for idx, n in zip(active[1:], sizes[1:]):
+        flat = xp.reshape(flat[:, None] * n + idx[None, :], (-1,))
+    return flat
+
+
+def kronecker_posterior(dictionaries, gamma, noise_variance, y):
+    """Posterior of ``x`` given learned hyperparameters: means and variances on the full grid.
+
+    Parameters
+    ----------
+    dictionaries : list of arrays of shape (M_i, N_i)
+        The Kronecker factors.
+    gamma : list of arrays of shape (N_i,), or array of shape (prod N_i,)
+        Per-factor prior variances (the Kronecker E-step) or unstructured
+        ones (the dense E-step, with the explicit dictionary); zeros are
+        pruned entries.
+    noise_variance : float
+        ``s2 > 0``.
+    y : array of shape (n_samples, prod M_i)
+        Measurement vectors.
+
+    Returns
+    -------
+    mean : array of shape (n_samples, prod N_i)
+        Posterior means (0 at pruned entries).
+    variance : array of shape (prod N_i,)
+        ``diag(Sigma)`` (0 at pruned entries).
+    log_likelihood : array of shape (n_samples,)
+        ``log p(y)`` of each row under ``N(0, C)`` (real data).
+    """
+    xp, _ = get_namespace(y)
+    sizes = [int(A.shape[1]) for A in dictionaries]
+    N, M = math.prod(sizes), int(y.shape[1])
+    if isinstance(gamma, (list, tuple)):
+        active = [xp.nonzero(g > 0)[0] for g in gamma]
+        parts = [xp.take(A, idx, axis=1) for A, idx in zip(dictionaries, active)]
+        post = _kron_posterior(parts, [xp.take(g, idx) for g, idx in zip(gamma, active)],
+                               noise_variance, y, xp)
+        index = _kron_index(active, sizes, xp)
+    else:
+        index = xp.nonzero(gamma > 0)[0]
+        A = xp.take(kron(dictionaries), index, axis=1)
+        post = _dense_posterior(A, xp.take(gamma, index), noise_variance, y, xp)
+    mean = xp.matrix_transpose(segment_sum(xp.matrix_transpose(post.mu), index, N, xp=xp))
+    variance = segment_sum(post.diag_sigma, index, N, xp=xp)
+    log_likelihood = -0.5 * (M * math.log(2.0 * math.pi) + post.log_det + post.quad)
+    return mean, variance, log_likelihood

@@ -1,0 +1,124 @@
+"""Kronecker-structured operators: products with ``A_1 (x) ... (x) A_I`` without forming it.
+
+The vectorization is C-order with ``A_1`` the slowest index, matching
+``numpy.kron(A_1, numpy.kron(A_2, A_3))`` and ``x.reshape(N_1, N_2, N_3)``.
+"""
+
+import math
+
+from ..utils._array_api import get_namespace
+
+__all__ = ["kron", "kron_matvec", "mode_product"]
+
+
+def mode_product(X, A, mode):
+    """Multiply the tensor ``X`` by the matrix ``A`` along axis ``mode``.
+
+    ``Y[..., i, ...] = sum_j A[i, j] X[..., j, ...]`` (Kolda and Bader's
+    n-mode product).
+
+    Parameters
+    ----------
+    X : array
+        Tensor with ``X.shape[mode] == A.shape[1]``.
+    A : array of shape (m, n)
+        The matrix.
+    mode : int
+        Axis of ``X`` to contract (negative counts from the end).
+
+    Returns
+    -------
+    Y : array
+        ``X`` with axis ``mode`` of length ``m``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg import mode_product
+    >>> X = np.arange(6.0).reshape(2, 3)
+    >>> mode_product(X, np.ones((1, 3)), 1)
+    array([[ 3.],
+           [12.]])
+    """
+    xp, _ = get_namespace(X, A)
+    moved = xp.moveaxis(X, mode, -1)
+    return xp.moveaxis(moved @ xp.matrix_transpose(A), -1, mode)
+
+
+def kron_matvec(factors, x, *, adjoint=False):
+    """``(A_1 (x) ... (x) A_I) x`` by one mode product per factor.
+
+    Costs ``O(N sum_i M_i)`` for ``N = prod N_i`` (when ``M_i <= N_i``), against
+    ``O(prod M_i N_i)`` with the explicit Kronecker matrix, which is never formed.
+
+    Parameters
+    ----------
+    factors : sequence of arrays of shape (M_i, N_i)
+        The Kronecker factors.
+    x : array of shape (..., prod N_i)
+        Vectors (the last axis), batched over the leading axes.
+    adjoint : bool, default=False
+        Multiply by the conjugate transpose ``(x)_i A_i^H`` instead (then
+        ``x`` has ``prod M_i`` entries on its last axis).
+
+    Returns
+    -------
+    y : array of shape (..., prod M_i)
+        The products (``prod N_i`` with ``adjoint``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg import kron_matvec
+    >>> rng = np.random.RandomState(0)
+    >>> A, B = rng.standard_normal((2, 3)), rng.standard_normal((4, 5))
+    >>> x = rng.standard_normal(15)
+    >>> bool(np.allclose(kron_matvec([A, B], x), np.kron(A, B) @ x))
+    True
+    """
+    xp, _ = get_namespace(x, *factors)
+    if adjoint:
+        factors = [xp.conj(xp.matrix_transpose(A)) if xp.isdtype(A.dtype, "complex floating")
+                   else xp.matrix_transpose(A) for A in factors]
+    batch = tuple(x.shape[:-1])
+    sizes_in = tuple(int(A.shape[1]) for A in factors)
+    if x.shape[-1] != math.prod(sizes_in):
+        raise ValueError(
+            f"x has {x.shape[-1]} entries on its last axis; the Kronecker product of the "
+            f"factors needs {math.prod(sizes_in)}."
+        )
+    X = xp.reshape(x, batch + sizes_in)
+    offset = len(batch)
+    for i, A in enumerate(factors):
+        X = mode_product(X, A, offset + i)
+    return xp.reshape(X, batch + (math.prod(int(A.shape[0]) for A in factors),))
+
+
+def kron(factors):
+    """The explicit Kronecker product ``A_1 (x) ... (x) A_I`` (for small sizes and references).
+
+    Parameters
+    ----------
+    factors : sequence of arrays of shape (M_i, N_i)
+        The factors.
+
+    Returns
+    -------
+    K : array of shape (prod M_i, prod N_i)
+        Equal to ``numpy.kron(A_1, numpy.kron(A_2, ...))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg import kron
+    >>> kron([np.eye(2), np.array([[1.0, 2.0]])])
+    array([[1., 2., 0., 0.],
+           [0., 0., 1., 2.]])
+    """
+    xp, _ = get_namespace(*factors)
+    K = factors[0]
+    for A in factors[1:]:
+        m, n = K.shape
+        p, q = A.shape
+        K = xp.reshape(K[:, None, :, None] * A[None, :, None, :], (m * p, n * q))
+    return K
