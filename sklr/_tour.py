@@ -172,8 +172,32 @@ def _tour_sinkhorn_newton(quick):
     )]
 
 
+def _tour_sparse_bayes_kronecker(quick):
+    from sklearn.linear_model import ARDRegression
+
+    from .datasets import make_kronecker_sparse
+    from .decomposition import SparseBayesKronecker
+    from .linalg import kron
+
+    shapes = ((5, 8), (6, 8), (8, 8)) if quick else ((6, 12), (8, 12), (10, 12))
+    A, y, x, _ = make_kronecker_sparse(shapes, 2, snr_db=25.0, random_state=0)
+    D = kron(A)
+
+    def nmse(estimate):
+        return float(np.sum((estimate - x) ** 2) / np.sum(x**2))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer, peer_s = _timed(lambda: ARDRegression(fit_intercept=False).fit(D, y))
+        est, sec = _timed(lambda: SparseBayesKronecker(A).fit(y[None, :]))
+    return [TourRow(
+        "SparseBayesKronecker", f"Kronecker sparse recovery {D.shape[0]}x{D.shape[1]}, 25 dB",
+        "NMSE", nmse(est.coef_[0]), sec, "ARDRegression", nmse(peer.coef_), peer_s,
+    )]
+
+
 TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler,
-        _tour_matrix_completer, _tour_sinkhorn_newton]
+        _tour_matrix_completer, _tour_sinkhorn_newton, _tour_sparse_bayes_kronecker]
 
 
 def run_tour(quick=False, file=None):

@@ -56,6 +56,14 @@ _CHOLESKY_MAX = 4000
 # Sinkhorn iterations after a damped or failed Newton step (see _solve).
 _EXTRA_SWEEPS = 100
 
+# Sinkhorn finishes the job alone while its measured linear rate predicts at most
+# this many more iterations (measured on 2-D clouds, n = 1000, reg = 1e-2: 20
+# Sinkhorn + 4 Newton steps took 0.93 s, POT's kernel Sinkhorn 0.10 s for its
+# 190 iterations; the prediction after 20 iterations was 175 more, and 176
+# were needed. At reg = 1e-3 the predictions after 20 iterations were 224 to
+# 558 and grew as Sinkhorn slowed down).
+_SINKHORN_FINISH = 200
+
 # The line search gives up below this step (then Sinkhorn iterations follow).
 _MIN_STEP = 1e-2
 
@@ -538,6 +546,19 @@ def _solve(a, b, M, reg, n_sinkhorn, density, tol, max_iter, linear_solver, cg_t
     start = time.perf_counter()
     f, g, P, n_done = _sinkhorn_stage(M, reg, a, b, log_a, log_b, n_sinkhorn, tol, xp,
                                       info["err"])
+    errors = info["err"]
+    while errors[-1] > tol and n_done >= 4 and 0 < errors[-1] < errors[-4]:
+        # Sinkhorn converges linearly; while its measured rate predicts tol within
+        # _SINKHORN_FINISH more iterations, going on with it is cheaper than Newton
+        # steps (dense plans: large reg). Checked every 40 iterations, since the
+        # rate of Sinkhorn slows down as it goes.
+        rate = (errors[-1] / errors[-4]) ** (1.0 / 3.0)
+        needed = math.log(tol / errors[-1]) / math.log(rate)
+        if needed > _SINKHORN_FINISH:
+            break
+        f, g, P, n_more = _scaling_sweeps(f, g, P, M, reg, a, b, log_a, log_b,
+                                          min(int(needed) + 5, 40), tol, xp, errors)
+        n_done += n_more
     info["n_sinkhorn"] = n_done
     dual = _dual(f, g, P, a, b, reg, xp)
     n_newton, damping = 0, 0.0

@@ -196,7 +196,7 @@ def test_sinkhorn_stage_equals_log_domain_sinkhorn(reg):
         _marginal_error(_log_domain_sinkhorn(M, reg, 10), 1 / 70, 1 / 50), rel=1e-6)
 
 
-@pytest.mark.parametrize("reg", [1e-2, 1e-3])
+@pytest.mark.parametrize("reg", [5e-3, 1e-3])
 def test_cg_and_cholesky_newton_solvers_agree(reg):
     M = _clouds(120, 90, seed=12)
     P_cg, log_cg = sinkhorn_newton([], [], M, reg, linear_solver="cg", cg_max_iter=2000,
@@ -204,8 +204,18 @@ def test_cg_and_cholesky_newton_solvers_agree(reg):
     P_ch, log_ch = sinkhorn_newton([], [], M, reg, linear_solver="cholesky", log=True)
     assert log_cg["converged"] and log_ch["converged"]
     assert log_ch["n_direct"] == log_ch["n_newton"] and sum(log_ch["n_cg"]) == 0
-    assert sum(log_cg["n_cg"]) > 0
+    assert sum(log_cg["n_cg"]) > 0 and log_ch["n_newton"] > 0
     assert_allclose(P_cg, P_ch, rtol=1e-5, atol=1e-12)
+
+
+def test_sinkhorn_finishes_when_its_rate_predicts_tol_soon():
+    """At large reg Sinkhorn converges fast and the Newton stage is skipped; at small reg not."""
+    M = _clouds(200, 150, seed=14)
+    P, log = sinkhorn_newton([], [], M, 5e-2, log=True)
+    assert log["converged"] and log["n_newton"] == 0 and log["n_sinkhorn"] > 20
+    assert _marginal_error(P, 1 / 200, 1 / 150) <= 1e-9
+    P, log = sinkhorn_newton([], [], M, 1e-3, log=True)
+    assert log["converged"] and log["n_newton"] > 0
 
 
 def test_schur_direction_solves_the_sparsified_system():
