@@ -72,12 +72,13 @@ def _abs2(z, xp):
 
 def _kron_vector(vectors, xp):
     """``v_1 (x) ... (x) v_I`` for 1-D arrays."""
-    return kron([v[:, None] for v in vectors])[:, 0]
+    return kron([v[:, None] for v in vectors], xp=xp)[:, 0]
 
 
 def check_dictionaries(dictionaries, n_features, xp, device, dtype, name="dictionaries"):
     """The Kronecker factors as 2-D finite arrays of ``xp``, rows multiplying to ``n_features``."""
-    if dictionaries is None or isinstance(dictionaries, str) or not hasattr(dictionaries, "__len__"):
+    if (dictionaries is None or isinstance(dictionaries, str)
+            or not hasattr(dictionaries, "__len__")):
         raise TypeError(
             f"{name} must be a list of 2-D arrays (the Kronecker factors A_1, ..., A_I), "
             f"got {type(dictionaries).__name__}."
@@ -139,9 +140,9 @@ def _kron_posterior(factors, gammas, s2, Y, xp):
         Gs.append(_conj_t(AG, xp) @ U)
     denom = s2 + _kron_vector(ps, xp)
     d = 1.0 / denom
-    Z = kron_matvec(Us, Y, adjoint=True)
-    mu = kron_matvec(Gs, xp.astype(d, Z.dtype) * Z)
-    diag_sigma = _kron_vector(gammas, xp) - kron_matvec([_abs2(G, xp) for G in Gs], d)
+    Z = kron_matvec(Us, Y, adjoint=True, xp=xp)
+    mu = kron_matvec(Gs, xp.astype(d, Z.dtype) * Z, xp=xp)
+    diag_sigma = _kron_vector(gammas, xp) - kron_matvec([_abs2(G, xp) for G in Gs], d, xp=xp)
     log_det = float(xp.sum(xp.log(denom)))
     quad = xp.sum(d * _abs2(Z, xp), axis=-1)
     return _Posterior(mu, xp.maximum(diag_sigma, 0.0), log_det, quad, xp)
@@ -207,7 +208,7 @@ def _m_step_am(Lam, gammas, inner_max_iter, inner_tol, xp):
             W = Lam
             for l in range(n_modes):
                 if l != i:
-                    W = mode_product(W, (1.0 / xp.maximum(gammas[l], floor))[None, :], l)
+                    W = mode_product(W, (1.0 / xp.maximum(gammas[l], floor))[None, :], l, xp=xp)
             gammas[i] = xp.reshape(W, (-1,)) / (math.prod(Lam.shape) / Lam.shape[i])
         for i in range(n_modes - 1):
             norm = float(xp.linalg.vector_norm(gammas[i]))
@@ -392,7 +393,7 @@ def kronecker_sbl(
         gammas = [xp.ones(n, dtype=real_dtype, device=device) for n in sizes]
         active = [xp.arange(n, device=device) for n in sizes]
     else:
-        dense = kron(factors)
+        dense = kron(factors, xp=xp)
         gamma = xp.ones(math.prod(sizes), dtype=real_dtype, device=device)
         active = xp.arange(math.prod(sizes), device=device)
 
@@ -413,7 +414,8 @@ def kronecker_sbl(
         n_iter += 1
         cost_path.append(post.cost)
         if learn_noise:
-            fitted = kron_matvec(parts, post.mu) if structured else post.mu @ xp.matrix_transpose(A_act)
+            fitted = (kron_matvec(parts, post.mu, xp=xp) if structured
+                      else post.mu @ xp.matrix_transpose(A_act))
             residual = float(xp.mean(xp.sum(_abs2(Y - fitted, xp), axis=-1)))
             ratio = xp.where(g_flat > 0, post.diag_sigma / xp.where(g_flat > 0, g_flat, 1.0), 1.0)
             s2 = max((residual + s2 * float(xp.sum(1.0 - ratio))) / M, floor)
@@ -520,7 +522,7 @@ def kronecker_posterior(dictionaries, gamma, noise_variance, y):
         index = _kron_index(active, sizes, xp)
     else:
         index = xp.nonzero(gamma > 0)[0]
-        A = xp.take(kron(dictionaries), index, axis=1)
+        A = xp.take(kron(dictionaries, xp=xp), index, axis=1)
         post = _dense_posterior(A, xp.take(gamma, index), noise_variance, y, xp)
     mean = xp.matrix_transpose(segment_sum(xp.matrix_transpose(post.mu), index, N, xp=xp))
     variance = segment_sum(post.diag_sigma, index, N, xp=xp)

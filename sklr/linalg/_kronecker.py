@@ -11,7 +11,7 @@ from ..utils._array_api import get_namespace
 __all__ = ["kron", "kron_matvec", "mode_product"]
 
 
-def mode_product(X, A, mode):
+def mode_product(X, A, mode, *, xp=None):
     """Multiply the tensor ``X`` by the matrix ``A`` along axis ``mode``.
 
     ``Y[..., i, ...] = sum_j A[i, j] X[..., j, ...]`` (Kolda and Bader's
@@ -25,6 +25,8 @@ def mode_product(X, A, mode):
         The matrix.
     mode : int
         Axis of ``X`` to contract (negative counts from the end).
+    xp : module, default=None
+        Namespace of the arrays (inferred when None).
 
     Returns
     -------
@@ -40,12 +42,13 @@ def mode_product(X, A, mode):
     array([[ 3.],
            [12.]])
     """
-    xp, _ = get_namespace(X, A)
+    if xp is None:
+        xp, _ = get_namespace(X, A)
     moved = xp.moveaxis(X, mode, -1)
     return xp.moveaxis(moved @ xp.matrix_transpose(A), -1, mode)
 
 
-def kron_matvec(factors, x, *, adjoint=False):
+def kron_matvec(factors, x, *, adjoint=False, xp=None):
     """``(A_1 (x) ... (x) A_I) x`` by one mode product per factor.
 
     Costs ``O(N sum_i M_i)`` for ``N = prod N_i`` (when ``M_i <= N_i``), against
@@ -60,6 +63,8 @@ def kron_matvec(factors, x, *, adjoint=False):
     adjoint : bool, default=False
         Multiply by the conjugate transpose ``(x)_i A_i^H`` instead (then
         ``x`` has ``prod M_i`` entries on its last axis).
+    xp : module, default=None
+        Namespace of the arrays (inferred when None).
 
     Returns
     -------
@@ -76,7 +81,8 @@ def kron_matvec(factors, x, *, adjoint=False):
     >>> bool(np.allclose(kron_matvec([A, B], x), np.kron(A, B) @ x))
     True
     """
-    xp, _ = get_namespace(x, *factors)
+    if xp is None:
+        xp, _ = get_namespace(x, *factors)
     if adjoint:
         factors = [xp.conj(xp.matrix_transpose(A)) if xp.isdtype(A.dtype, "complex floating")
                    else xp.matrix_transpose(A) for A in factors]
@@ -90,17 +96,19 @@ def kron_matvec(factors, x, *, adjoint=False):
     X = xp.reshape(x, batch + sizes_in)
     offset = len(batch)
     for i, A in enumerate(factors):
-        X = mode_product(X, A, offset + i)
+        X = mode_product(X, A, offset + i, xp=xp)
     return xp.reshape(X, batch + (math.prod(int(A.shape[0]) for A in factors),))
 
 
-def kron(factors):
+def kron(factors, *, xp=None):
     """The explicit Kronecker product ``A_1 (x) ... (x) A_I`` (for small sizes and references).
 
     Parameters
     ----------
     factors : sequence of arrays of shape (M_i, N_i)
         The factors.
+    xp : module, default=None
+        Namespace of the arrays (inferred when None).
 
     Returns
     -------
@@ -115,7 +123,8 @@ def kron(factors):
     array([[1., 2., 0., 0.],
            [0., 0., 1., 2.]])
     """
-    xp, _ = get_namespace(*factors)
+    if xp is None:
+        xp, _ = get_namespace(*factors)
     K = factors[0]
     for A in factors[1:]:
         m, n = K.shape

@@ -108,8 +108,9 @@ def all_estimators():
     Examples
     --------
     >>> from sklr.utils.estimator_checks import all_estimators
-    >>> [name for name, _ in all_estimators()]
-    ['LpRegressor', 'MatrixCompleter', 'SensitivitySampler', 'SinkhornNewtonOT', 'SketchedRegressor', 'SparseBayesKronecker']
+    >>> [name for name, _ in all_estimators()]  # doctest: +NORMALIZE_WHITESPACE
+    ['LpRegressor', 'MatrixCompleter', 'SensitivitySampler', 'SinkhornNewtonOT',
+     'SketchedRegressor', 'SparseBayesKronecker']
     """
     import sklr
 
