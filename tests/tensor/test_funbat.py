@@ -1,0 +1,129 @@
+"""FunBaT solver: the paper's synthetic set, Tucker bookkeeping identities, backends."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
+from sklr.linalg import kron, mode_product
+from sklr.tensor import funbat, funbat_predict
+from sklr.tensor._funbat import _quadratic_per_sample, _second_moment_sum, unfold
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "funbat-synthetic"
+
+
+def _synthetic():
+    path = DATA / "simulation_r1.npz"
+    if not path.exists():
+        pytest.skip(f"the FunBaT synthetic set is not at {path}")
+    return np.load(path, allow_pickle=False)
+
+
+@pytest.mark.parametrize("core", ["diagonal", "full"])
+def test_paper_synthetic_set_test_rmse(core):
+    """FunBaT-CP, R=1, Matérn-3/2, l=0.1, s2=0.5 (the authors' setting); notebook: 0.004."""
+    d = _synthetic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = funbat(d["train_X"], d["train_y"], [1, 1], core=core, kernel="matern32",
+                     lengthscales=0.1, variances=0.5, max_iter=100, random_state=0)
+    mean, std = funbat_predict(res, d["test_X"], return_std=True)
+    rmse = np.sqrt(np.mean((mean - d["test_y"]) ** 2))
+    assert rmse <= 0.01, rmse
+    assert rmse < 0.1 * d["test_y"].std()
+    # Calibration: the errors are of the order of the predicted sd plus the learned noise.
+    z = (mean - d["test_y"]) / np.sqrt(std**2 + 1 / res.noise_precision)
+    assert 0.1 < np.sqrt(np.mean(z**2)) < 3.0
+
+
+def test_unfolding_identity_every_mode():
+    """f = <W, u1 o u2 o u3> = u_k^T W_(k) kron(u_j, j != k) for every k (A5.1 of the notes)."""
+    rng = np.random.RandomState(0)
+    ranks = (3, 4, 2)
+    W = rng.standard_normal(ranks)
+    us = [rng.standard_normal(r) for r in ranks]
+    f = W.ravel() @ kron([u[:, None] for u in us])[:, 0]
+    chained = W
+    for k in range(3):
+        chained = mode_product(chained, us[k][None, :], k)
+    assert_allclose(chained.ravel(), [f], rtol=1e-12)
+    for k in range(3):
+        others = kron([us[j][:, None] for j in range(3) if j != k])[:, 0]
+        assert_allclose(us[k] @ unfold(W, k) @ others, f, rtol=1e-12)
+        assert_allclose(unfold(W, k), np.moveaxis(W, k, 0).reshape(ranks[k], -1))
+
+
+def test_message_statistics_equal_brute_force():
+    rng = np.random.RandomState(1)
+    ranks, n = [2, 3, 2], 7
+    M = int(np.prod(ranks))
+    Lw = rng.standard_normal((M, M))
+    M2 = Lw @ Lw.T
+    seconds_mats = []
+    for r in ranks:
+        B = rng.standard_normal((n, r, r))
+        seconds_mats.append(B @ np.swapaxes(B, 1, 2))
+    vecs = [S.reshape(n, -1) for S in seconds_mats]
+    G = _second_moment_sum(vecs, [0, 1, 2], np, n, np.float64, "cpu")
+    G_ref = sum(kron([S[i] for S in seconds_mats]) for i in range(n))
+    assert_allclose(G, G_ref, rtol=1e-12)
+    W4 = M2.reshape(*ranks, *ranks)
+    for k in range(3):
+        out = _quadratic_per_sample(M2, vecs, ranks, k, np, n, np.float64, "cpu")
+        M2k = np.moveaxis(np.moveaxis(W4, 3 + k, 3), k, 0).reshape(ranks[k], -1, ranks[k], M // ranks[k])
+        for i in range(n):
+            Gn = kron([seconds_mats[j][i] for j in range(3) if j != k])
+            ref = np.einsum("iajb,ab->ij", M2k, Gn)
+            assert_allclose(out[i].reshape(ranks[k], ranks[k]), ref, rtol=1e-11)
+    full = _quadratic_per_sample(M2, vecs, ranks, None, np, n, np.float64, "cpu")
+    ref = [np.sum(M2 * kron([S[i] for S in seconds_mats])) for i in range(n)]
+    assert_allclose(full, ref, rtol=1e-11)
+
+
+def _tucker_problem(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(0, 1, (n, 3))
+    y = (np.sin(2 * X[:, 0]) * np.cos(3 * X[:, 1]) * (1 + X[:, 2])
+         + 0.5 * np.cos(2 * X[:, 0]) * X[:, 1] * (1 - X[:, 2]))
+    return X, y - y.mean()
+
+
+def test_tucker_rank2_recovers_a_rank2_function_and_predicts_unseen_indices():
+    X, y = _tucker_problem(400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = funbat(X[:300], y[:300], [2, 2, 2], lengthscales=0.5, max_iter=60,
+                     random_state=0)
+    # Test points have index values never seen in training, in every mode.
+    pred, std = funbat_predict(res, X[300:], return_std=True)
+    rmse = np.sqrt(np.mean((pred - y[300:]) ** 2))
+    assert rmse < 0.03 * y.std() + 0.01, rmse
+    assert np.all(std > 0)
+    assert res.core.shape == (2, 2, 2) and res.core_cov.shape == (8, 8)
+
+
+def test_backends_agree(xp):
+    X, y = _tucker_problem(60)
+    kw = dict(lengthscales=0.5, max_iter=5, random_state=0, warn=False)
+    ref = funbat(X, y, [2, 1, 2], **kw)
+    ref_pred, ref_std = funbat_predict(ref, X[:10], return_std=True)
+    res = funbat(xp.asarray(X), xp.asarray(y), [2, 1, 2], **kw)
+    pred, std = funbat_predict(res, xp.asarray(X[:10]), return_std=True)
+    atol = 1000 * np.finfo(np.float64).eps
+    assert_allclose(np.asarray(res.core), ref.core, rtol=0, atol=atol)
+    assert_allclose(np.asarray(pred), ref_pred, rtol=0, atol=atol)
+    assert_allclose(np.asarray(std), ref_std, rtol=0, atol=atol)
+
+
+def test_deterministic_and_warns_at_max_iter():
+    X, y = _tucker_problem(80)
+    with pytest.warns(ConvergenceWarning, match="funbat stopped after max_iter=2 sweeps"):
+        a = funbat(X, y, [2, 2, 2], max_iter=2, random_state=3)
+    b = funbat(X, y, [2, 2, 2], max_iter=2, random_state=3, warn=False)
+    c = funbat(X, y, [2, 2, 2], max_iter=2, random_state=4, warn=False)
+    assert a.n_iter == 2 and not a.converged
+    assert_allclose(a.core, b.core, rtol=0, atol=0)
+    assert not np.allclose(a.core, c.core)
