@@ -200,8 +200,8 @@ def funbat(
     max_iter=100,
     damping=0.1,
     tol=1e-4,
-    alpha_1=1.0,
-    alpha_2=1.0,
+    alpha_1=1e-6,
+    alpha_2=1e-6,
     random_state=None,
     warn=True,
     verbose=0,
@@ -230,8 +230,9 @@ def funbat(
     tol : float, default=1e-4
         Stop when the training predictions ``E[f]`` change by less than
         ``tol`` relative to their norm.
-    alpha_1, alpha_2 : float, default=1.0
-        Shape and rate of the Gamma prior on the noise precision.
+    alpha_1, alpha_2 : float, default=1e-6
+        Shape and rate of the Gamma prior on the noise precision
+        (scikit-learn's ``BayesianRidge`` default; the paper's code uses 1).
     random_state : int, RandomState instance or None
         Seeds the initial mode means and core (uniform on [0, 1], as the
         authors' code).

@@ -107,6 +107,14 @@ def _support(w, xp):
     return inside, slot
 
 
+def _plan_floor(dtype, xp):
+    """The smallest plan entry :func:`_plan` returns (its clipped exponents' floor), doubled."""
+    return 2.0 * math.exp(_EXP_FLOOR[0] if dtype == xp.float32 else _EXP_FLOOR[1])
+
+
+_EXP_FLOOR = (-85.0, -700.0)  # float32, float64: just above the underflow threshold
+
+
 def _plan(f, g, M, reg, xp):
     exponent = f[:, None] - M
     exponent += g[None, :]
@@ -115,7 +123,7 @@ def _plan(f, g, M, reg, xp):
     # finite. Below, entries stop just above the underflow threshold (about
     # 1e-304, or 1e-37 in float32): far faster than underflowing (see
     # exp_inplace), and far below anything the marginals or the dual resolve.
-    lower = -85.0 if exponent.dtype == xp.float32 else -700.0
+    lower = _EXP_FLOOR[0] if exponent.dtype == xp.float32 else _EXP_FLOOR[1]
     return exp_inplace(exponent, lower=lower, upper=300.0)
 
 
@@ -241,7 +249,9 @@ def _sparse_hessian(P, k, xp, max_dropped=None):
             tail = dropped + xp.cumulative_sum(band)
             n_drop = int(xp.sum(xp.astype(tail <= max_dropped, xp.int64)))
             threshold = float(band[n_drop]) if n_drop < band.shape[0] else upper
-    keep = P >= threshold if threshold > 0 else P > 0
+    # Entries at the plan's floor (exponents clipped just above underflow, see
+    # _plan) carry no mass: never keep them, however many tie at the threshold.
+    keep = (P >= threshold) & (P > _plan_floor(P.dtype, xp))
     rows, cols = xp.nonzero(keep)
     data = xp.take(xp.reshape(P, (-1,)), rows * m + cols)
     counts = xp.sum(xp.astype(keep, xp.int64), axis=1)

@@ -24,7 +24,10 @@ def _synthetic():
 
 @pytest.mark.parametrize("core", ["diagonal", "full"])
 def test_paper_synthetic_set_test_rmse(core):
-    """FunBaT-CP, R=1, Matérn-3/2, l=0.1, s2=0.5 (the authors' setting); notebook: 0.004."""
+    """FunBaT-CP, R=1, Matérn-3/2, l=0.1, s2=0.5 (the authors' setting); notebook: 0.004.
+
+    Measured: 4.7e-5 with the default weak noise prior, 0.0037 with the paper's Gamma(1, 1).
+    """
     d = _synthetic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -33,10 +36,9 @@ def test_paper_synthetic_set_test_rmse(core):
     mean, std = funbat_predict(res, d["test_X"], return_std=True)
     rmse = np.sqrt(np.mean((mean - d["test_y"]) ** 2))
     assert rmse <= 0.01, rmse
-    assert rmse < 0.1 * d["test_y"].std()
-    # Calibration: the errors are of the order of the predicted sd plus the learned noise.
-    z = (mean - d["test_y"]) / np.sqrt(std**2 + 1 / res.noise_precision)
-    assert 0.1 < np.sqrt(np.mean(z**2)) < 3.0
+    assert rmse < 1e-3  # the noise-free data are fitted far below the target
+    # The posterior sd covers the errors.
+    assert np.mean(np.abs(mean - d["test_y"]) <= 3 * std) > 0.9
 
 
 def test_unfolding_identity_every_mode():
@@ -84,30 +86,37 @@ def test_message_statistics_equal_brute_force():
 
 
 def _tucker_problem(n=300, seed=0):
+    """A 2-mode function of Tucker (and CP) rank 2."""
     rng = np.random.RandomState(seed)
-    X = rng.uniform(0, 1, (n, 3))
-    y = (np.sin(2 * X[:, 0]) * np.cos(3 * X[:, 1]) * (1 + X[:, 2])
-         + 0.5 * np.cos(2 * X[:, 0]) * X[:, 1] * (1 - X[:, 2]))
-    return X, y - y.mean()
+    X = rng.uniform(0, 1, (n, 2))
+    y = np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1]) + np.cos(5 * X[:, 0]) * np.sin(4 * X[:, 1])
+    return X, y
 
 
-def test_tucker_rank2_recovers_a_rank2_function_and_predicts_unseen_indices():
-    X, y = _tucker_problem(400)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        res = funbat(X[:300], y[:300], [2, 2, 2], lengthscales=0.5, max_iter=60,
+def test_rank2_function_needs_rank2_and_is_predicted_at_unseen_indices():
+    X, y = _tucker_problem(600)
+    errors = {}
+    for r, core in [(1, "full"), (2, "full"), (2, "diagonal")]:
+        res = funbat(X[:400], y[:400], [r, r], core=core, lengthscales=0.3, max_iter=300,
                      random_state=0)
-    # Test points have index values never seen in training, in every mode.
-    pred, std = funbat_predict(res, X[300:], return_std=True)
-    rmse = np.sqrt(np.mean((pred - y[300:]) ** 2))
-    assert rmse < 0.03 * y.std() + 0.01, rmse
-    assert np.all(std > 0)
-    assert res.core.shape == (2, 2, 2) and res.core_cov.shape == (8, 8)
+        # Test points have index values never seen in training, in every mode.
+        pred, std = funbat_predict(res, X[400:], return_std=True)
+        errors[r, core] = np.sqrt(np.mean((pred - y[400:]) ** 2))
+        # The predictive sd (latent sd and learned noise) covers the errors, even for the
+        # misspecified rank 1, whose misfit is learned as noise.
+        total = np.sqrt(std**2 + 1 / res.noise_precision)
+        assert np.mean(np.abs(pred - y[400:]) <= 3 * total) > 0.9
+    # Measured: 0.23, 0.0010, 0.0006.
+    assert errors[1, "full"] > 0.2, errors
+    assert errors[2, "full"] < 0.005 and errors[2, "diagonal"] < 0.005, errors
+    assert res.core.shape == (2, 2) and res.core_cov.shape == (4, 4)
+    assert res.core[0, 1] == 0 and res.core[1, 0] == 0  # CP: superdiagonal core
 
 
 def test_backends_agree(xp):
     X, y = _tucker_problem(60)
     kw = dict(lengthscales=0.5, max_iter=5, random_state=0, warn=False)
+    X = np.column_stack([X, X[:, 0] * X[:, 1]])
     ref = funbat(X, y, [2, 1, 2], **kw)
     ref_pred, ref_std = funbat_predict(ref, X[:10], return_std=True)
     res = funbat(xp.asarray(X), xp.asarray(y), [2, 1, 2], **kw)
@@ -121,9 +130,9 @@ def test_backends_agree(xp):
 def test_deterministic_and_warns_at_max_iter():
     X, y = _tucker_problem(80)
     with pytest.warns(ConvergenceWarning, match="funbat stopped after max_iter=2 sweeps"):
-        a = funbat(X, y, [2, 2, 2], max_iter=2, random_state=3)
-    b = funbat(X, y, [2, 2, 2], max_iter=2, random_state=3, warn=False)
-    c = funbat(X, y, [2, 2, 2], max_iter=2, random_state=4, warn=False)
+        a = funbat(X, y, [2, 2], max_iter=2, random_state=3)
+    b = funbat(X, y, [2, 2], max_iter=2, random_state=3, warn=False)
+    c = funbat(X, y, [2, 2], max_iter=2, random_state=4, warn=False)
     assert a.n_iter == 2 and not a.converged
     assert_allclose(a.core, b.core, rtol=0, atol=0)
     assert not np.allclose(a.core, c.core)
