@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from ..utils._array_api import device as array_device
 from ..utils._array_api import get_namespace, random_normal, random_uniform
 
-__all__ = ["SDPResult", "kmeans_sdp", "la_sdp"]
+__all__ = ["SDPResult", "la_sdp", "solve_admm", "solve_bm"]
 
 
 class SDPResult:
@@ -253,3 +253,133 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
                      factors=factors, blocks=None, n_iter=it,
                      residual=float(xp.linalg.vector_norm(res)) / math.sqrt(n),
                      converged=converged)
+
+
+def _covariances(X, labels, n_clusters, covariance_type, xp):
+    """Per-cluster means and covariances, shrunk towards ``(tr S_k / p) I`` by ``p / (n_k + p)``.
+
+    The shrinkage keeps small clusters (``n_k`` near or below ``p``) well
+    conditioned; a floor of ``1e-6`` times the data's mean variance keeps
+    degenerate ones (one point, or repeated points) invertible.
+    """
+    n, p = X.shape
+    floor = 1e-6 * max(float(xp.mean(xp.var(X, axis=0))), 1e-300)
+    means, covs = [], []
+    for k in range(n_clusters):
+        members = X[labels == k, :] if labels.shape[0] else X
+        n_k = int(members.shape[0])
+        mean = xp.mean(members, axis=0) if n_k else xp.mean(X, axis=0)
+        centred = members - mean
+        S = (xp.matrix_transpose(centred) @ centred) / max(n_k, 1)
+        variance = float(xp.sum(xp.linalg.diagonal(S))) / p
+        if variance <= floor:
+            variance = float(xp.mean(xp.var(X, axis=0)))
+        eye = xp.eye(p, dtype=X.dtype)
+        if covariance_type == "spherical":
+            S = variance * eye
+        elif covariance_type == "diag":
+            S = eye * xp.linalg.diagonal(S)[None, :]
+        shrink = p / (n_k + p)
+        S = (1.0 - shrink) * S + shrink * variance * eye + floor * eye
+        means.append(mean)
+        covs.append(S)
+    return xp.stack(means), xp.stack(covs)
+
+
+def _la_blocks(X, covs, xp):
+    """LA-SDP block data ``(W_k, h_k)`` from the cluster covariances."""
+    Ws, hs = [], []
+    for k in range(covs.shape[0]):
+        L = xp.linalg.cholesky(covs[k, ...])
+        # W_k = X L^{-T}: rows whitened by the cluster's covariance.
+        W = xp.matrix_transpose(xp.linalg.solve(L, xp.matrix_transpose(X)))
+        log_det = 2.0 * float(xp.sum(xp.log(xp.linalg.diagonal(L))))
+        Ws.append(W)
+        hs.append(0.5 * (xp.sum(W * W, axis=1) + log_det))
+    return Ws, hs
+
+
+def _round(embedding, n_clusters, random_state, xp):
+    """Spectral rounding: top singular vectors of the embedding, then K-means (on the host)."""
+    from sklearn.cluster import KMeans
+
+    from ..utils._array_api import to_numpy
+
+    U, S, _ = xp.linalg.svd(embedding, full_matrices=False)
+    top = to_numpy(U[:, :n_clusters] * S[None, :n_clusters])
+    labels = KMeans(n_clusters, n_init=10, random_state=random_state).fit_predict(top)
+    return xp.asarray(labels, device=array_device(embedding))
+
+
+def _canonical(labels, xp):
+    """Relabel by order of first appearance (partitions compare equal as arrays)."""
+    from ..utils._array_api import to_numpy
+
+    seen, out = {}, []
+    for value in to_numpy(labels).tolist():
+        out.append(seen.setdefault(value, len(seen)))
+    return xp.asarray(out, device=array_device(labels))
+
+
+def la_sdp(X, n_clusters, *, method="ila-sdp", solver="auto", covariance_type="full",
+           max_iter=10, init=None, rank=None, sdp_tol=None, random_state=None, verbose=0):
+    """Cluster ``X`` by the (iterated) likelihood-adjusted SDP, or the K-means SDP.
+
+    ``method="kmeans-sdp"``: one Peng-Wei SDP, rounded. ``method="ila-sdp"``:
+    from initial labels (K-means), iterate covariance estimation, the
+    LA-SDP with those covariances, and rounding, until the partition stops
+    changing or ``max_iter`` rounds.
+
+    Returns
+    -------
+    labels : int array of shape (n_samples,)
+    n_iter : int
+        Rounds of the iteration (1 for the K-means SDP).
+    objective : float
+        The last SDP's objective.
+    """
+    from sklearn.cluster import KMeans
+
+    from ..utils._array_api import to_numpy
+
+    xp, dev = get_namespace(X)
+    n = X.shape[0]
+    X = X - xp.mean(X, axis=0)
+    if solver == "auto":
+        solver = "admm" if n <= 200 else "bm"
+    solve_kw = {} if sdp_tol is None else {"tol": sdp_tol}
+    rng = check_random_state(random_state)
+    if method == "kmeans-sdp":
+        if solver == "admm":
+            result = solve_admm([X], [xp.zeros(n, dtype=X.dtype, device=dev)], [n_clusters],
+                                verbose=verbose, **solve_kw)
+        else:
+            result = solve_bm([X], [xp.zeros(n, dtype=X.dtype, device=dev)], [n_clusters],
+                              rank=rank or 2 * n_clusters, random_state=rng, verbose=verbose,
+                              **solve_kw)
+        return _round(result.embedding, n_clusters, rng, xp), 1, result.objective
+    if init is None:
+        init = KMeans(n_clusters, n_init=10, random_state=rng).fit_predict(to_numpy(X))
+    labels = _canonical(xp.asarray(init, device=dev), xp)
+    factors, objective, it = None, math.nan, 0
+    for it in range(1, max_iter + 1):
+        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
+        Ws, hs = _la_blocks(X, covs, xp)
+        if solver == "admm":
+            result = solve_admm(Ws, hs, [1.0] * n_clusters, verbose=verbose, **solve_kw)
+        else:
+            result = solve_bm(Ws, hs, [1.0] * n_clusters, rank=rank or 2, factors=factors,
+                              random_state=rng, verbose=verbose, **solve_kw)
+            factors = result.factors
+        objective = result.objective
+        new = _canonical(_round(result.embedding, n_clusters, rng, xp), xp)
+        changed = int(xp.sum(xp.astype(new != labels, xp.int64)))
+        labels = new
+        if verbose:
+            print(f"[la_sdp] round {it}: objective {objective:.6g}, {changed} labels changed")
+        if changed == 0:
+            break
+    else:
+        warnings.warn(f"la_sdp: the partition still changed after max_iter={max_iter} rounds.",
+                      ConvergenceWarning, stacklevel=2)
+    return labels, it, objective

@@ -1,4 +1,4 @@
-"""Tensor models of data indexed by real numbers: :class:`FunctionalTucker` and its state-space tools."""
+"""Tensors with continuous indices: :class:`FunctionalTucker` and its state-space tools."""
 
 from ._estimator import FunctionalTucker
 from ._funbat import FunBaTResult, funbat, funbat_predict

@@ -34,7 +34,7 @@ def _per_mode_param(value, n_modes, name, integer=False):
 class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     """Functional Bayesian Tucker decomposition (FunBaT) of data with continuous indices.
 
-    Models ``y = <W, U^1(x_1) o ... o U^K(x_K)> + intercept + noise`` where each
+    Models ``y = <W, U^1(x_1) o ... o U^K(x_K)> + noise`` where each
     column ``x_k`` of ``X`` is a real index (temperature, pressure, time,
     latitude, ...), ``U^k = (u^k_1, ..., u^k_{r_k})`` are latent functions
     with independent Matérn Gaussian-process priors, ``W`` is a Tucker core
@@ -90,8 +90,6 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
         Per mode, the sorted distinct training index values (``"grid"``) and
         the smoothed state-space posterior there (``"means"``, ``"covs"``,
         ``"cross_covs"``), with the kernel settings.
-    intercept_ : float
-        Mean of the training targets, removed before the decomposition.
     noise_precision_ : float
         Posterior mean of the noise precision ``tau``.
     ranks_ : tuple of int
@@ -129,7 +127,10 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     unseen indices by the exact Gaussian bridge under the Markov prior (the
     official heuristic is not exact); per-entry messages are not stored
     (damping their per-index sums is the same, memory ``O(R^2)`` instead of
-    ``O(n R^2)``); the targets are centred (``intercept_``); a convergence
+    ``O(n R^2)``); no intercept, as in the paper (centring the targets made
+    a rank-2 test function rank 3 and raised its test RMSE from 0.001 to
+    0.06: standardise ``y`` only when its mean is part of the structure to
+    be learned); a convergence
     test on the training predictions instead of a fixed number of epochs.
     ``predict(..., return_std=True)`` gives the standard deviation of the
     latent ``f`` (add ``1 / noise_precision_`` to the variance for a new
@@ -213,9 +214,8 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
                              f"rank={self.rank!r}.")
         lengthscales = _per_mode_param(self.lengthscale, K, "lengthscale")
         variances = _per_mode_param(self.variance, K, "variance")
-        self.intercept_ = float(xp.mean(y))
         result = funbat(
-            X, y - self.intercept_, ranks, core=self.core, kernel=self.kernel,
+            X, y, ranks, core=self.core, kernel=self.kernel,
             lengthscales=lengthscales, variances=variances, max_iter=self.max_iter,
             damping=self.damping, tol=self.tol, alpha_1=self.alpha_1, alpha_2=self.alpha_2,
             random_state=check_random_state(self.random_state), verbose=self.verbose,
@@ -268,7 +268,6 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
         """
         X, xp = self._check(X, "predict")
         mean, std = funbat_predict(self._fitted_result(xp, X.dtype), X, return_std=return_std)
-        mean = mean + self.intercept_
         return (mean, std) if return_std else mean
 
     def transform(self, X):

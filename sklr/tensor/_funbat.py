@@ -213,7 +213,7 @@ def funbat(
     X : array of shape (n_samples, K)
         Continuous index of each entry, one column per mode.
     y : array of shape (n_samples,)
-        Observed values (no intercept is fitted: centre them first).
+        Observed values (no intercept is fitted, as in the paper).
     ranks : sequence of K int
         Rank ``r_k`` of each mode (all equal for ``core="diagonal"``).
     core : {"full", "diagonal"}, default="full"

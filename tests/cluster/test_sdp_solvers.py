@@ -80,3 +80,35 @@ def test_la_sdp_admm_and_bm_match_cvxpy_and_recover_the_clusters():
         found[members] = k
         assert_allclose(Z, np.outer(members, members) / members.sum(), atol=1e-4)
     assert adjusted_rand_score(labels, found) == 1.0
+
+
+def _misclustering(truth, found):
+    from scipy.optimize import linear_sum_assignment
+
+    K = max(truth.max(), found.max()) + 1
+    confusion = np.zeros((K, K))
+    np.add.at(confusion, (truth, found), 1)
+    rows, cols = linear_sum_assignment(-confusion)
+    return 1.0 - confusion[rows, cols].sum() / truth.size
+
+
+def test_ila_sdp_on_a_heterogeneous_mixture():
+    """Clusters of different shapes and sizes: iLA-SDP beats K-means and matches EM here."""
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    from sklr.cluster._sdp import la_sdp
+
+    rng = np.random.RandomState(3)
+    sizes = rng.multinomial(300, [0.2, 0.3, 0.5])
+    centers = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
+    covs = [np.diag([0.3, 0.3]), np.diag([2.0, 0.1]), np.diag([0.1, 1.5])]
+    X = np.vstack([rng.multivariate_normal(c, S, m) for c, S, m in zip(centers, covs, sizes)])
+    truth = np.repeat(np.arange(3), sizes)
+    labels, n_iter, _ = la_sdp(X, 3, random_state=0)
+    error = _misclustering(truth, labels)
+    kmeans = _misclustering(truth, KMeans(3, n_init=10, random_state=0).fit_predict(X))
+    em = _misclustering(truth, GaussianMixture(3, n_init=10, random_state=0).fit(X).predict(X))
+    # Measured: 0.047 against K-means 0.163 and GaussianMixture(full, n_init=10) 0.057.
+    assert error <= em and error < kmeans - 0.05, (error, em, kmeans)
+    assert 1 < n_iter <= 10

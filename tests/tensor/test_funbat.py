@@ -75,7 +75,8 @@ def test_message_statistics_equal_brute_force():
     W4 = M2.reshape(*ranks, *ranks)
     for k in range(3):
         out = _quadratic_per_sample(M2, vecs, ranks, k, np, n, np.float64, "cpu")
-        M2k = np.moveaxis(np.moveaxis(W4, 3 + k, 3), k, 0).reshape(ranks[k], -1, ranks[k], M // ranks[k])
+        M2k = np.moveaxis(np.moveaxis(W4, 3 + k, 3), k, 0)
+        M2k = M2k.reshape(ranks[k], -1, ranks[k], M // ranks[k])
         for i in range(n):
             Gn = kron([seconds_mats[j][i] for j in range(3) if j != k])
             ref = np.einsum("iajb,ab->ij", M2k, Gn)
