@@ -9,11 +9,13 @@ from .completion import MatrixCompleter
 from .decomposition import SparseBayesKronecker
 from .linear_model import LpRegressor, SketchedRegressor
 from .sampling import SensitivitySampler
+from .tensor import FunctionalTucker
 from .transport import SinkhornNewtonOT
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "FunctionalTucker",
     "LpRegressor",
     "MatrixCompleter",
     "SensitivitySampler",

@@ -196,8 +196,38 @@ def _tour_sparse_bayes_kronecker(quick):
     )]
 
 
+def _tour_functional_tucker(quick):
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import Matern, WhiteKernel
+
+    from .tensor import FunctionalTucker
+
+    n = 400 if quick else 1500
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 1, (n, 2))
+    y = (np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1]) + np.cos(5 * X[:, 0]) * np.sin(4 * X[:, 1])
+         + 0.01 * rng.standard_normal(n))
+    train, test = slice(0, n * 3 // 4), slice(n * 3 // 4, n)
+
+    def rmse(model):
+        return float(np.sqrt(np.mean((model.predict(X[test]) - y[test]) ** 2)))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer, peer_s = _timed(lambda: GaussianProcessRegressor(
+            Matern(length_scale=[0.3, 0.3], nu=1.5) + WhiteKernel(1e-3), normalize_y=True,
+            random_state=0).fit(X[train], y[train]))
+        est, sec = _timed(lambda: FunctionalTucker(rank=2, lengthscale=0.3, random_state=0)
+                          .fit(X[train], y[train]))
+    return [TourRow(
+        "FunctionalTucker", f"rank-2 function of 2 continuous indices, n={n}", "test RMSE",
+        rmse(est), sec, "GaussianProcessRegressor", rmse(peer), peer_s,
+    )]
+
+
 TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler,
-        _tour_matrix_completer, _tour_sinkhorn_newton, _tour_sparse_bayes_kronecker]
+        _tour_matrix_completer, _tour_sinkhorn_newton, _tour_sparse_bayes_kronecker,
+        _tour_functional_tucker]
 
 
 def run_tour(quick=False, file=None):

@@ -20,6 +20,8 @@ def _instances(cls):
     params = {"random_state": 0} if "random_state" in cls().get_params() else {}
     if cls.__name__ == "MatrixCompleter":  # the checks' matrices have as few as 2 columns
         params["n_components"] = 1
+    if cls.__name__ == "FunctionalTucker":  # thousands of distinct values per mode below
+        params["max_iter"] = 5
     instances = [cls(**params)]
     if cls.__name__ == "SensitivitySampler":  # a meta-regressor once given an estimator
         instances.append(cls(estimator=LpRegressor(), **params))
@@ -40,6 +42,7 @@ GRID = {
     "SketchedRegressor": {"alpha": [0.0, 1.0]},
     "SinkhornNewtonOT": {"reg": [1e-2, 1e-1]},  # no score(): skipped, kept for completeness
     "SparseBayesKronecker": {"prune": [0.0, 1e-3]},
+    "FunctionalTucker": {"lengthscale": [0.5, 1.0]},
 }
 
 
@@ -55,7 +58,7 @@ def _fit_params(estimator, X, step=None):
 def test_all_estimators_discovered():
     names = {type(est).__name__ for est in ESTIMATORS}
     assert {"LpRegressor", "MatrixCompleter", "SensitivitySampler", "SinkhornNewtonOT",
-            "SketchedRegressor", "SparseBayesKronecker"} <= names
+            "SketchedRegressor", "SparseBayesKronecker", "FunctionalTucker"} <= names
     assert set(GRID) == names, "every estimator needs a grid for test_grid_search"
 
 

@@ -30,6 +30,8 @@ def test_tour_covers_every_estimator_and_reports_sane_numbers():
     assert transport.value <= 1e-9 < transport.peer_value
     kronecker = next(r for r in rows if r.estimator == "SparseBayesKronecker")
     assert kronecker.value < 1e-3 and kronecker.value < kronecker.peer_value
+    tucker = next(r for r in rows if r.estimator == "FunctionalTucker")
+    assert tucker.value < 0.03 and tucker.value < 2 * tucker.peer_value
 
 
 def test_python_m_sklr_runs():
