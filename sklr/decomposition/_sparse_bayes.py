@@ -68,13 +68,13 @@ class SparseBayesKronecker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     gammas_ : list of arrays of shape (N_i,) or None
         Learned per-factor prior variances (0 where pruned); None for
         ``method="classic"``.
-    gamma_ : array of shape (n_components_,)
+    gamma_ : array of shape (`n_components_`,)
         Their Kronecker product (the prior variances of the codes).
     noise_variance_ : float
         Learned (or given) noise variance.
-    coef_ : array of shape (n_samples, n_components_)
+    coef_ : array of shape (n_samples, `n_components_`)
         Posterior-mean codes of the training rows.
-    posterior_variance_ : array of shape (n_components_,)
+    posterior_variance_ : array of shape (`n_components_`,)
         Posterior variances of the codes (the same for every row).
     n_components_ : int
         ``prod N_i``, the length of a code.
@@ -226,7 +226,9 @@ class SparseBayesKronecker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return self._posterior(Y)[0]
 
     def inverse_transform(self, X):
-        """Map codes back to measurements: ``(A_1 (x) ... (x) A_I) x`` for each row.
+        """Map codes back to measurements through the Kronecker dictionary, row by row.
+
+        ``y = (A_1 (x) ... (x) A_I) x`` for each row ``x``.
 
         Parameters
         ----------

@@ -49,7 +49,9 @@ def mode_product(X, A, mode, *, xp=None):
 
 
 def kron_matvec(factors, x, *, adjoint=False, xp=None):
-    """``(A_1 (x) ... (x) A_I) x`` by one mode product per factor.
+    """Kronecker matrix-vector products by one mode product per factor.
+
+    ``(A_1 (x) ... (x) A_I) x``, batched.
 
     Costs ``O(N sum_i M_i)`` for ``N = prod N_i`` (when ``M_i <= N_i``), against
     ``O(prod M_i N_i)`` with the explicit Kronecker matrix, which is never formed.
@@ -101,7 +103,9 @@ def kron_matvec(factors, x, *, adjoint=False, xp=None):
 
 
 def kron(factors, *, xp=None):
-    """The explicit Kronecker product ``A_1 (x) ... (x) A_I`` (for small sizes and references).
+    """The explicit Kronecker product of the factors (for small sizes and references).
+
+    ``A_1 (x) ... (x) A_I``.
 
     Parameters
     ----------

@@ -82,9 +82,9 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    core_ : array of shape ranks_
+    core_ : array of shape `ranks_`
         Posterior mean of the core ``W``.
-    core_covariance_ : array of shape (prod(ranks_), prod(ranks_))
+    core_covariance_ : array of shape (prod(`ranks_`), prod(`ranks_`))
         Posterior covariance of ``vec(W)`` (C order).
     mode_states_ : list of dict
         Per mode, the sorted distinct training index values (``"grid"``) and
@@ -280,7 +280,7 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        U : array of shape (n_samples, sum(ranks_))
+        U : array of shape (n_samples, sum(`ranks_`))
             ``[E U^1(x_1), ..., E U^K(x_K)]`` side by side.
         """
         X, xp = self._check(X, "transform")

@@ -434,7 +434,9 @@ def mode_posterior(result, X, *, xp=None):
 
 
 def funbat_predict(result, X, *, return_std=False):
-    """Posterior mean (and standard deviation) of ``f(x) = <W, U^1(x_1) o ... o U^K(x_K)>``.
+    """Posterior mean (and standard deviation) of the FunBaT model at new coordinates.
+
+    ``f(x) = <W, U^1(x_1) o ... o U^K(x_K)>``.
 
     Parameters
     ----------
