@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ..utils._array_api import device as array_device
-from ..utils._array_api import get_namespace, random_normal, random_uniform
+from ..utils._array_api import get_namespace, random_normal
 
 __all__ = ["SDPResult", "la_sdp", "solve_admm", "solve_bm"]
 

@@ -348,7 +348,7 @@ def state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale, 
     (True, True)
     """
     xp, _ = get_namespace(t_new, t, means)
-    S, d = covs.shape[0], covs.shape[1]
+    S = covs.shape[0]
     _, P_inf, _ = matern_state_space(kernel, lengthscale, variance, n_components=n_components,
                                      xp=xp, dtype=covs.dtype, device=covs.device)
     pos = xp.searchsorted(t, t_new, side="right") - 1  # t[pos] <= t_new < t[pos + 1]
