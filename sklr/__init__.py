@@ -5,6 +5,7 @@ Every estimator runs on NumPy and, with
 arrays (CuPy on a GPU, or any array API library).
 """
 
+from .cluster import SDPClusterer
 from .completion import MatrixCompleter
 from .decomposition import SparseBayesKronecker
 from .linear_model import LpRegressor, SketchedRegressor
@@ -18,6 +19,7 @@ __all__ = [
     "FunctionalTucker",
     "LpRegressor",
     "MatrixCompleter",
+    "SDPClusterer",
     "SensitivitySampler",
     "SinkhornNewtonOT",
     "SketchedRegressor",

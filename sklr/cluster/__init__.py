@@ -1,7 +1,6 @@
-"""Clustering by semidefinite programming (work in progress, issue 7).
+"""Clustering by semidefinite programming: the iterated likelihood-adjusted SDP (iLA-SDP)."""
 
-The estimator ``SDPClusterer`` is not built yet. :mod:`sklr.cluster._sdp` holds
-the two SDP solvers it will use (tested against cvxpy) and the iLA-SDP
-iteration ``la_sdp`` (tested on a heterogeneous mixture); nothing here is
-public API yet.
-"""
+from ._sdp import la_sdp, solve_admm, solve_bm
+from ._sdp_clusterer import SDPClusterer
+
+__all__ = ["SDPClusterer", "la_sdp", "solve_admm", "solve_bm"]

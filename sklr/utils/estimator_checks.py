@@ -109,8 +109,8 @@ def all_estimators():
     --------
     >>> from sklr.utils.estimator_checks import all_estimators
     >>> [name for name, _ in all_estimators()]  # doctest: +NORMALIZE_WHITESPACE
-    ['FunctionalTucker', 'LpRegressor', 'MatrixCompleter', 'SensitivitySampler',
-     'SinkhornNewtonOT', 'SketchedRegressor', 'SparseBayesKronecker']
+    ['FunctionalTucker', 'LpRegressor', 'MatrixCompleter', 'SDPClusterer',
+     'SensitivitySampler', 'SinkhornNewtonOT', 'SketchedRegressor', 'SparseBayesKronecker']
     """
     import sklr
 
