@@ -5,7 +5,13 @@ import math
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["make_kronecker_sparse", "make_least_squares", "make_low_rank_completion", "make_ratings"]
+__all__ = [
+    "make_heterogeneous_mixture",
+    "make_kronecker_sparse",
+    "make_least_squares",
+    "make_low_rank_completion",
+    "make_ratings",
+]
 
 
 def make_least_squares(
@@ -307,3 +313,83 @@ def make_kronecker_sparse(
     if n_samples is None:
         return dictionaries, y[0], x[0], noise_variance
     return dictionaries, y, x, noise_variance
+
+
+def make_heterogeneous_mixture(
+    n_samples=1000,
+    n_features=10,
+    n_clusters=5,
+    *,
+    separation=3.0,
+    random_state=None,
+):
+    """A Gaussian mixture whose clusters differ in size, scale and shape (SDPClusterer's setting).
+
+    Cluster ``k`` has ``Sigma_k = s_k Q_k diag(e_k) Q_k^T`` with a random
+    rotation ``Q_k``, an overall scale ``s_k`` log-uniform in ``[0.3, 3]``
+    and eigenvalues ``e_k`` log-uniform in ``[0.2, 1]``; its mean lies at
+    distance ``separation * sqrt(s_k)`` from the origin in a random
+    direction. Sizes are drawn from a multinomial with unequal weights (half
+    a Dirichlet(3) draw, half uniform). K-means (one spherical metric)
+    misplaces the borders between large and small clusters; EM from a poor
+    start can merge them.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of points.
+    n_features : int, default=10
+        Dimension ``p``.
+    n_clusters : int, default=5
+        Number of clusters ``K``.
+    separation : float, default=3.0
+        Distance of the means from the origin, in units of each cluster's
+        scale (smaller: harder).
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The points, in random order.
+    y : ndarray of shape (n_samples,)
+        The true cluster of each point.
+    means : ndarray of shape (n_clusters, n_features)
+        The clusters' means.
+    covariances : ndarray of shape (n_clusters, n_features, n_features)
+        The clusters' covariances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.datasets import make_heterogeneous_mixture
+    >>> X, y, means, covs = make_heterogeneous_mixture(500, 3, 4, random_state=0)
+    >>> X.shape, np.bincount(y).sum(), covs.shape
+    ((500, 3), np.int64(500), (4, 3, 3))
+    """
+    rng = check_random_state(random_state)
+    if n_clusters < 1 or n_samples < n_clusters or n_features < 1:
+        raise ValueError(
+            f"Need 1 <= n_clusters <= n_samples and n_features >= 1, got n_samples={n_samples}, "
+            f"n_features={n_features}, n_clusters={n_clusters}."
+        )
+    if not separation >= 0:
+        raise ValueError(f"separation must be >= 0, got {separation!r}.")
+    weights = 0.5 * rng.dirichlet(np.full(n_clusters, 3.0)) + 0.5 / n_clusters
+    sizes = rng.multinomial(n_samples, weights)
+    means = np.empty((n_clusters, n_features))
+    covariances = np.empty((n_clusters, n_features, n_features))
+    X, y = [], []
+    for k in range(n_clusters):
+        Q, _ = np.linalg.qr(rng.standard_normal((n_features, n_features)))
+        scale = math.exp(rng.uniform(math.log(0.3), math.log(3.0)))
+        eigenvalues = scale * np.exp(rng.uniform(math.log(0.2), 0.0, n_features))
+        root = Q * np.sqrt(eigenvalues)
+        direction = rng.standard_normal(n_features)
+        means[k] = direction * (separation * math.sqrt(scale) / np.linalg.norm(direction))
+        covariances[k] = root @ root.T
+        X.append(means[k] + rng.standard_normal((sizes[k], n_features)) @ root.T)
+        y.append(np.full(sizes[k], k))
+    X, y = np.vstack(X), np.concatenate(y)
+    order = rng.permutation(n_samples)
+    return X[order], y[order], means, covariances

@@ -1,0 +1,218 @@
+"""SDPClusterer: recovery against ground truth and peers, the fitted Gaussians, errors."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import multivariate_normal
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from sklr.cluster import SDPClusterer, la_sdp, solve_admm, solve_bm
+from sklr.datasets import make_heterogeneous_mixture
+
+
+def _error(truth, labels):
+    """Mis-clustering error after the best matching of labels (Hungarian)."""
+    K = max(truth.max(), labels.max()) + 1
+    counts = np.zeros((K, K))
+    np.add.at(counts, (truth, labels), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    return 1.0 - counts[rows, cols].sum() / truth.size
+
+
+# (n, p, K, separation, seed): heterogeneous mixtures with p from 2 to 50.
+CASES = [(300, 2, 3, 3.5, 0), (300, 2, 3, 3.5, 2), (400, 10, 4, 3.0, 0), (400, 10, 4, 3.0, 3),
+         (600, 20, 4, 3.0, 2), (800, 50, 3, 3.0, 3)]
+
+
+@pytest.mark.parametrize("n, p, K, separation, seed", CASES)
+def test_heterogeneous_mixture_error_at_most_gaussian_mixture_and_kmeans(n, p, K, separation,
+                                                                         seed):
+    X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation, random_state=seed)
+    ours = _error(y, SDPClusterer(K, random_state=0).fit(X).labels_)
+    kmeans = _error(y, KMeans(K, n_init=10, random_state=0).fit_predict(X))
+    gmm = _error(y, GaussianMixture(K, n_init=10, random_state=0).fit(X).predict(X))
+    assert ours <= gmm
+    assert ours < kmeans
+
+
+def test_escapes_the_local_optimum_of_em():
+    # Overlapping clusters where EM from one start merges two of them.
+    X, y, _, _ = make_heterogeneous_mixture(400, 10, 4, separation=2.0, random_state=3)
+    em = _error(y, GaussianMixture(4, random_state=0).fit(X).predict(X))
+    ours = _error(y, SDPClusterer(4, random_state=0).fit(X).labels_)
+    assert em > 0.3 and ours < 0.05  # measured: 0.343 and 0.030
+
+
+def test_shapes_kmeans_cannot_separate():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(0, 0.3, (60, 2)), rng.normal(0, 1, (60, 2)) * [4, 0.5] + [0, 3]])
+    y = np.repeat([0, 1], 60)
+    assert _error(y, KMeans(2, n_init=10, random_state=0).fit_predict(X)) > 0.1
+    model = SDPClusterer(2, random_state=0).fit(X)
+    assert _error(y, model.labels_) == 0.0
+    assert model.n_iter_ >= 2  # the first round starts from K-means' wrong partition
+
+
+def _isotropic(n_per, K, p, factor, seed=0):
+    """K spherical unit-variance clusters with centres 'factor' times the SDP's threshold apart."""
+    n = n_per * K
+    threshold = math.sqrt(4 * (1 + math.sqrt(1 + K * p / (n * math.log(n)))) * math.log(n))
+    rng = np.random.RandomState(seed)
+    centres = factor * threshold / math.sqrt(2) * np.eye(K, p)  # pairwise distance factor * thr
+    X = np.vstack([c + rng.standard_normal((n_per, p)) for c in centres])
+    return X, np.repeat(np.arange(K), n_per)
+
+
+def test_kmeans_sdp_exact_recovery_above_the_threshold():
+    X, y = _isotropic(30, 3, 3, factor=1.2)
+    Xc = X - X.mean(axis=0)
+    n = X.shape[0]
+    truth = sum(np.outer(y == k, y == k) / np.sum(y == k) for k in range(3))
+    admm = solve_admm([Xc], [np.zeros(n)], [3], tol=1e-7)
+    assert_allclose(sum(admm.blocks), truth, atol=1e-3)  # the SDP is tight: Z is the partition
+    bm = solve_bm([Xc], [np.zeros(n)], [3], rank=6, random_state=0, tol=1e-7)
+    U = bm.factors[0]
+    assert_allclose(U @ U.T, truth, atol=1e-3)
+    for solver in ("bm", "admm"):
+        model = SDPClusterer(3, method="kmeans-sdp", solver=solver, random_state=0).fit(X)
+        assert _error(y, model.labels_) == 0.0
+        assert model.n_iter_ == 1
+
+
+def test_transform_is_the_gaussian_negative_log_likelihood():
+    X, y, _, _ = make_heterogeneous_mixture(300, 3, 3, separation=4.0, random_state=1)
+    for covariance_type, shape in [("full", (3, 3, 3)), ("diag", (3, 3)), ("spherical", (3,))]:
+        model = SDPClusterer(3, covariance_type=covariance_type, random_state=0).fit(X)
+        assert model.covariances_.shape == shape and model.means_.shape == (3, 3)
+        nll = model.transform(X[:20])
+        for k in range(3):
+            cov = model.covariances_[k]
+            cov = cov if cov.ndim == 2 else np.diag(cov) if cov.ndim == 1 else cov * np.eye(3)
+            reference = -multivariate_normal(model.means_[k], cov).logpdf(X[:20])
+            assert_allclose(nll[:, k], reference, rtol=1e-10)
+        assert_array_equal(model.predict(X[:20]), nll.argmin(axis=1))
+        assert np.mean(model.predict(X) == model.labels_) > 0.98
+        assert model.score(X) == pytest.approx(-np.mean(model.transform(X).min(axis=1)))
+        # The clusters are rotated ellipses: the diagonal and spherical models are misspecified.
+        assert _error(y, model.labels_) < (0.05 if covariance_type == "full" else 0.1)
+
+
+def test_means_and_covariances_are_the_clusters_statistics():
+    X, _, _, _ = make_heterogeneous_mixture(400, 2, 2, separation=5.0, random_state=0)
+    model = SDPClusterer(2, random_state=0).fit(X)
+    for k in range(2):
+        members = X[model.labels_ == k]
+        assert_allclose(model.means_[k], members.mean(axis=0))
+        n_k, p = members.shape
+        S = np.cov(members.T, bias=True)
+        shrink = p / (n_k + p)
+        floor = 1e-6 * X.var(axis=0).mean()  # keeps degenerate clusters invertible
+        expected = (1 - shrink) * S + (shrink * np.trace(S) / p + floor) * np.eye(p)
+        assert_allclose(model.covariances_[k], expected, rtol=1e-10)
+
+
+def test_kmeans_sdp_predicts_the_nearest_mean():
+    X, _ = _isotropic(20, 3, 2, factor=1.2)
+    model = SDPClusterer(3, method="kmeans-sdp", random_state=0).fit(X)
+    rng = np.random.RandomState(1)
+    Z = rng.uniform(X.min(), X.max(), (50, 2))
+    nearest = ((Z[:, None, :] - model.means_[None]) ** 2).sum(axis=2).argmin(axis=1)
+    assert_array_equal(model.predict(Z), nearest)
+
+
+def test_la_sdp_bm_and_admm_agree():
+    X, y = _isotropic(20, 3, 2, factor=1.0, seed=2)
+    bm_labels, _, _ = la_sdp(X, 3, solver="bm", random_state=0)
+    admm_labels, _, _ = la_sdp(X, 3, solver="admm", random_state=0)
+    assert _error(np.asarray(bm_labels), np.asarray(admm_labels)) == 0.0
+
+
+def test_n_init_keeps_the_lowest_cost_and_n_jobs_does_not_change_it():
+    from sklr.cluster._sdp_clusterer import _one_run
+
+    # Overlapping clusters: the runs end at different partitions (costs -195 to -191).
+    X, _, _, _ = make_heterogeneous_mixture(200, 3, 4, separation=1.0, random_state=0)
+    best = SDPClusterer(4, n_init=4, random_state=0).fit(X)
+    seeds = np.random.RandomState(0).randint(0, 2**31 - 1, size=4).tolist()
+    params = dict(method="ila-sdp", solver="bm", covariance_type="full", init="k-means++",
+                  max_iter=10, tol=1e-4, verbose=0, rank=None)
+    costs = [_one_run(X, 4, params, seed)[3] for seed in seeds]
+    assert len(set(np.round(costs, 6))) > 1  # the runs differ, so the choice matters
+    assert best.cost_ == pytest.approx(min(costs), rel=1e-12)
+    parallel = SDPClusterer(4, n_init=4, n_jobs=2, random_state=0).fit(X)
+    assert_array_equal(parallel.labels_, best.labels_)
+    assert parallel.cost_ == best.cost_
+
+
+def test_init_from_the_kmeans_sdp():
+    X, y, _, _ = make_heterogeneous_mixture(300, 2, 3, separation=3.5, random_state=0)
+    model = SDPClusterer(3, init="kmeans-sdp", random_state=0).fit(X)
+    assert _error(y, model.labels_) < 0.05
+
+
+def test_more_features_than_samples_is_regularized():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.standard_normal((15, 40)), rng.standard_normal((15, 40)) + 3.0])
+    model = SDPClusterer(2, random_state=0).fit(X)
+    assert _error(np.repeat([0, 1], 15), model.labels_) == 0.0
+    assert np.all(np.linalg.eigvalsh(model.covariances_) > 0)
+    assert np.all(np.isfinite(model.transform(X)))
+
+
+def test_max_iter_warns():
+    X, _, _, _ = make_heterogeneous_mixture(200, 2, 3, separation=1.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        SDPClusterer(3, max_iter=1, random_state=0).fit(X)
+
+
+def test_bad_input():
+    X = np.random.RandomState(0).standard_normal((10, 2))
+    with pytest.raises(ValueError, match="n_clusters=11 must be <= n_samples=10"):
+        SDPClusterer(11).fit(X)
+    with pytest.raises(ValueError, match="NaN"):
+        SDPClusterer(2).fit(np.where(np.eye(10, 2) > 0, np.nan, X))
+    with pytest.raises(ValueError, match="n_samples = 1"):
+        SDPClusterer(1).fit(X[:1])
+    with pytest.raises(ValueError, match="method"):
+        SDPClusterer(2, method="sdp").fit(X)
+    with pytest.raises(ValueError, match="covariance_type"):
+        SDPClusterer(2, covariance_type="tied").fit(X)
+    model = SDPClusterer(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="2 features"):
+        model.predict(np.zeros((3, 3)))
+
+
+def test_one_cluster():
+    X = np.random.RandomState(0).standard_normal((10, 2))
+    model = SDPClusterer(1).fit(X)
+    assert_array_equal(model.labels_, 0)
+    assert_allclose(model.means_[0], X.mean(axis=0))
+
+
+def test_verbose(capsys):
+    X, _, _, _ = make_heterogeneous_mixture(200, 2, 3, separation=3.0, random_state=0)
+    SDPClusterer(3, random_state=0, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "[sdp] round 1: LA-SDP objective" in out and "[SDPClusterer] run with seed" in out
+
+
+def test_float32_and_array_api_strict_agree_with_numpy():
+    X, _, _, _ = make_heterogeneous_mixture(200, 3, 3, separation=4.0, random_state=0)
+    reference = SDPClusterer(3, random_state=0).fit(X)
+    single = SDPClusterer(3, random_state=0).fit(X.astype(np.float32))
+    assert single.means_.dtype == np.float32 and single.transform(X[:5]).dtype == np.float64
+    assert_array_equal(single.labels_, reference.labels_)
+    xp = pytest.importorskip("array_api_strict")
+    from sklearn import config_context
+
+    with config_context(array_api_dispatch=True):
+        strict = SDPClusterer(3, random_state=0).fit(xp.asarray(X))
+        labels = np.asarray(strict.labels_)
+        nll = np.asarray(strict.transform(xp.asarray(X[:5])))
+    assert_array_equal(labels, reference.labels_)
+    assert_allclose(nll, reference.transform(X[:5]), rtol=1e-10)
