@@ -96,6 +96,7 @@ def solve_admm(Ws, hs, traces, *, max_iter=5000, tol=1e-6, verbose=0):
     penalty is balanced between the primal and dual residuals every 10
     iterations. Costs ``K`` eigendecompositions of ``n x n`` per iteration.
     """
+    Ws = _block_list(Ws)
     xp, _ = get_namespace(Ws[0])
     n, K = Ws[0].shape[0], len(Ws)
     dev, dtype = array_device(Ws[0]), Ws[0].dtype
@@ -147,6 +148,32 @@ def solve_admm(Ws, hs, traces, *, max_iter=5000, tol=1e-6, verbose=0):
                      factors=None, blocks=Zs, n_iter=it, residual=residual, converged=converged)
 
 
+def _block_list(Ws):
+    """The list ``[W_1, ..., W_K]`` from either form the solvers accept."""
+    if isinstance(Ws, tuple):
+        X, M = Ws
+        return [X @ M[k, ...] for k in range(M.shape[0])]
+    return list(Ws)
+
+
+def _concat_columns(arrays):
+    xp, _ = get_namespace(arrays[0])
+    return xp.concat(list(arrays), axis=1)
+
+
+def _selectors(widths, like):
+    """``S_k`` with ``[W_1 ... W_K] S_k = W_k``, shape ``(K, sum(widths), max(widths))``."""
+    xp, _ = get_namespace(like)
+    total, K = sum(widths), len(widths)
+    rows = []
+    offset = 0
+    for width in widths:
+        S = [[1.0 if i == offset + j else 0.0 for j in range(max(widths))] for i in range(total)]
+        rows.append(S)
+        offset += width
+    return xp.asarray(rows, dtype=like.dtype, device=array_device(like))
+
+
 def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000, tol=1e-4,
              random_state=None, verbose=0):
     """The SDP by non-negative Burer-Monteiro factors and an augmented Lagrangian.
@@ -175,12 +202,19 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
     Stops when both the step and ``||sum_k Z_k 1 - 1|| / sqrt(n)`` are below
     ``tol``.
     """
-    xp, _ = get_namespace(Ws[0])
-    n, K = Ws[0].shape[0], len(Ws)
-    dev, dtype = array_device(Ws[0]), Ws[0].dtype
-    # All blocks at once, points last (contiguous reductions over them): W (K, n, p),
-    # h (K, n), U (K, rank, n) (the transposed factors), t (K, 1, 1).
-    W = xp.stack(list(Ws))
+    if isinstance(Ws, tuple):  # W_k = X M_k with one shared X
+        X, M = Ws
+    elif len(Ws) == 1:
+        X, M = Ws[0], None
+    else:  # W_k = [W_1 ... W_K] S_k with S_k selecting block k's columns
+        X = _concat_columns(Ws)
+        M = _selectors([W.shape[1] for W in Ws], X)
+    xp, _ = get_namespace(X)
+    n, K = X.shape[0], len(hs)
+    dev, dtype = array_device(X), X.dtype
+    # All blocks at once, points last (contiguous reductions over them): h (K, n),
+    # U (K, rank, n) (the transposed factors), t (K, 1, 1). Products with the W_k go
+    # through the shared X: one pass over it per product whatever K is.
     h = xp.stack(list(hs))
     t = xp.reshape(xp.asarray(list(traces), dtype=dtype, device=dev), (K, 1, 1))
     # Normalize: shift h by its per-point minimum over blocks (a constant under
@@ -190,9 +224,30 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
         h_min = xp.min(h, axis=0)
         h = h - h_min
         shift = float(xp.sum(h_min))  # the objective's constant part on sum_k Z_k 1 = 1
-    scale = max(float(xp.sum(W * W)) / (n * sum(traces)), 1e-300)
-    W = W / math.sqrt(scale)
+    gram = xp.matrix_transpose(X) @ X
+    if M is None:
+        total = float(xp.sum(xp.linalg.diagonal(gram)))
+    else:
+        total = float(xp.sum((gram @ M) * M))  # sum_k ||X M_k||_F^2
+    scale = max(total / (n * sum(traces)), 1e-300)
+    X = X / math.sqrt(scale)
+    Xt = xp.asarray(xp.matrix_transpose(X), copy=True)
     h = h / scale
+    p = X.shape[1]
+    MMt = None if M is None else M @ xp.matrix_transpose(M)  # (K, p, p)
+
+    def products(U):
+        """``(W_k^T U_k)^T`` for every block, shape (K, r, q), and ``(X^T U_k)^T``."""
+        r = U.shape[1]
+        XU = xp.reshape(xp.reshape(U, (K * r, n)) @ X, (K, r, p))
+        return XU if M is None else XU @ M, XU
+
+    def back(XU):
+        """``(W_k W_k^T U_k)^T`` from ``(X^T U_k)^T``, shape (K, r, n)."""
+        r = XU.shape[1]
+        V = XU if MMt is None else XU @ MMt
+        return xp.reshape(xp.reshape(V, (K * r, p)) @ Xt, (K, r, n))
+
     ones = xp.ones(n, dtype=dtype, device=dev)
 
     def project(V):
@@ -219,16 +274,16 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
         col = xp.sum(U, axis=2, keepdims=True)  # (K, r, 1): U_k^T 1
         mass = xp.sum(U * col, axis=1)  # (K, n): Z_k 1
         res = xp.sum(mass, axis=0) - ones
-        WU = U @ W  # (K, r, p): (W_k^T U_k)^T
+        WU, XU = products(U)
         value = (float(xp.sum(h * mass)) - 0.5 * float(xp.sum(WU * WU))
                  + float(xp.vecdot(y, res)) + 0.5 * beta * float(xp.vecdot(res, res)))
-        return value, (col, res, WU)
+        return value, (col, res, XU)
 
     def gradient(U, cache):
-        col, res, WU = cache
+        col, res, XU = cache
         g = h + (y + beta * res)[None, :]  # (K, n)
         gU = xp.sum(g[:, None, :] * U, axis=2, keepdims=True)  # (K, r, 1): U_k^T g_k
-        return g[:, None, :] * col + gU - WU @ xp.matrix_transpose(W)
+        return g[:, None, :] * col + gU - back(XU)
 
     step = 1.0 / n
     total_trace = math.sqrt(sum(traces))
@@ -278,7 +333,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
             print(f"[sdp bm] step {it}: infeasibility {infeasibility:.2e}, change "
                   f"{change:.2e}, step size {step:.2e} ({time.perf_counter() - start:.2f} s)")
     col = xp.sum(current, axis=2, keepdims=True)
-    WU = current @ W
+    WU, _ = products(current)
     objective = float(xp.sum(h * xp.sum(current * col, axis=1))) - 0.5 * float(xp.sum(WU * WU))
     factors = [xp.matrix_transpose(current[k, ...]) for k in range(K)]
     return SDPResult(objective=objective * scale + shift, embedding=xp.concat(factors, axis=1),
@@ -318,16 +373,22 @@ def _covariances(X, labels, n_clusters, covariance_type, xp):
 
 
 def _la_blocks(X, covs, xp):
-    """LA-SDP block data ``(W_k, h_k)`` from the cluster covariances."""
-    Ws, hs = [], []
+    """LA-SDP block data from the cluster covariances: ``((X, M), hs)`` with ``W_k = X M_k``.
+
+    ``M_k = L_k^{-T}`` for the Cholesky factor ``L_k`` of ``Sigma_k``, so the
+    rows of ``W_k`` are the points whitened by cluster ``k``'s covariance.
+    """
+    Ms, hs = [], []
+    p = X.shape[1]
+    eye = xp.eye(p, dtype=X.dtype, device=array_device(X))
     for k in range(covs.shape[0]):
         L = xp.linalg.cholesky(covs[k, ...])
-        # W_k = X L^{-T}: rows whitened by the cluster's covariance.
-        W = xp.matrix_transpose(xp.linalg.solve(L, xp.matrix_transpose(X)))
+        M = xp.matrix_transpose(xp.linalg.solve(L, eye))  # L^{-T}
+        W = X @ M
         log_det = 2.0 * float(xp.sum(xp.log(xp.linalg.diagonal(L))))
-        Ws.append(W)
+        Ms.append(M)
         hs.append(0.5 * (xp.sum(W * W, axis=1) + log_det))
-    return Ws, hs
+    return (X, xp.stack(Ms)), hs
 
 
 def _round(embedding, n_clusters, random_state, xp):
@@ -384,6 +445,29 @@ def _indicator_factors(labels, n_clusters, rank, rng, xp):
     return factors
 
 
+def _kmeans_start(X, n_clusters, covariance_type, rng, xp, n_starts=30):
+    """The K-means partition (of ``n_starts`` k-means++ runs) of lowest partition cost.
+
+    Chosen by the likelihood the iteration optimizes rather than by K-means'
+    inertia: on heterogeneous mixtures most single K-means runs split a wide
+    cluster, and the lowest-inertia run can be one of them.
+    """
+    from sklearn.cluster import KMeans
+
+    from ..utils._array_api import to_numpy
+
+    host = to_numpy(X)
+    best, best_cost = None, math.inf
+    for _ in range(n_starts):
+        labels = xp.asarray(KMeans(n_clusters, n_init=1, random_state=rng).fit_predict(host),
+                            device=array_device(X))
+        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
+        cost = partition_cost(X, labels, covs, xp)
+        if cost < best_cost:
+            best, best_cost = labels, cost
+    return best
+
+
 def partition_cost(X, labels, covariances, xp):
     """Negative profile log-likelihood of a partition (the LA-SDP objective at its indicator point).
 
@@ -410,7 +494,9 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     covariance), rounded. ``method="ila-sdp"``: from initial labels, iterate
     covariance estimation (:func:`_covariances`), the LA-SDP with those
     covariances, and rounding, until the partition stops changing or
-    ``max_iter`` rounds.
+    ``max_iter`` rounds, or until two rounds in a row fail to lower the
+    partition cost (:func:`partition_cost`; the iteration is not monotone).
+    The partition of lowest cost met is returned.
 
     Parameters
     ----------
@@ -471,13 +557,14 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
             return labels, 1, result.objective
         init = labels
     elif isinstance(init, str):
-        init = KMeans(n_clusters, n_init=10, random_state=rng).fit_predict(to_numpy(X))
+        init = _kmeans_start(X, n_clusters, covariance_type, rng, xp)
     labels = xp.asarray(init, dtype=xp.int64, device=dev)
     rank = rank or 2
     factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
-    objective, it = math.nan, 0
+    objective, it, stalled = math.nan, 0, 0
+    _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
+    best_labels, best_cost, best_objective = labels, partition_cost(X, labels, covs, xp), math.nan
     for it in range(1, max_iter + 1):
-        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
         Ws, hs = _la_blocks(X, covs, xp)
         if solver == "admm":
             result = solve_admm(Ws, hs, [1.0] * n_clusters, tol=tol, verbose=verbose)
@@ -488,14 +575,20 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         new = _match_blocks(_round(result.embedding, n_clusters, rng, xp), result, xp)
         changed = int(xp.sum(xp.astype(new != labels, xp.int64)))
         labels = new
+        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
+        cost = partition_cost(X, labels, covs, xp)
+        if cost < best_cost - 1e-12 * abs(best_cost):
+            best_labels, best_cost, best_objective, stalled = labels, cost, objective, 0
+        else:
+            stalled += 1
         if solver != "admm":
             factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
         if verbose:
-            print(f"[sdp] round {it}: LA-SDP objective {objective:.6g}, {result.n_iter} solver "
-                  f"iterations, {changed} labels changed")
-        if changed == 0:
+            print(f"[sdp] round {it}: LA-SDP objective {objective:.6g} ({result.n_iter} solver "
+                  f"iterations), partition cost {cost:.6g}, {changed} labels changed")
+        if changed == 0 or stalled >= 2:
             break
     else:
         warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
                       f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=3)
-    return labels, it, objective
+    return best_labels, it, best_objective
