@@ -225,9 +225,36 @@ def _tour_functional_tucker(quick):
     )]
 
 
+def _tour_sdp_clusterer(quick):
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.mixture import GaussianMixture
+
+    from .cluster import SDPClusterer
+    from .datasets import make_heterogeneous_mixture
+
+    n, p, K, separation, seed = (400, 10, 4, 2.0, 3) if quick else (2000, 50, 5, 3.0, 0)
+    X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation, random_state=seed)
+
+    def error(labels):
+        counts = np.zeros((K, K))
+        np.add.at(counts, (y, labels), 1)
+        rows, cols = linear_sum_assignment(-counts)
+        return float(1.0 - counts[rows, cols].sum() / n)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer, peer_s = _timed(lambda: GaussianMixture(K, random_state=0).fit(X))
+        est, sec = _timed(lambda: SDPClusterer(K, random_state=0).fit(X))
+    return [TourRow(
+        "SDPClusterer", f"heterogeneous Gaussian mixture, n={n}, p={p}, K={K}",
+        "mis-clustering error", error(est.labels_), sec, "GaussianMixture(full)",
+        error(peer.predict(X)), peer_s,
+    )]
+
+
 TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler,
         _tour_matrix_completer, _tour_sinkhorn_newton, _tour_sparse_bayes_kronecker,
-        _tour_functional_tucker]
+        _tour_functional_tucker, _tour_sdp_clusterer]
 
 
 def run_tour(quick=False, file=None):

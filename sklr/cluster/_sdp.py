@@ -91,10 +91,37 @@ def _project_psd(A, xp):
 def solve_admm(Ws, hs, traces, *, max_iter=5000, tol=1e-6, verbose=0):
     """The SDP exactly, by two-block ADMM on the full ``n x n`` matrices (small ``n``).
 
-    Splitting ``Z_k = Y_k = V_k`` with ``Z`` on the affine constraints,
-    ``Y_k`` on the PSD cone and ``V_k`` on the non-negative orthant; the
-    penalty is balanced between the primal and dual residuals every 10
-    iterations. Costs ``K`` eigendecompositions of ``n x n`` per iteration.
+    Solves ``min sum_k h_k^T Z_k 1 - 1/2 <W_k W_k^T, Z_k>`` over ``Z_k``
+    PSD, ``Z_k >= 0``, ``tr(Z_k) = t_k``, ``sum_k Z_k 1 = 1``. Splitting
+    ``Z_k = Y_k = V_k`` with ``Z`` on the affine constraints (closed-form
+    projection), ``Y_k`` on the PSD cone and ``V_k`` on the non-negative
+    orthant; the penalty is balanced between the primal and dual residuals
+    every 10 iterations. Costs ``K`` eigendecompositions of ``n x n`` per
+    iteration: the reference solver of the tests, not for large ``n``.
+
+    Parameters
+    ----------
+    Ws : list of arrays of shape (n_samples, p_k), or tuple (X, M)
+        The blocks' ``W_k``; ``(X, M)`` with ``M`` of shape ``(K, p, q)``
+        stands for ``W_k = X M[k]``.
+    hs : list of arrays of shape (n_samples,)
+        The blocks' linear terms ``h_k``.
+    traces : list of float
+        ``t_k``.
+    max_iter : int, default=5000
+        Maximum ADMM iterations.
+    tol : float, default=1e-6
+        Stop when the primal and dual residuals are below ``tol`` relative
+        to ``||Z||_F``.
+    verbose : int, default=0
+        Print the residuals every 100 iterations.
+
+    Returns
+    -------
+    result : SDPResult
+        With ``blocks`` (the ``Z_k``, PSD and clipped to ``>= 0``),
+        ``objective``, ``embedding`` (top eigenvectors of ``sum_k Z_k``),
+        ``n_iter``, ``residual``, ``converged``.
     """
     Ws = _block_list(Ws)
     xp, _ = get_namespace(Ws[0])
@@ -178,11 +205,13 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
              random_state=None, verbose=0):
     """The SDP by non-negative Burer-Monteiro factors and an augmented Lagrangian.
 
-    ``Z_k = U_k U_k^T`` with ``U_k >= 0`` of shape ``(n, rank)`` and
-    ``||U_k||_F^2 = t_k`` (so ``Z_k >= 0``, PSD and of the right trace); the
-    coupling ``sum_k U_k U_k^T 1 = 1`` enters an augmented Lagrangian with
-    penalty ``beta`` (in the problem's normalized units). Each step costs
-    ``O(n p rank K)``; no ``n x n`` matrix is formed.
+    Solves the problem of :func:`solve_admm` over ``Z_k = U_k U_k^T`` with
+    ``U_k >= 0`` of shape ``(n, rank)`` and ``||U_k||_F^2 = t_k`` (so
+    ``Z_k >= 0``, PSD and of the right trace); the coupling
+    ``sum_k U_k U_k^T 1 = 1`` enters an augmented Lagrangian with penalty
+    ``beta`` (in the problem's normalized units). Each step costs
+    ``O(n p rank K)``; no ``n x n`` matrix is formed. With ``Ws = (X, M)``
+    every product goes through the shared ``X``.
 
     Deviations from the authors' NLR code (plain projected gradient with a
     fixed step ``alpha = 1e-6`` tied to their data's scale and a multiplier
@@ -199,8 +228,37 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
     Measured on a K = 5, p = 10, n = 1000 heterogeneous mixture from
     K-means labels: 3,174 steps to ``tol = 1e-5`` (4.5 s) against 7,875
     (9.8 s) for plain projected gradient, with the same rounded labels.
-    Stops when both the step and ``||sum_k Z_k 1 - 1|| / sqrt(n)`` are below
-    ``tol``.
+
+    Parameters
+    ----------
+    Ws : list of arrays of shape (n_samples, p_k), or tuple (X, M)
+        The blocks' ``W_k``; ``(X, M)`` with ``M`` of shape ``(K, p, q)``
+        stands for ``W_k = X M[k]``.
+    hs : list of arrays of shape (n_samples,)
+        The blocks' linear terms ``h_k``.
+    traces : list of float
+        ``t_k``.
+    rank : int, default=2
+        Columns of each factor ``U_k``.
+    factors : list of arrays of shape (n_samples, rank), default=None
+        Starting factors (projected onto the factor set); random when None.
+    beta : float, default=10.0
+        Penalty of the augmented Lagrangian.
+    max_iter : int, default=20000
+        Maximum projected-gradient steps.
+    tol : float, default=1e-4
+        Stop when both the step (relative to ``sqrt(sum t_k)``) and
+        ``||sum_k Z_k 1 - 1|| / sqrt(n)`` are below ``tol``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random start.
+    verbose : int, default=0
+        Above 1, print the progress every 500 steps.
+
+    Returns
+    -------
+    result : SDPResult
+        With ``factors`` (the ``U_k``), ``embedding`` (their concatenation),
+        ``objective``, ``n_iter``, ``residual``, ``converged``.
     """
     if isinstance(Ws, tuple):  # W_k = X M_k with one shared X
         X, M = Ws
@@ -492,41 +550,49 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
 
     ``method="kmeans-sdp"``: one Peng-Wei SDP (Euclidean, shared spherical
     covariance), rounded. ``method="ila-sdp"``: from initial labels, iterate
-    covariance estimation (:func:`_covariances`), the LA-SDP with those
-    covariances, and rounding, until the partition stops changing or
-    ``max_iter`` rounds, or until two rounds in a row fail to lower the
-    partition cost (:func:`partition_cost`; the iteration is not monotone).
-    The partition of lowest cost met is returned.
+    covariance estimation (shrunk towards a multiple of the identity by
+    ``p / (n_k + p)``), the LA-SDP with those covariances, and rounding,
+    until the partition stops changing, ``max_iter`` rounds, or two rounds
+    in a row that fail to lower the partition cost (the iteration is not
+    monotone). The partition of lowest cost met is returned.
 
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
+        The points.
     n_clusters : int
-    method : {"ila-sdp", "kmeans-sdp"}
-    solver : {"bm", "admm"}
-    covariance_type : {"full", "diag", "spherical"}
-    max_iter : int
-        Rounds of the iteration.
+        Number of clusters ``K``.
+    method : {"ila-sdp", "kmeans-sdp"}, default="ila-sdp"
+        The iteration, or the K-means SDP alone.
+    solver : {"bm", "admm"}, default="bm"
+        :func:`solve_bm` or :func:`solve_admm`.
+    covariance_type : {"full", "diag", "spherical"}, default="full"
+        Form of the cluster covariances.
+    max_iter : int, default=10
+        Maximum rounds of the iteration.
     init : {"k-means++", "kmeans-sdp"} or int array of shape (n_samples,)
-        Starting partition: scikit-learn's K-means (10 k-means++ starts),
-        the rounded K-means SDP, or given labels.
-    rank : int or None
-        Burer-Monteiro rank per block (default 2 per LA-SDP block, ``2 K``
-        for the K-means SDP, as in the NLR paper).
-    tol : float
+        Starting partition: the K-means partition of lowest partition cost
+        among 30 k-means++ runs, the rounded K-means SDP, or given labels.
+    rank : int or None, default=None
+        Burer-Monteiro rank per block (None: 2 per LA-SDP block, ``2 K`` for
+        the K-means SDP, as in the NLR paper).
+    tol : float, default=1e-4
         The SDP solver's tolerance.
-    random_state : RandomState
-    verbose : int
+    random_state : int, RandomState instance or None, default=None
+        Seeds K-means, the solver's start and the rounding.
+    verbose : int, default=0
+        1 prints each round; 2 also the solver's progress.
 
     Returns
     -------
     labels : int array of shape (n_samples,)
         Label ``k`` is the cluster of the SDP's block ``k``.
     n_iter : int
-        Rounds of the iteration (1 for the K-means SDP).
+        Rounds of the iteration run (1 for the K-means SDP).
     objective : float
-        The last SDP's optimal value (a lower bound on the partition cost
-        with the covariances of that round).
+        The optimal value of the SDP of the kept round (a lower bound on
+        the partition cost with that round's covariances; NaN when no
+        round improved on the start).
     """
     from sklearn.cluster import KMeans
 
