@@ -1,7 +1,7 @@
 """
-=============================================================
+==============================================================
 Heterogeneous clusters: iLA-SDP against K-means, EM and graphs
-=============================================================
+==============================================================
 
 :class:`~sklr.cluster.SDPClusterer` fits a Gaussian mixture whose clusters
 have their own covariances by the iterated likelihood-adjusted SDP (Zhuang,
