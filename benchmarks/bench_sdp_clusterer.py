@@ -25,7 +25,6 @@ import time
 import warnings
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.datasets import load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
@@ -34,16 +33,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
 from sklr.cluster import SDPClusterer
+from sklr.cluster import misclustering_error as error
 from sklr.datasets import make_heterogeneous_mixture
-
-
-def error(truth, labels):
-    """Mis-clustering error after the best one-to-one matching of clusters (Hungarian)."""
-    K = int(max(truth.max(), labels.max())) + 1
-    counts = np.zeros((K, K))
-    np.add.at(counts, (truth, labels), 1)
-    rows, cols = linear_sum_assignment(-counts)
-    return 1.0 - counts[rows, cols].sum() / truth.size
 
 
 def methods(K, seed):

@@ -226,20 +226,16 @@ def _tour_functional_tucker(quick):
 
 
 def _tour_sdp_clusterer(quick):
-    from scipy.optimize import linear_sum_assignment
     from sklearn.mixture import GaussianMixture
 
-    from .cluster import SDPClusterer
+    from .cluster import SDPClusterer, misclustering_error
     from .datasets import make_heterogeneous_mixture
 
     n, p, K, separation, seed = (400, 10, 4, 2.0, 3) if quick else (2000, 50, 5, 3.0, 0)
     X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation, random_state=seed)
 
     def error(labels):
-        counts = np.zeros((K, K))
-        np.add.at(counts, (y, labels), 1)
-        rows, cols = linear_sum_assignment(-counts)
-        return float(1.0 - counts[rows, cols].sum() / n)
+        return misclustering_error(y, labels)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -22,11 +22,10 @@ mis-clustered) while EM still succeeds. See the
 # --------
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.mixture import GaussianMixture
 
-from sklr.cluster import SDPClusterer
+from sklr.cluster import SDPClusterer, misclustering_error
 
 rng = np.random.RandomState(0)
 tight = rng.normal(0.0, 0.25, (80, 2))
@@ -38,10 +37,7 @@ y = np.repeat([0, 1, 2], [80, 200, 220])
 
 def error(labels):
     """Mis-clustering error after matching the labels to the truth."""
-    counts = np.zeros((3, 3))
-    np.add.at(counts, (y, labels), 1)
-    rows, cols = linear_sum_assignment(-counts)
-    return 1.0 - counts[rows, cols].sum() / y.size
+    return misclustering_error(y, labels)
 
 
 # %%

@@ -14,7 +14,53 @@ from ..utils._array_api import device as array_device
 from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
 from ._sdp import _covariances, la_sdp, partition_cost
 
-__all__ = ["SDPClusterer"]
+__all__ = ["SDPClusterer", "misclustering_error"]
+
+
+def misclustering_error(labels_true, labels_pred):
+    """Fraction of points mis-clustered under the best one-to-one matching of the clusters.
+
+    The matching (Hungarian algorithm on the contingency table) maximizes
+    the number of points whose predicted cluster is matched to their true
+    one; the error is the fraction of the others. It is the loss of the
+    iLA-SDP paper; unlike the adjusted Rand index it reads as a rate.
+
+    Parameters
+    ----------
+    labels_true : array-like of shape (n_samples,)
+        Ground-truth labels (non-negative integers).
+    labels_pred : array-like of shape (n_samples,)
+        Predicted labels (non-negative integers; the numbers of clusters
+        may differ).
+
+    Returns
+    -------
+    error : float
+        In ``[0, 1)``; 0 when the partitions agree up to relabelling.
+
+    Examples
+    --------
+    >>> from sklr.cluster import misclustering_error
+    >>> misclustering_error([0, 0, 1, 1, 2], [1, 1, 0, 0, 0])
+    0.2
+    """
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    from ..utils._array_api import to_numpy
+
+    truth = np.asarray(to_numpy(labels_true) if hasattr(labels_true, "shape") else labels_true)
+    found = np.asarray(to_numpy(labels_pred) if hasattr(labels_pred, "shape") else labels_pred)
+    if truth.ndim != 1 or truth.shape != found.shape or truth.size == 0:
+        raise ValueError(f"labels_true and labels_pred must be non-empty 1-D arrays of the same "
+                         f"length, got shapes {truth.shape} and {found.shape}.")
+    if not (np.issubdtype(truth.dtype, np.integer) and np.issubdtype(found.dtype, np.integer)) \
+            or truth.min() < 0 or found.min() < 0:
+        raise ValueError("labels_true and labels_pred must hold non-negative integers.")
+    counts = np.zeros((int(truth.max()) + 1, int(found.max()) + 1))
+    np.add.at(counts, (truth, found), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    return float(1.0 - counts[rows, cols].sum() / truth.size)
 
 
 def _pooled_spherical(X, labels, n_clusters, xp):

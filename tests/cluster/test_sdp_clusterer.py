@@ -5,23 +5,29 @@ import math
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.optimize import linear_sum_assignment
 from scipy.stats import multivariate_normal
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from sklr.cluster import SDPClusterer, la_sdp, solve_admm, solve_bm
+from sklr.cluster import misclustering_error as _error
 from sklr.datasets import make_heterogeneous_mixture
 
 
-def _error(truth, labels):
-    """Mis-clustering error after the best matching of labels (Hungarian)."""
-    K = max(truth.max(), labels.max()) + 1
-    counts = np.zeros((K, K))
-    np.add.at(counts, (truth, labels), 1)
-    rows, cols = linear_sum_assignment(-counts)
-    return 1.0 - counts[rows, cols].sum() / truth.size
+def test_misclustering_error_against_brute_force():
+    from itertools import permutations
+
+    rng = np.random.RandomState(0)
+    for _ in range(20):
+        truth, found = rng.randint(0, 4, 30), rng.randint(0, 4, 30)
+        brute = min(np.mean(np.asarray(perm)[found] != truth) for perm in permutations(range(4)))
+        assert _error(truth, found) == pytest.approx(brute)
+    assert _error([0, 0, 1, 1], [1, 1, 0, 0]) == 0.0
+    with pytest.raises(ValueError, match="same length"):
+        _error([0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="non-negative integers"):
+        _error([0, 1], [0.5, 1])
 
 
 # (n, p, K, separation, seed): heterogeneous mixtures with p from 2 to 50.
