@@ -104,8 +104,11 @@ def _solvers(budgets, tol):
     return out
 
 
-def run(cases, regs, repeat, budgets, tol, max_seconds):
+def run(cases, regs, repeat, budgets, tol, max_seconds, only=None):
     solvers = _solvers(budgets, tol)
+    if only:
+        solvers = {name: solve for name, solve in solvers.items()
+                   if name.startswith("sklr") or name in only}
     for case, n in cases:
         for reg in regs:
             M = _problem(case, n)
@@ -141,6 +144,9 @@ def main():
     parser.add_argument("--cases", nargs="*", default=None,
                         help="e.g. assignment:500 clouds2d:2000 (default: the issue's cases)")
     parser.add_argument("--regs", nargs="*", type=float, default=[1e-2, 1e-3, 1e-4])
+    parser.add_argument("--solvers", nargs="*", default=None,
+                        help="only these solvers, by their row names, e.g. 'POT sinkhorn' "
+                             "'regot sinkhorn_ssns' (sklr always runs)")
     args = parser.parse_args()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}")
     if args.quick:
@@ -152,7 +158,7 @@ def main():
         budgets = {"sinkhorn": 10000, "sinkhorn_log": 1000, "sinkhorn_stabilized": 1000}
     if args.cases:
         cases = [(name, int(size)) for name, size in (c.split(":") for c in args.cases)]
-    run(cases, args.regs, args.repeat, budgets, args.tol, max_seconds=20.0)
+    run(cases, args.regs, args.repeat, budgets, args.tol, max_seconds=20.0, only=args.solvers)
 
 
 if __name__ == "__main__":

@@ -143,37 +143,27 @@ def _sinkhorn_sweep(f, g, M, reg, log_a, log_b, xp):
 
 
 def _sinkhorn_stage(M, reg, a, b, log_a, log_b, n_iter, tol, xp, errors):
-    """``n_iter`` Sinkhorn iterations from ``f = 0`` (see :func:`_scaling_sweeps`).
+    """``n_iter`` Sinkhorn iterations (see :func:`_scaling_sweeps`) from shifted potentials.
 
-    When ``reg`` is small against the spread of ``M`` the first iteration is
-    taken in the log domain; it makes every row of the kernel
-    ``K = exp((f_i + g_j - M_ij) / reg)`` sum to ``a_i``, so ``K`` itself
-    cannot underflow to a zero row. Otherwise the kernel is formed directly.
+    The start is ``f_i = min_j M_ij`` and ``g_j = min_i (M_ij - f_i)``: every
+    exponent ``(f_i + g_j - M_ij) / reg`` is at most 0 and each row and each
+    column of the kernel holds a 1, so the kernel has no zero row or column
+    however small ``reg`` is (entries below ``e^-700`` sit at that floor, far
+    below what the marginals resolve). No log-sum-exp is needed. Measured on
+    the assignment problem, n = 2000, reg = 1e-3 (50 iterations): 1.6 s
+    with a first iteration in the log domain (three log-sum-exps over the
+    matrix, 0.63 s) against 0.84 s with this start (median of 3 runs).
     """
-    f = xp.zeros(M.shape[0], dtype=M.dtype, device=array_device(M))
-    limit = _EXP_FLOOR[0] if M.dtype == xp.float32 else _EXP_FLOOR[1]
-    if n_iter > 0 and (float(xp.max(M)) - float(xp.min(M))) / reg <= -limit - 50.0:
-        # The kernel cannot underflow (large reg): no log-sum-exp at all. Its
-        # first scaling is log-domain Sinkhorn's first g from f = 0. Measured on
-        # the assignment problem, n = 2000, reg = 1e-2 (8 iterations): 0.57 s
-        # with the log-domain start, 0.16 s without.
-        g = xp.min(M, axis=0)
-        K = _plan(f, g, M, reg, xp)
-        v = b / xp.sum(K, axis=0)
-        g = g + reg * xp.log(v)
-        K = K * v[None, :]
-        return _scaling_sweeps(f, g, K, M, reg, a, b, log_a, log_b, n_iter, tol, xp, errors)
-    g = reg * (log_b - logsumexp((f[:, None] - M) / reg, axis=0, xp=xp))
-    if n_iter == 0:
-        P = _plan(f, g, M, reg, xp)
-        errors.append(_marginal_error(P, a, b, xp))
-        return f, g, P, 0
-    f, g = _sinkhorn_sweep(f, g, M, reg, log_a, log_b, xp)
+    f = xp.min(M, axis=1)
+    g = xp.min(M - f[:, None], axis=0)
     K = _plan(f, g, M, reg, xp)
-    errors.append(_marginal_error(K, a, b, xp))
-    f, g, P, n_done = _scaling_sweeps(f, g, K, M, reg, a, b, log_a, log_b, n_iter - 1, tol, xp,
-                                      errors)
-    return f, g, P, n_done + 1
+    if n_iter == 0:
+        errors.append(_marginal_error(K, a, b, xp))
+        return f, g, K, 0
+    v = b / xp.sum(K, axis=0)
+    g = g + reg * xp.log(v)
+    K = K * v[None, :]
+    return _scaling_sweeps(f, g, K, M, reg, a, b, log_a, log_b, n_iter, tol, xp, errors)
 
 
 def _scaling_sweeps(f, g, K, M, reg, a, b, log_a, log_b, n_iter, tol, xp, errors=None):
@@ -227,7 +217,10 @@ def _scaling_sweeps(f, g, K, M, reg, a, b, log_a, log_b, n_iter, tol, xp, errors
     if n_done == 0:
         return f, g, K, 0
     f, g = f + reg * xp.log(u), g + reg * xp.log(v)
-    P = _plan(f, g, M, reg, xp)
+    # The plan of (f, g) is the scaled kernel: two products instead of an exp
+    # over the matrix (|log u|, |log v| <= s keep it far from overflow).
+    P = K * u[:, None]
+    P *= v[None, :]
     if errors is not None:
         errors[-1] = _marginal_error(P, a, b, xp)
     return f, g, P, n_done

@@ -59,7 +59,7 @@ def test_cost_tends_to_the_exact_transport_cost():
 
 def test_newton_stage_increases_the_dual_and_reaches_tol():
     M = _clouds(300, 200)
-    for reg in (1e-2, 1e-3):
+    for reg in (5e-3, 1e-3):  # at 1e-2 Sinkhorn alone finishes (226 iterations)
         P, log = sinkhorn_newton([], [], M, reg, log=True)
         assert log["converged"] and log["n_newton"] >= 1
         dual = log["dual"]
@@ -162,11 +162,11 @@ def test_bad_input(a, b, M, reg, kwargs, message):
 
 
 def _log_domain_sinkhorn(M, reg, n_iter):
-    """Reference: plain log-domain Sinkhorn from f = 0 (g first), as the stage starts."""
+    """Reference: log-domain Sinkhorn from f = the row minima of M (g first), as the stage."""
     from scipy.special import logsumexp
 
     n, m = M.shape
-    f = np.zeros(n)
+    f = M.min(axis=1)
     g = reg * (np.log(1 / m) - logsumexp((f[:, None] - M) / reg, axis=0))
     for _ in range(n_iter):
         f = reg * (np.log(1 / n) - logsumexp((g[None, :] - M) / reg, axis=1))
