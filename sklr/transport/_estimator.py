@@ -28,7 +28,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ``X`` and the target samples ``X_target`` (a keyword argument of
     :meth:`fit`) for the cost ``metric``, with the Sinkhorn-Newton-Sparse
     solver of Tang et al. (2024) (:func:`sinkhorn_newton`): a few
-    log-domain Sinkhorn iterations, then Newton steps with a sparsified
+    stabilized Sinkhorn iterations, then Newton steps with a sparsified
     Hessian, which reach machine accuracy in tens of iterations at small
     ``reg``, where Sinkhorn needs tens of thousands.
     :meth:`transform` maps points into the target domain, as POT's

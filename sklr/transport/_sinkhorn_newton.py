@@ -398,11 +398,12 @@ def sinkhorn_newton(
     with marginals ``P 1 = a`` and ``P^T 1 = b`` (the plan of POT's
     ``ot.sinkhorn``), to an L1 marginal error below ``tol``:
 
-    1. ``n_sinkhorn`` Sinkhorn iterations (block ascent on the dual), the
-       first in the log domain and the next on a kernel stabilized by
-       absorbing the scalings into the potentials (the kernel
-       ``exp(-M / reg)`` itself is never formed, so small ``reg`` cannot
-       underflow);
+    1. ``n_sinkhorn`` Sinkhorn iterations (block ascent on the dual), two
+       matrix-vector products each on the kernel ``exp((f_i + g_j - M_ij) /
+       reg)`` of potentials started at the row and column minima of ``M``
+       (a 1 in every row and column: the plain kernel ``exp(-M / reg)`` is
+       never formed, so small ``reg`` cannot give a zero row) and kept
+       stabilized by absorbing the scalings into the potentials;
     2. Newton steps on the dual potentials with the Hessian's off-diagonal
        blocks sparsified to the largest ``density`` fraction of the plan's
        entries and the diagonal blocks exact, solved by preconditioned
