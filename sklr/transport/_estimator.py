@@ -47,8 +47,9 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     norm : {"max", "median"} or None, default="max"
         Divide the cost matrix by its maximum (or median) before solving, so
         that ``reg`` does not depend on the data's scale. None keeps it.
-    n_sinkhorn : int, default=20
-        Sinkhorn iterations before the Newton stage.
+    n_sinkhorn : int or "auto", default="auto"
+        Sinkhorn iterations before the Newton stage (``"auto"``: about the
+        time of three Newton steps, see :func:`sinkhorn_newton`).
     density : float, default=None
         Least fraction of plan entries kept in the sparsified Hessian
         (``16 / min(n_source, n_target)`` when None).
@@ -138,14 +139,14 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "reg": [Interval(Real, 0, None, closed="neither")],
         "metric": [StrOptions({"sqeuclidean", "euclidean"})],
         "norm": [StrOptions({"max", "median"}), None],
-        "n_sinkhorn": [Interval(Integral, 0, None, closed="left")],
+        "n_sinkhorn": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "density": [Interval(Real, 0, 1, closed="right"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, reg=1e-2, *, metric="sqeuclidean", norm="max", n_sinkhorn=20,
+    def __init__(self, reg=1e-2, *, metric="sqeuclidean", norm="max", n_sinkhorn="auto",
                  density=None, tol=1e-9, max_iter=100, verbose=0):
         self.reg = reg
         self.metric = metric

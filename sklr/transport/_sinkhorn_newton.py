@@ -381,7 +381,7 @@ def sinkhorn_newton(
     M,
     reg,
     *,
-    n_sinkhorn=20,
+    n_sinkhorn="auto",
     density=None,
     tol=1e-9,
     max_iter=100,
@@ -436,8 +436,17 @@ def sinkhorn_newton(
         Entropic regularization ``> 0`` (POT's ``reg``; the paper's
         ``1 / eta``). Meaningful relative to the scale of ``M``: scale
         costs to ``[0, 1]`` and use ``1e-1`` down to ``1e-5``.
-    n_sinkhorn : int, default=20
-        Sinkhorn iterations before the Newton stage (the paper's N1).
+    n_sinkhorn : int or "auto", default="auto"
+        Sinkhorn iterations before the Newton stage (the paper's N1 = 20).
+        ``"auto"``: ``min(n, m) // 5``, clipped to ``[20, 500]``, about the
+        time of three Newton steps (a Newton step costs a factorization of
+        ``min(n, m)^3 / 3`` flops, a Sinkhorn iteration two matrix-vector
+        products). A deviation from the paper, measured (median of 3, 2
+        cores): 2-D clouds n = 1000, reg = 1e-3: 0.76 s with 20, 0.44 s with
+        200 (10 and 5 Newton steps); 10-D clouds: 0.96 s and 0.69 s;
+        assignment n = 500, reg = 1e-4: 0.47 s and 0.28 s with 100;
+        assignment n = 2000, reg = 1e-4: 6.3 s and 4.5 s with 400. The
+        early Newton steps, far from the solution, gain little per cost.
     density : float, default=None
         Least fraction of the plan's entries kept in the sparsified Hessian;
         by default ``16 / min(n, m)`` (16 entries per row of a square plan),
@@ -508,9 +517,12 @@ def sinkhorn_newton(
     if not (xp.isdtype(M.dtype, "real floating")):
         M = xp.astype(M, xp.float64)
     a, b = _check_inputs(a, b, M, reg, xp, device)
+    if isinstance(n_sinkhorn, str) and n_sinkhorn == "auto":
+        n_sinkhorn = min(500, max(20, min(M.shape) // 5))
     for name, value in (("n_sinkhorn", n_sinkhorn), ("max_iter", max_iter)):
-        if not (isinstance(value, int) and value >= 0):
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            also = " or 'auto'" if name == "n_sinkhorn" else ""
+            raise ValueError(f"{name} must be a non-negative integer{also}, got {value!r}.")
     if linear_solver not in ("auto", "cholesky", "cg"):
         raise ValueError(
             f"linear_solver must be 'auto', 'cholesky' or 'cg', got {linear_solver!r}."

@@ -26,7 +26,7 @@ def _marginal_error(P, a, b):
 def test_paper_random_assignment_case():
     """C_ij ~ U[0, 1], n = 500, uniform marginals, reg = 1/1200 (eta = 1200): the paper's Table 1."""
     C = np.random.RandomState(0).uniform(size=(500, 500))
-    P, log = sinkhorn_newton([], [], C, 1 / 1200, tol=1e-12, log=True)
+    P, log = sinkhorn_newton([], [], C, 1 / 1200, n_sinkhorn=20, tol=1e-12, log=True)
     assert log["converged"] and log["final_err"] <= 1e-12
     assert _marginal_error(P, 1 / 500, 1 / 500) <= 1e-12
     total = log["n_sinkhorn"] + log["n_sinkhorn_extra"] + log["n_newton"]
@@ -73,7 +73,7 @@ def test_newton_stage_increases_the_dual_and_reaches_tol():
 def test_sparsified_newton_beats_sinkhorn_in_iterations():
     """The point of SNS: Sinkhorn alone at the same budget is far from tol."""
     M = _clouds(300, 300, seed=2)
-    P, log = sinkhorn_newton([], [], M, 1e-3, log=True)
+    P, log = sinkhorn_newton([], [], M, 1e-3, n_sinkhorn=20, log=True)  # the paper's N1
     budget = log["n_sinkhorn"] + log["n_newton"]
     assert log["converged"] and budget < 60
     with warnings.catch_warnings():
