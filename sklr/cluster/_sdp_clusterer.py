@@ -2,10 +2,12 @@
 
 import math
 import time
+import warnings
 from numbers import Integral, Real
 
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -332,6 +334,12 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         labels, n_iter, objective, _ = min(
             runs, key=lambda run: math.inf if run[3] is None else run[3])
         means, covs = _fitted_gaussians(X64, labels, K, params, xp)
+        n_found = int(xp.unique_values(labels).shape[0])
+        if n_found < K:
+            warnings.warn(
+                f"Only {n_found} of n_clusters={K} clusters hold points: the data have fewer "
+                f"distinct groups (or repeated points). The empty clusters get the overall mean "
+                f"and a spherical covariance.", ConvergenceWarning, stacklevel=2)
         self.labels_ = labels
         self.n_iter_ = n_iter
         self.objective_ = objective

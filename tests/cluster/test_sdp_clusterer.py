@@ -193,6 +193,14 @@ def test_bad_input():
         model.predict(np.zeros((3, 3)))
 
 
+def test_fewer_distinct_groups_than_clusters_warns():
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 5, axis=0)
+    with pytest.warns(ConvergenceWarning, match="Only 2 of n_clusters=3"):
+        model = SDPClusterer(3, random_state=0).fit(X)
+    assert sorted(np.bincount(model.labels_, minlength=3)) == [0, 5, 5]
+    assert np.all(np.isfinite(model.transform(X)))
+
+
 def test_one_cluster():
     X = np.random.RandomState(0).standard_normal((10, 2))
     model = SDPClusterer(1).fit(X)
