@@ -183,22 +183,16 @@ def _block_list(Ws):
     return list(Ws)
 
 
-def _concat_columns(arrays):
-    xp, _ = get_namespace(arrays[0])
-    return xp.concat(list(arrays), axis=1)
-
-
-def _selectors(widths, like):
-    """``S_k`` with ``[W_1 ... W_K] S_k = W_k``, shape ``(K, sum(widths), max(widths))``."""
-    xp, _ = get_namespace(like)
-    total, K = sum(widths), len(widths)
-    rows = []
-    offset = 0
+def _selectors(widths, like, xp):
+    """``S_k`` with ``[W_1 ... W_K] S_k = W_k`` (zero-padded), shape ``(K, sum(widths), max(widths))``."""
+    total, widest = sum(widths), max(widths)
+    columns = xp.arange(widest, device=array_device(like))
+    out, offset = [], 0
     for width in widths:
-        S = [[1.0 if i == offset + j else 0.0 for j in range(max(widths))] for i in range(total)]
-        rows.append(S)
+        S = xp.eye(total, widest, k=-offset, dtype=like.dtype, device=array_device(like))
+        out.append(S * xp.astype(columns < width, like.dtype)[None, :])
         offset += width
-    return xp.asarray(rows, dtype=like.dtype, device=array_device(like))
+    return xp.stack(out)
 
 
 def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000, tol=1e-4,
@@ -265,8 +259,9 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
     elif len(Ws) == 1:
         X, M = Ws[0], None
     else:  # W_k = [W_1 ... W_K] S_k with S_k selecting block k's columns
-        X = _concat_columns(Ws)
-        M = _selectors([W.shape[1] for W in Ws], X)
+        xp, _ = get_namespace(Ws[0])
+        X = xp.concat(list(Ws), axis=1)
+        M = _selectors([W.shape[1] for W in Ws], X, xp)
     xp, _ = get_namespace(X)
     n, K = X.shape[0], len(hs)
     dev, dtype = array_device(X), X.dtype
@@ -282,10 +277,10 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
         h_min = xp.min(h, axis=0)
         h = h - h_min
         shift = float(xp.sum(h_min))  # the objective's constant part on sum_k Z_k 1 = 1
-    gram = xp.matrix_transpose(X) @ X
     if M is None:
-        total = float(xp.sum(xp.linalg.diagonal(gram)))
+        total = float(xp.sum(X * X))
     else:
+        gram = xp.matrix_transpose(X) @ X
         total = float(xp.sum((gram @ M) * M))  # sum_k ||X M_k||_F^2
     scale = max(total / (n * sum(traces)), 1e-300)
     X = X / math.sqrt(scale)

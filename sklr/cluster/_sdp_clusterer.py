@@ -112,7 +112,7 @@ def _one_run(X, n_clusters, params, seed):
     if params["verbose"]:
         print(f"[SDPClusterer] run with seed {seed}: {n_iter} rounds, partition cost "
               f"{cost:.6g} ({time.perf_counter() - start:.2f} s)")
-    return labels, n_iter, objective, cost
+    return labels, n_iter, objective, cost, means, covs
 
 
 def _fitted_gaussians(X, labels, n_clusters, params, xp):
@@ -325,15 +325,14 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                       rank=None)
         if K == 1:
             labels = xp.zeros(n, dtype=xp.int64, device=array_device(X))
-            runs = [(labels, 0, math.nan, None)]
+            means, covs = _fitted_gaussians(X64, labels, K, params, xp)
+            runs = [(labels, 0, math.nan, partition_cost(X64, labels, covs, xp), means, covs)]
         else:
             seeds = check_random_state(self.random_state).randint(
                 0, 2**31 - 1, size=self.n_init).tolist()
             runs = Parallel(n_jobs=self.n_jobs)(
                 delayed(_one_run)(X64, K, params, seed) for seed in seeds)
-        labels, n_iter, objective, _ = min(
-            runs, key=lambda run: math.inf if run[3] is None else run[3])
-        means, covs = _fitted_gaussians(X64, labels, K, params, xp)
+        labels, n_iter, objective, cost, means, covs = min(runs, key=lambda run: run[3])
         n_found = int(xp.unique_values(labels).shape[0])
         if n_found < K:
             warnings.warn(
@@ -343,7 +342,7 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.labels_ = labels
         self.n_iter_ = n_iter
         self.objective_ = objective
-        self.cost_ = partition_cost(X64, labels, covs, xp)
+        self.cost_ = cost
         self.means_ = xp.astype(means, dtype)
         self.covariances_ = xp.astype(_to_type(covs, self.covariance_type, xp), dtype)
         return self
