@@ -147,6 +147,9 @@ def main():
     parser.add_argument("--solvers", nargs="*", default=None,
                         help="only these solvers, by their row names, e.g. 'POT sinkhorn' "
                              "'regot sinkhorn_ssns' (sklr always runs)")
+    parser.add_argument("--budgets", nargs="*", default=None,
+                        help="POT iteration caps, e.g. sinkhorn=100000 (a capped run's time is a "
+                             "lower bound on its time to tol)")
     args = parser.parse_args()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}")
     if args.quick:
@@ -156,6 +159,9 @@ def main():
         cases = [("assignment", 500), ("assignment", 2000), ("clouds2d", 2000),
                  ("clouds10d", 1000)]
         budgets = {"sinkhorn": 10000, "sinkhorn_log": 1000, "sinkhorn_stabilized": 1000}
+    for item in args.budgets or []:
+        method, cap = item.split("=")
+        budgets[method] = int(cap)
     if args.cases:
         cases = [(name, int(size)) for name, size in (c.split(":") for c in args.cases)]
     run(cases, args.regs, args.repeat, budgets, args.tol, max_seconds=20.0, only=args.solvers)
