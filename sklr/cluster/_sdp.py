@@ -503,7 +503,10 @@ def _kmeans_start(X, n_clusters, covariance_type, rng, xp, n_starts=30):
 
     Chosen by the likelihood the iteration optimizes rather than by K-means'
     inertia: on heterogeneous mixtures most single K-means runs split a wide
-    cluster, and the lowest-inertia run can be one of them.
+    cluster, and the lowest-inertia run can be one of them. The cost has no
+    cluster weights even when the iteration uses them: with them, one of six
+    heterogeneous mixtures at p = 2 started from a worse partition and ended
+    at 0.168 mis-clustering error instead of 0.047.
     """
     from sklearn.cluster import KMeans
 
@@ -521,26 +524,33 @@ def _kmeans_start(X, n_clusters, covariance_type, rng, xp, n_starts=30):
     return best
 
 
-def partition_cost(X, labels, covariances, xp):
+def partition_cost(X, labels, covariances, xp, *, weighted=False):
     """Negative profile log-likelihood of a partition (the LA-SDP objective at its indicator point).
 
-    ``1/2 sum_k [sum_{i in G_k} ||x_i - mean_k||^2_{Sigma_k^-1} + n_k log|Sigma_k|]``.
+    ``1/2 sum_k [sum_{i in G_k} ||x_i - mean_k||^2_{Sigma_k^-1} + n_k log|Sigma_k|]``,
+    plus ``-sum_k n_k log(n_k / n)`` when ``weighted`` (the classification
+    likelihood of a mixture whose weights are the cluster fractions).
     """
+    n = labels.shape[0]
     total = 0.0
     for k in range(covariances.shape[0]):
         members = X[labels == k]
-        if members.shape[0] == 0:
+        n_k = members.shape[0]
+        if n_k == 0:
             continue
         L = xp.linalg.cholesky(covariances[k, ...])
         centred = members - xp.mean(members, axis=0)
         W = xp.linalg.solve(L, xp.matrix_transpose(centred))
         log_det = 2.0 * float(xp.sum(xp.log(xp.linalg.diagonal(L))))
-        total += 0.5 * (float(xp.sum(W * W)) + members.shape[0] * log_det)
+        total += 0.5 * (float(xp.sum(W * W)) + n_k * log_det)
+        if weighted:
+            total -= n_k * math.log(n_k / n)
     return total
 
 
 def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="full",
-           max_iter=10, init="k-means++", rank=None, tol=1e-4, random_state=None, verbose=0):
+           cluster_weights="estimated", max_iter=20, init="k-means++", rank=None, tol=1e-4,
+           random_state=None, verbose=0):
     """Cluster ``X`` by the iterated likelihood-adjusted SDP, or by the K-means SDP.
 
     ``method="kmeans-sdp"``: one Peng-Wei SDP (Euclidean, shared spherical
@@ -563,8 +573,15 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         :func:`solve_bm` or :func:`solve_admm`.
     covariance_type : {"full", "diag", "spherical"}, default="full"
         Form of the cluster covariances.
-    max_iter : int, default=10
-        Maximum rounds of the iteration.
+    cluster_weights : {"estimated", "equal"}, default="estimated"
+        ``"equal"``: the paper's LA-SDP, whose likelihood has no cluster
+        weights. ``"estimated"``: after the equal-weight iteration, a second
+        one from its partition in which each round adds ``-log(n_k / n)``,
+        from the previous round's partition, to block ``k``'s cost, and
+        rounds are compared by the weighted partition cost (the
+        classification likelihood of a mixture with weights).
+    max_iter : int, default=20
+        Maximum rounds of each iteration.
     init : {"k-means++", "kmeans-sdp"} or int array of shape (n_samples,)
         Starting partition: the K-means partition of lowest partition cost
         among 30 k-means++ runs, the rounded K-means SDP, or given labels.
@@ -583,7 +600,7 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     labels : int array of shape (n_samples,)
         Label ``k`` is the cluster of the SDP's block ``k``.
     n_iter : int
-        Rounds of the iteration run (1 for the K-means SDP).
+        Rounds run, both iterations together (1 for the K-means SDP).
     objective : float
         The optimal value of the SDP of the kept round (a lower bound on
         the partition cost with that round's covariances; NaN when no
@@ -620,13 +637,53 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     elif isinstance(init, str):
         init = _kmeans_start(X, n_clusters, covariance_type, rng, xp)
     labels = xp.asarray(init, dtype=xp.int64, device=dev)
-    rank = rank or 2
+    options = dict(solver=solver, covariance_type=covariance_type, rank=rank or 2, tol=tol,
+                   max_iter=max_iter, rng=rng, verbose=verbose)
+    # With estimated weights, the equal-weight iteration runs first and the weighted one
+    # continues from its partition, or from the start when that has the lower weighted cost.
+    # Started from K-means directly, the weights can lock in an unbalanced start (measured:
+    # 0.17 error instead of 0 on two equal clusters); continued only from the equal-weight
+    # partition, they cannot undo its split of a large cluster (0.41 instead of 0.03).
+    start = labels
+    labels, objective, n_iter, converged = _ila_rounds(
+        X, labels, n_clusters, weighted=False, **options)
+    if cluster_weights == "estimated":
+        costs = [partition_cost(X, candidate, _covariances(X, candidate, n_clusters,
+                                                           covariance_type, xp)[1], xp,
+                                weighted=True) for candidate in (labels, start)]
+        labels = labels if costs[0] <= costs[1] else start
+        labels, weighted_objective, more, converged = _ila_rounds(
+            X, labels, n_clusters, weighted=True, **options)
+        n_iter += more
+        objective = weighted_objective
+    if not converged:
+        warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
+                      f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=2)
+    return labels, n_iter, objective
+
+
+def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, rank, tol,
+                max_iter, rng, verbose):
+    """Rounds of iLA-SDP from ``labels``.
+
+    Returns the best partition met, its SDP's value (NaN when no round
+    improved on ``labels``), the rounds run, and whether the partition
+    settled.
+    """
+    xp, _ = get_namespace(X)
+    n = X.shape[0]
     factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
-    objective, it, stalled = math.nan, 0, 0
+    objective, it, stalled, converged = math.nan, 0, 0, False
     _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
-    best_labels, best_cost, best_objective = labels, partition_cost(X, labels, covs, xp), math.nan
+    best_cost = partition_cost(X, labels, covs, xp, weighted=weighted)
+    best_labels, best_objective = labels, math.nan
     for it in range(1, max_iter + 1):
         Ws, hs = _la_blocks(X, covs, xp)
+        if weighted:
+            # Empty clusters count as one point, so that their cost stays finite.
+            sizes = [max(int(xp.sum(xp.astype(labels == k, xp.int64))), 1)
+                     for k in range(n_clusters)]
+            hs = [h - math.log(sizes[k] / n) for k, h in enumerate(hs)]
         if solver == "admm":
             result = solve_admm(Ws, hs, [1.0] * n_clusters, tol=tol, verbose=verbose)
         else:
@@ -637,19 +694,20 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         changed = int(xp.sum(xp.astype(new != labels, xp.int64)))
         labels = new
         _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
-        cost = partition_cost(X, labels, covs, xp)
+        cost = partition_cost(X, labels, covs, xp, weighted=weighted)
         if cost < best_cost - 1e-12 * abs(best_cost):
             best_labels, best_cost, best_objective, stalled = labels, cost, objective, 0
         else:
             stalled += 1
         if solver != "admm":
-            factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
+            # The next SDP differs only by the re-estimated covariances: start from this
+            # solution (measured at n = 10^4, p = 10: 23 s instead of 64 s, same partition).
+            factors = list(result.factors)
         if verbose:
-            print(f"[sdp] round {it}: LA-SDP objective {objective:.6g} ({result.n_iter} solver "
-                  f"iterations), partition cost {cost:.6g}, {changed} labels changed")
+            print(f"[sdp] {'weighted ' if weighted else ''}round {it}: LA-SDP objective "
+                  f"{objective:.6g} ({result.n_iter} solver iterations), partition cost "
+                  f"{cost:.6g}, {changed} labels changed")
         if changed == 0 or stalled >= 2:
+            converged = True
             break
-    else:
-        warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
-                      f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=3)
-    return best_labels, it, best_objective
+    return best_labels, best_objective, it, converged

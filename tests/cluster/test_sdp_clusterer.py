@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from sklr.cluster import SDPClusterer, la_sdp, solve_admm, solve_bm
+from sklr.cluster._sdp import partition_cost
 from sklr.cluster import misclustering_error as _error
 from sklr.datasets import make_heterogeneous_mixture
 
@@ -101,16 +102,34 @@ def test_transform_is_the_gaussian_negative_log_likelihood():
             cov = cov if cov.ndim == 2 else np.diag(cov) if cov.ndim == 1 else cov * np.eye(3)
             reference = -multivariate_normal(model.means_[k], cov).logpdf(X[:20])
             assert_allclose(nll[:, k], reference, rtol=1e-10)
-        assert_array_equal(model.predict(X[:20]), nll.argmin(axis=1))
-        assert np.mean(model.predict(X) == model.labels_) > 0.98
-        assert model.score(X) == pytest.approx(-np.mean(model.transform(X).min(axis=1)))
+        # Default: the posterior under the fitted mixture, and labels_ is predict(X) exactly.
+        posterior_cost = nll - np.log(model.weights_)[None, :]
+        assert_array_equal(model.predict(X[:20]), posterior_cost.argmin(axis=1))
+        assert_array_equal(model.predict(X), model.labels_)
+        full = model.transform(X) - np.log(model.weights_)[None, :]
+        assert model.score(X) == pytest.approx(-np.mean(full.min(axis=1)))
+        paper = SDPClusterer(3, covariance_type=covariance_type, cluster_weights="equal",
+                             random_state=0).fit(X)
+        assert_allclose(paper.weights_, np.full(3, 1 / 3))
+        assert_array_equal(paper.predict(X[:20]), paper.transform(X[:20]).argmin(axis=1))
+        assert np.mean(paper.predict(X) == paper.labels_) > 0.98
+        assert paper.score(X) == pytest.approx(
+            -np.mean(paper.transform(X).min(axis=1)) - np.log(3))
         # The clusters are rotated ellipses: the diagonal and spherical models are misspecified.
         assert _error(y, model.labels_) < (0.05 if covariance_type == "full" else 0.1)
 
 
 def test_means_and_covariances_are_the_clusters_statistics():
     X, _, _, _ = make_heterogeneous_mixture(400, 2, 2, separation=5.0, random_state=0)
-    model = SDPClusterer(2, random_state=0).fit(X)
+    model = SDPClusterer(2, cluster_weights="equal", random_state=0).fit(X)
+    assert model.cost_ == pytest.approx(
+        partition_cost(X, model.labels_, model.covariances_, np))
+    weighted = SDPClusterer(2, random_state=0).fit(X)
+    # The weights and the cost are those of the iteration's partition, before the final step.
+    partition = la_sdp(X, 2, random_state=np.random.RandomState(0).randint(0, 2**31 - 1))[0]
+    assert_allclose(weighted.weights_, np.bincount(partition) / 400)
+    assert weighted.cost_ == pytest.approx(
+        partition_cost(X, partition, weighted.covariances_, np, weighted=True))
     for k in range(2):
         members = X[model.labels_ == k]
         assert_allclose(model.means_[k], members.mean(axis=0))
@@ -120,6 +139,23 @@ def test_means_and_covariances_are_the_clusters_statistics():
         floor = 1e-6 * X.var(axis=0).mean()  # keeps degenerate clusters invertible
         expected = (1 - shrink) * S + (shrink * np.trace(S) / p + floor) * np.eye(p)
         assert_allclose(model.covariances_[k], expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("shift, seed", [(3.0, 0), (3.5, 1), (4.0, 0)])
+def test_estimated_weights_keep_a_large_cluster_whole(shift, seed):
+    # 900 and 100 points from two unit Gaussians: without weights the likelihood favours equal
+    # sizes and the SDP splits the large cluster; with them the error is the Bayes error's.
+    rng = np.random.RandomState(seed)
+    X = np.vstack([rng.normal(0.0, 1.0, (900, 2)), rng.normal(0.0, 1.0, (100, 2)) + [shift, 0.0]])
+    y = np.repeat([0, 1], [900, 100])
+    bayes = _error(y, (X[:, 0] > shift / 2 + np.log(9.0) / shift).astype(int))
+    paper = SDPClusterer(2, cluster_weights="equal", random_state=0).fit(X)
+    model = SDPClusterer(2, random_state=0).fit(X)
+    assert _error(y, paper.labels_) > 0.1
+    assert _error(y, model.labels_) <= bayes + 0.01
+    assert_allclose(np.sort(model.weights_), [0.1, 0.9], atol=0.02)
+    gmm = GaussianMixture(2, random_state=0).fit_predict(X)
+    assert _error(y, model.labels_) <= _error(y, gmm) + 0.002
 
 
 def test_kmeans_sdp_predicts_the_nearest_mean():
@@ -146,6 +182,7 @@ def test_n_init_keeps_the_lowest_cost_and_n_jobs_does_not_change_it():
     best = SDPClusterer(4, n_init=4, random_state=0).fit(X)
     seeds = np.random.RandomState(0).randint(0, 2**31 - 1, size=4).tolist()
     params = dict(method="ila-sdp", solver="bm", covariance_type="full", init="k-means++",
+                  cluster_weights="estimated",
                   max_iter=10, tol=1e-4, verbose=0, rank=None)
     costs = [_one_run(X, 4, params, seed)[3] for seed in seeds]
     assert len(set(np.round(costs, 6))) > 1  # the runs differ, so the choice matters
