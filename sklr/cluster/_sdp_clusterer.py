@@ -253,26 +253,29 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     uses the plain sample covariances, singular when ``n_k <= p``); the
     Burer-Monteiro solver instead of SDPNAL+, with an automatic scaling,
     backtracking step sizes and momentum (see :func:`~sklr.cluster.solve_bm`);
-    each round warm-starts the solver from the previous round's partition,
-    with the rounded clusters matched to the SDP blocks; the iteration
-    starts from the best of 30 K-means runs by partition cost, stops after
-    two rounds without a lower cost and keeps the best partition met. On a
-    5-cluster mixture with n = 10,000 and p = 50 a fit takes 5 s here
-    (3 rounds; 72 s before the block matching, when each round's warm start
-    mixed up the clusters' covariances).
+    each round warm-starts the solver from the previous round's solution
+    (at n = 10,000 and p = 10: 23 s instead of 64 s from the partition's
+    indicator factors, same partition), with the rounded clusters matched
+    to the SDP blocks (before the matching, the warm starts mixed up the
+    clusters' covariances and a fit took 72 s instead of 5 s at p = 50);
+    the iteration starts from the best of 30 K-means runs by partition
+    cost, stops after two rounds without a lower cost and keeps the best
+    partition met. On a 5-cluster mixture with n = 10,000 a fit takes 9 s
+    at p = 50 and 23 s at p = 10 here.
 
     ``cluster_weights="estimated"`` (the default) is a further deviation,
     chosen by measurement. The paper's likelihood has no cluster weights,
     which favours clusters of equal size: on 900 and 100 points from two
-    unit Gaussians 3 to 4 apart (p = 2), ``"equal"`` splits the large
-    cluster and mis-clusters 17 to 40 % of the points, ``"estimated"`` 0.9
-    to 5.9 %, at the Bayes error (0.9 to 3.1 %), and GaussianMixture 1.1
-    to 8.3 %. On :func:`~sklr.datasets.make_heterogeneous_mixture` (K = 5,
-    separation 3; mean error over 6 seeds, n = 1000) it is level or
-    slightly better at p = 10 (0.0045 against 0.0048) and p = 50 (0.0097
-    against 0.0098), slightly worse at p = 2 (0.0950 against 0.0898, where
-    the Bayes error is 0.0797); at n = 10,000 and p = 10 (2 seeds) 0.0031
-    against 0.0035, where GaussianMixture gets 0.0032.
+    unit Gaussians 3 to 4 apart (p = 2, 6 cases), ``"equal"`` splits the
+    large cluster and mis-clusters 15 to 41 % of the points,
+    ``"estimated"`` 0.9 to 6.4 % (the Bayes error is 0.9 to 3.1 %,
+    GaussianMixture's 1.1 to 8.3 %). On
+    :func:`~sklr.datasets.make_heterogeneous_mixture` (K = 5, separation 3,
+    n = 1000, mean over 6 seeds) it is level or slightly better: 0.0883
+    against 0.0892 at p = 2, 0.0045 against 0.0048 at p = 10, 0.0097
+    against 0.0098 at p = 50, in 1.1 to 1.6 times the time; at n = 10,000
+    and p = 10 (2 seeds) 0.0032 against 0.0035, level with
+    GaussianMixture.
 
     :meth:`transform` returns the fitted Gaussians' negative
     log-likelihoods without the weights; :meth:`predict` subtracts
