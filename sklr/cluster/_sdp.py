@@ -602,9 +602,11 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     n_iter : int
         Rounds run, both iterations together (1 for the K-means SDP).
     objective : float
-        The optimal value of the SDP of the kept round (a lower bound on
-        the partition cost with that round's covariances; NaN when no
-        round improved on the start).
+        The optimal value of the SDP that produced the kept partition (a
+        lower bound on the partition cost with the covariances it was
+        built from); when no round improved on the partition an
+        iteration started from, the value of its first SDP, built from
+        that partition's covariances.
     """
     from sklearn.cluster import KMeans
 
@@ -666,14 +668,14 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, ran
                 max_iter, rng, verbose):
     """Rounds of iLA-SDP from ``labels``.
 
-    Returns the best partition met, its SDP's value (NaN when no round
-    improved on ``labels``), the rounds run, and whether the partition
-    settled.
+    Returns the best partition met, the value of the SDP that produced it
+    (of the first SDP when no round improved on ``labels``), the rounds
+    run, and whether the partition settled.
     """
     xp, _ = get_namespace(X)
     n = X.shape[0]
     factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
-    objective, it, stalled, converged = math.nan, 0, 0, False
+    objective, first_objective, it, stalled, converged = math.nan, math.nan, 0, 0, False
     _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
     best_cost = partition_cost(X, labels, covs, xp, weighted=weighted)
     best_labels, best_objective = labels, math.nan
@@ -690,6 +692,8 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, ran
             result = solve_bm(Ws, hs, [1.0] * n_clusters, rank=rank, factors=factors, tol=tol,
                               random_state=rng, verbose=verbose)
         objective = result.objective
+        if it == 1:
+            first_objective = objective
         new = _match_blocks(_round(result.embedding, n_clusters, rng, xp), result, xp)
         changed = int(xp.sum(xp.astype(new != labels, xp.int64)))
         labels = new
@@ -710,4 +714,6 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, ran
         if changed == 0 or stalled >= 2:
             converged = True
             break
+    if math.isnan(best_objective):
+        best_objective = first_objective
     return best_labels, best_objective, it, converged

@@ -225,8 +225,9 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     n_iter_ : int
         Rounds of the iteration in the kept run (1 for ``"kmeans-sdp"``).
     objective_ : float
-        Optimal value of the kept run's last SDP (a lower bound on that
-        round's partition cost).
+        Optimal value of the SDP that produced the kept partition (a lower
+        bound on its partition cost with the covariances the SDP was built
+        from); NaN for ``n_clusters=1``, where no SDP is solved.
     cost_ : float
         Negative profile log-likelihood of the iteration's partition with
         the fitted covariances (up to the ``n p log(2 pi) / 2`` constant).

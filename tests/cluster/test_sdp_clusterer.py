@@ -63,6 +63,8 @@ def test_shapes_kmeans_cannot_separate():
     model = SDPClusterer(2, random_state=0).fit(X)
     assert _error(y, model.labels_) == 0.0
     assert model.n_iter_ >= 2  # the first round starts from K-means' wrong partition
+    # The weighted iteration keeps the equal-weight partition: objective_ is its first SDP's.
+    assert np.isfinite(model.objective_)
 
 
 def _isotropic(n_per, K, p, factor, seed=0):
