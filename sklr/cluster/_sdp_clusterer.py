@@ -175,10 +175,11 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         cluster the same prior weight; ``labels_`` is the iteration's
         partition and :meth:`predict` the cluster of highest likelihood.
         ``"estimated"``: the likelihood of a mixture with weights ``n_k /
-        n``. After the equal-weight iteration a second one runs, from its
-        partition or from the starting one (whichever has the lower weighted
-        cost), in which each round adds ``-log(n_k / n)`` (from the previous
-        partition) to cluster ``k``'s cost in the SDP. Then each point goes
+        n``. After the equal-weight iteration, weighted iterations run from
+        its partition and from the starting one (when they differ), and the
+        result of lower weighted cost is kept; in them each round adds
+        ``-log(n_k / n)`` (from the previous partition) to cluster ``k``'s
+        cost in the SDP. Then each point goes
         to the cluster of highest posterior probability under the fitted
         mixture (one classification step), so that ``labels_`` equals
         ``predict(X)``. Without weights a large cluster next to a small one
@@ -216,18 +217,23 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         points in each cluster of the iteration's partition with
         ``cluster_weights="estimated"``, ``1 / n_clusters`` otherwise.
     means_ : array of shape (n_clusters, n_features)
-        Cluster means.
+        Cluster means, of the iteration's partition (before the final
+        classification step of ``cluster_weights="estimated"``).
     covariances_ : array
         Cluster covariances, in the layout of
         :class:`~sklearn.mixture.GaussianMixture`: ``(n_clusters,
         n_features, n_features)`` for ``"full"``, ``(n_clusters,
         n_features)`` for ``"diag"``, ``(n_clusters,)`` for ``"spherical"``.
     n_iter_ : int
-        Rounds of the iteration in the kept run (1 for ``"kmeans-sdp"``).
+        Rounds run in the kept run, all its iterations together (up to
+        ``3 * max_iter`` with ``cluster_weights="estimated"``; 1 for
+        ``"kmeans-sdp"``).
     objective_ : float
         Optimal value of the SDP that produced the kept partition (a lower
         bound on its partition cost with the covariances the SDP was built
-        from); NaN for ``n_clusters=1``, where no SDP is solved.
+        from); when no round improved on an iteration's starting partition,
+        the value of its first SDP. NaN for ``n_clusters=1``, where no SDP
+        is solved.
     cost_ : float
         Negative profile log-likelihood of the iteration's partition with
         the fitted covariances (up to the ``n p log(2 pi) / 2`` constant).
@@ -381,6 +387,7 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             runs = Parallel(n_jobs=self.n_jobs)(
                 delayed(_one_run)(X64, K, params, seed) for seed in seeds)
         labels, n_iter, objective, cost, means, covs = min(runs, key=lambda run: run[3])
+        n_partition = int(xp.unique_values(labels).shape[0])
         self.n_iter_ = n_iter
         self.objective_ = objective
         self.cost_ = cost
@@ -394,11 +401,18 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             self.weights_ = xp.full(K, 1.0 / K, dtype=dtype, device=array_device(X))
         n_found = int(xp.unique_values(labels).shape[0])
-        if n_found < K:
+        if n_partition < K:
             warnings.warn(
-                f"Only {n_found} of n_clusters={K} clusters hold points: the data have fewer "
-                f"distinct groups (or repeated points). The empty clusters get the overall mean "
-                f"and a spherical covariance.", ConvergenceWarning, stacklevel=2)
+                f"Only {n_partition} of n_clusters={K} clusters hold points: the data have "
+                f"fewer distinct groups (or repeated points). The empty clusters get the overall "
+                f"mean and a spherical covariance.", ConvergenceWarning, stacklevel=2)
+        elif n_found < K:
+            warnings.warn(
+                f"Only {n_found} of n_clusters={K} clusters hold points after the final "
+                f"classification step: the posterior under the fitted mixture moved every point "
+                f"of a small cluster to others (means_ and covariances_ keep its statistics). "
+                f"cluster_weights='equal' keeps the iteration's partition.",
+                ConvergenceWarning, stacklevel=2)
         self.labels_ = labels
         return self
 
