@@ -660,23 +660,16 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     # it moved 0.5 to 5 % and the second weighted iteration only cost time (and at p = 2
     # found worse partitions of lower weighted cost).
     start = labels
-    labels, objective, n_iter, converged = _ila_rounds(
+    labels, _, objective, n_iter, converged = _ila_rounds(
         X, labels, n_clusters, weighted=False, **options)
     if cluster_weights == "estimated":
         starts = [labels]
-        moved = float(xp.mean(xp.astype(labels != start, xp.float64)))
-        if moved > _RESTART_FRACTION:
+        if float(xp.mean(xp.astype(labels != start, xp.float64))) > _RESTART_FRACTION:
             starts.append(start)
-        best = None
-        for candidate in starts:
-            found, found_objective, more, settled = _ila_rounds(
-                X, candidate, n_clusters, weighted=True, **options)
-            n_iter += more
-            cost = partition_cost(X, found, _covariances(X, found, n_clusters, covariance_type,
-                                                         xp)[1], xp, weighted=True)
-            if best is None or cost < best[0]:
-                best = (cost, found, found_objective, settled)
-        _, labels, objective, converged = best
+        runs = [_ila_rounds(X, candidate, n_clusters, weighted=True, **options)
+                for candidate in starts]
+        n_iter += sum(run[3] for run in runs)
+        labels, _, objective, _, converged = min(runs, key=lambda run: run[1])
     if not converged:
         warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
                       f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=2)
@@ -687,9 +680,9 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, ran
                 max_iter, rng, verbose):
     """Rounds of iLA-SDP from ``labels``.
 
-    Returns the best partition met, the value of the SDP that produced it
-    (of the first SDP when no round improved on ``labels``), the rounds
-    run, and whether the partition settled.
+    Returns the best partition met, its partition cost, the value of the
+    SDP that produced it (of the first SDP when no round improved on
+    ``labels``), the rounds run, and whether the partition settled.
     """
     xp, _ = get_namespace(X)
     n = X.shape[0]
@@ -735,4 +728,4 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, ran
             break
     if math.isnan(best_objective):
         best_objective = first_objective
-    return best_labels, best_objective, it, converged
+    return best_labels, best_cost, best_objective, it, converged
