@@ -12,6 +12,7 @@ from .linear_model import LpRegressor, SketchedRegressor
 from .sampling import SensitivitySampler
 from .tensor import FunctionalTucker
 from .transport import SinkhornNewtonOT
+from ._show_versions import show_versions
 
 __version__ = "0.1.0.dev0"
 
@@ -25,4 +26,5 @@ __all__ = [
     "SketchedRegressor",
     "SparseBayesKronecker",
     "__version__",
+    "show_versions",
 ]
