@@ -1,5 +1,7 @@
-"""Synthetic problems (with ground truth) for sklr's estimators."""
+"""Synthetic problems (with ground truth) for sklr's estimators, and real data to try them on."""
 
+from ._base import load_beijing_air
+from ._movielens import fetch_movielens
 from ._samples_generator import (
     make_heterogeneous_mixture,
     make_kronecker_sparse,
@@ -9,6 +11,8 @@ from ._samples_generator import (
 )
 
 __all__ = [
+    "fetch_movielens",
+    "load_beijing_air",
     "make_heterogeneous_mixture",
     "make_kronecker_sparse",
     "make_least_squares",
