@@ -11,34 +11,25 @@ Run ``python benchmarks/bench_functional_tucker.py [--quick]``. Prints Markdown 
 2. FunctionalTucker's fit time against the number of training entries (N, 2N, 4N, 8N) at a fixed
    number of sweeps.
 
-The data are read from ``shared/data/beijing-air/beijing_air_daily.csv`` next to the repository.
+The data ship with sklr: ``sklr.datasets.load_beijing_air()`` (CC BY 4.0, see its ``DESCR``).
 """
 
 import argparse
-import csv
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
+from sklr.datasets import load_beijing_air
 from sklr.tensor import FunctionalTucker
-
-DATA = (Path(__file__).resolve().parents[2] / "shared" / "data" / "beijing-air"
-        / "beijing_air_daily.csv")
 
 
 def load():
-    with open(DATA) as fh:
-        rows = list(csv.DictReader(fh))
-    temp = np.array([float(r["temp"]) for r in rows])
-    pres = np.array([float(r["pres"]) for r in rows])
-    day = np.array([np.datetime64(r["date"], "D").astype(np.int64) for r in rows], dtype=float)
-    y = np.array([float(r["pm25"]) for r in rows])
-    X = np.column_stack([temp, pres, day])
+    """Temperature, pressure and day min-max scaled to [0, 10]; z-scored PM2.5 (as FunBaT)."""
+    X, y = load_beijing_air(target="pm25", return_X_y=True)
     X = 10 * (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
     return X, (y - y.mean()) / y.std(ddof=1)
 
@@ -100,9 +91,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one split, fewer methods")
     args = parser.parse_args()
-    if not DATA.exists():
-        print(f"BeijingAir data not found at {DATA}; nothing to benchmark.")
-        return
     X, y = load()
     n_splits = 1 if args.quick else 5
     max_iter = 10 if args.quick else 15
