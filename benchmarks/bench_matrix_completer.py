@@ -11,7 +11,9 @@ entries after convergence.
 Part 3 (inner solves): conjugate-gradient steps that the diagonal and the
 sketch preconditioners need on one batch of ill-conditioned per-row problems.
 
-Part 2 (ml-latest-small, fixed 80/20 split of the ratings): test RMSE and fit
+Part 2 (ml-latest-small from ``sklr.datasets.fetch_movielens("latest-small")``, which
+downloads it once from GroupLens; when that fails, the same ratings.csv from
+``../shared/data/ml-latest-small`` if it is there; fixed 80/20 split): test RMSE and fit
 time of MatrixCompleter, the global+user+item bias baseline, a reference
 SoftImpute (Mazumder, Hastie and Tibshirani 2010, written here because
 fancyimpute does not run with scikit-learn 1.9), scikit-learn's
@@ -39,8 +41,11 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.extmath import randomized_svd  # noqa: E402
 
 from sklr.completion import MatrixCompleter, complete_matrix, ratings_matrix  # noqa: E402
+from sklr.datasets import fetch_movielens  # noqa: E402
 
-RATINGS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small" / "ratings.csv"
+# The ratings.csv of ml-latest-small outside the repository, read only when the download fails.
+LOCAL_RATINGS = (pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+                 / "ml-latest-small" / "ratings.csv")
 
 
 def _median_time(fn, repeat=3):
@@ -126,11 +131,21 @@ def bench_inner_steps(quick):
 
 # ----------------------------------------------------------------- part 2
 def _load_movielens():
-    data = np.loadtxt(RATINGS, delimiter=",", skiprows=1)
-    users = np.unique(data[:, 0], return_inverse=True)[1]
-    items = np.unique(data[:, 1], return_inverse=True)[1]
-    test = np.random.RandomState(0).uniform(size=len(data)) < 0.2
-    return users, items, data[:, 2], test
+    """Users, items and ratings of ml-latest-small (in file order) and the test mask, or None."""
+    try:
+        movielens = fetch_movielens("latest-small", n_retries=1)
+        users, items, ratings = movielens.data[:, 0], movielens.data[:, 1], movielens.target
+    except OSError as exc:
+        if not LOCAL_RATINGS.exists():
+            print(f"\nMovieLens part skipped: {exc}; no local copy at {LOCAL_RATINGS}.")
+            return None
+        print(f"\nfetch_movielens failed ({exc}); reading the same ratings from {LOCAL_RATINGS}.")
+        data = np.loadtxt(LOCAL_RATINGS, delimiter=",", skiprows=1)
+        users = np.unique(data[:, 0], return_inverse=True)[1]
+        items = np.unique(data[:, 1], return_inverse=True)[1]
+        ratings = data[:, 2]
+    test = np.random.RandomState(0).uniform(size=len(ratings)) < 0.2
+    return users, items, ratings, test
 
 
 def _rmse(predicted, truth):
@@ -173,10 +188,10 @@ def soft_impute(X, mask, shrinkage=None, max_rank=100, max_iter=100, tol=1e-3, s
 
 
 def bench_movielens(quick):
-    if not RATINGS.exists():
-        print(f"\n{RATINGS} not found: MovieLens part skipped.")
+    loaded = _load_movielens()
+    if loaded is None:
         return
-    users, items, ratings, test = _load_movielens()
+    users, items, ratings, test = loaded
     train = ~test
     n_users, n_items = users.max() + 1, items.max() + 1
     rows = []
