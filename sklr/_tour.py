@@ -1,14 +1,17 @@
 """The tour behind ``python -m sklr``: every available estimator on a small built-in problem.
 
 Each entry fits an sklr estimator and its usual peer on the same data and
-reports one quality metric and the fit time of both. An estimator's issue adds
-its entry to ``TOUR``.
+reports one quality metric and the fit time of both. An entry is a generator
+that yields its rows as they are measured; :func:`run_tour` prints each row
+as soon as it arrives, and an entry that raises prints its error in its row
+and the tour goes on. An estimator's issue adds its entry to ``TOUR``.
 """
 
 import argparse
-import functools
+import math
 import sys
 import time
+import traceback
 import warnings
 from dataclasses import dataclass
 
@@ -25,6 +28,10 @@ class TourRow:
     peer: str
     peer_value: float
     peer_seconds: float
+    # True when the peer's fit is the one of an earlier row (same data, same
+    # estimator), timed once: printed with a mark and a footnote.
+    peer_shared: bool = False
+    error: str = ""
 
 
 def _timed(fit):
@@ -33,6 +40,15 @@ def _timed(fit):
     return out, time.perf_counter() - start
 
 
+def _estimator(name):
+    """Name a tour entry after the estimator it shows (for its row if it fails)."""
+    def mark(entry):
+        entry.estimator = name
+        return entry
+    return mark
+
+
+@_estimator("SketchedRegressor")
 def _tour_sketched_regressor(quick):
     from sklearn.linear_model import LinearRegression
 
@@ -41,66 +57,81 @@ def _tour_sketched_regressor(quick):
 
     n, d = (20_000, 20) if quick else (400_000, 50)
     X, y, _ = make_least_squares(n, d, random_state=0)
-    peer, peer_s = _timed(lambda: LinearRegression().fit(X, y))
-    r_opt = np.linalg.norm(peer.predict(X) - y)
-    rows = []
     for solver in ("sketch", "precondition"):
+        # The peer is fitted (and timed) again for each row, next to the row's own fit.
+        peer, peer_s = _timed(lambda: LinearRegression().fit(X, y))
+        r_opt = np.linalg.norm(peer.predict(X) - y)
         est, sec = _timed(lambda: SketchedRegressor(solver=solver, random_state=0).fit(X, y))
-        rows.append(TourRow(
-            f"SketchedRegressor(solver={solver!r})", f"least squares {n}x{d}",
-            "residual / optimum", float(np.linalg.norm(est.predict(X) - y) / r_opt), sec,
+        yield TourRow(
+            f"SketchedRegressor({solver!r})", f"least squares {n}x{d}",
+            "residual/optimum", float(np.linalg.norm(est.predict(X) - y) / r_opt), sec,
             "LinearRegression", 1.0, peer_s,
-        ))
-    return rows
+        )
 
 
-@functools.lru_cache(maxsize=2)
+# The LAD rows compare with one exact fit of the peer (same data, same
+# estimator): it is timed once per tour, and the later rows say so.
+_LAD_PROBLEMS = {}
+
+
 def _lad_problem(quick):
-    """A least-absolute-deviations problem and its exact solution by the usual peer."""
+    """A least-absolute-deviations problem and its exact solution by the usual peer.
+
+    Returns ``X, y``, the peer's l1 loss, its fit time and whether that fit
+    was timed for an earlier row.
+    """
     from sklearn.linear_model import QuantileRegressor
 
     from .datasets import make_least_squares
 
+    if quick in _LAD_PROBLEMS:
+        return (*_LAD_PROBLEMS[quick], True)
     n, d = (5_000, 10) if quick else (20_000, 20)
     X, _, coef = make_least_squares(n, d, design="coherent", random_state=0)
     y = X @ coef + np.random.RandomState(0).standard_t(1.5, size=n)
     peer, peer_s = _timed(lambda: QuantileRegressor(alpha=0).fit(X, y))
-    return X, y, float(np.abs(peer.predict(X) - y).sum()), peer_s
+    _LAD_PROBLEMS[quick] = (X, y, float(np.abs(peer.predict(X) - y).sum()), peer_s)
+    return (*_LAD_PROBLEMS[quick], False)
 
 
+def _lad_task(X):
+    return f"LAD {X.shape[0]}x{X.shape[1]}, coherent, t(1.5)"
+
+
+@_estimator("LpRegressor")
+def _tour_lp_regressor(quick):
+    from .linear_model import LpRegressor
+
+    X, y, f_opt, peer_s, shared = _lad_problem(quick)
+    est, sec = _timed(lambda: LpRegressor(p=1.0).fit(X, y))
+    yield TourRow(
+        "LpRegressor(p=1)", _lad_task(X), "l1 loss/optimum",
+        float(np.abs(est.predict(X) - y).sum() / f_opt), sec,
+        "QuantileRegressor", 1.0, peer_s, peer_shared=shared,
+    )
+
+
+@_estimator("SensitivitySampler")
 def _tour_sensitivity_sampler(quick):
     from sklearn.linear_model import QuantileRegressor
 
     from .linear_model import LpRegressor
     from .sampling import SensitivitySampler
 
-    X, y, f_opt, peer_s = _lad_problem(quick)
-    rows = []
+    X, y, f_opt, peer_s, shared = _lad_problem(quick)
     for name, estimator in (("QuantileRegressor", QuantileRegressor(alpha=0)),
                             ("LpRegressor", LpRegressor(p=1.0))):
         sampler = SensitivitySampler(p=1.0, estimator=estimator, random_state=0)
         est, sec = _timed(lambda: sampler.fit(X, y))
-        rows.append(TourRow(
-            f"SensitivitySampler(estimator={name})",
-            f"LAD coreset, coherent {X.shape[0]}x{X.shape[1]}, t(1.5) noise",
-            "l1 loss / optimum", float(np.abs(est.predict(X) - y).sum() / f_opt), sec,
-            "QuantileRegressor (all rows)", 1.0, peer_s,
-        ))
-    return rows
+        yield TourRow(
+            f"SensitivitySampler({name})", _lad_task(X), "l1 loss/optimum",
+            float(np.abs(est.predict(X) - y).sum() / f_opt), sec,
+            "QuantileRegressor", 1.0, peer_s, peer_shared=shared,
+        )
+        shared = True
 
 
-def _tour_lp_regressor(quick):
-    from .linear_model import LpRegressor
-
-    X, y, f_opt, peer_s = _lad_problem(quick)
-    est, sec = _timed(lambda: LpRegressor(p=1.0).fit(X, y))
-    return [TourRow(
-        "LpRegressor(p=1)", f"LAD, coherent {X.shape[0]}x{X.shape[1]}, t(1.5) noise",
-        "l1 loss / optimum", float(np.abs(est.predict(X) - y).sum() / f_opt), sec,
-        "QuantileRegressor", 1.0, peer_s,
-    )]
-
-
+@_estimator("MatrixCompleter")
 def _tour_matrix_completer(quick):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
@@ -123,29 +154,56 @@ def _tour_matrix_completer(quick):
         peer_filled, peer_s = _timed(lambda: peer.fit_transform(X))
     completer = MatrixCompleter(n_components=rank, random_state=0)
     filled, sec = _timed(lambda: completer.fit_transform(X))
-    return [TourRow(
-        "MatrixCompleter", f"rank {rank} {n_rows}x{n_cols}, 25% observed, 1% noise",
-        "rel. error on missing", error(filled), sec,
+    yield TourRow(
+        "MatrixCompleter", f"rank {rank} {n_rows}x{n_cols}, 25% seen",
+        "rel. err, missing", error(filled), sec,
         "IterativeImputer", error(peer_filled), peer_s,
-    )]
+    )
 
 
-def _log_sinkhorn(M, reg, n_iter):
-    """Plain log-domain Sinkhorn with uniform marginals (the peer when POT is absent)."""
-    from scipy.special import logsumexp
+def _pot_sinkhorn_to_tol(M, reg, tol, error, max_iter):
+    """POT's ``ot.sinkhorn`` run until ``error(plan) <= tol``; the plan, time and iterations.
 
-    n, m = M.shape
-    f, g = np.zeros(n), np.zeros(m)
-    for _ in range(n_iter):
-        f = reg * (-np.log(n) - logsumexp((g[None, :] - M) / reg, axis=1))
-        g = reg * (-np.log(m) - logsumexp((f[:, None] - M) / reg, axis=0))
-    return np.exp((f[:, None] + g[None, :] - M) / reg)
+    POT stops on its own measure (the L2 norm of one marginal's violation,
+    checked every 10 iterations). To stop it on ``error`` instead, it is run
+    10 iterations at a time from its previous scalings until ``error`` is
+    reached (untimed), then timed in one call of exactly that many
+    iterations. The kernel method is POT's fastest; the log-domain one takes
+    over when the kernel underflows into numerical errors.
+    """
+    import ot
+
+    for method in ("sinkhorn", "sinkhorn_log"):
+        n_iter, warmstart = 0, None
+        try:
+            while n_iter < max_iter:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")  # POT warns on numerical errors
+                    P, log = ot.sinkhorn([], [], M, reg, method=method, numItermax=10,
+                                         stopThr=0.0, warn=False, log=True,
+                                         warmstart=warmstart)
+                n_iter += 10
+                if not np.all(np.isfinite(P)):
+                    raise FloatingPointError("non-finite plan")
+                if error(P) <= tol:
+                    break
+                warmstart = ((np.log(log["u"]), np.log(log["v"])) if method == "sinkhorn"
+                             else (log["log_u"], log["log_v"]))
+        except (UserWarning, RuntimeWarning, FloatingPointError):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            P, seconds = _timed(lambda: ot.sinkhorn([], [], M, reg, method=method,
+                                                     numItermax=n_iter, stopThr=0.0, warn=False))
+        return P, seconds, method, n_iter
+    raise FloatingPointError("POT's sinkhorn and sinkhorn_log both failed")
 
 
+@_estimator("SinkhornNewtonOT")
 def _tour_sinkhorn_newton(quick):
     from .transport import sinkhorn_newton
 
-    n, reg, budget = (200, 1e-3, 300) if quick else (1000, 1e-3, 3000)
+    n, reg, tol = (200, 1e-3, 1e-9) if quick else (1000, 1e-3, 1e-9)
     rng = np.random.RandomState(0)
     X, Y = rng.uniform(size=(n, 2)), rng.uniform(size=(n, 2))
     M = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
@@ -154,24 +212,27 @@ def _tour_sinkhorn_newton(quick):
     def error(P):
         return float(np.abs(P.sum(1) - 1 / n).sum() + np.abs(P.sum(0) - 1 / n).sum())
 
+    plan, sec = _timed(lambda: sinkhorn_newton([], [], M, reg, tol=tol))
+    row = TourRow(
+        "SinkhornNewtonOT(sinkhorn_newton)", f"entropic OT {n}x{n} reg={reg:g}",
+        f"L1 err (tol {tol:g})", error(plan), sec, "", math.nan, math.nan,
+    )
     try:
-        import ot
-
-        peer_name = f"POT sinkhorn_log ({budget} its)"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            peer, peer_s = _timed(lambda: ot.sinkhorn([], [], M, reg, method="sinkhorn_log",
-                                                      numItermax=budget, stopThr=1e-9))
+        import ot  # noqa: F401
     except ImportError:
-        peer_name = f"log-domain Sinkhorn ({budget} its)"
-        peer, peer_s = _timed(lambda: _log_sinkhorn(M, reg, budget))
-    plan, sec = _timed(lambda: sinkhorn_newton([], [], M, reg))
-    return [TourRow(
-        "SinkhornNewtonOT(sinkhorn_newton)", f"entropic OT {n}x{n} points, reg={reg:g}",
-        "L1 marginal error", error(plan), sec, peer_name, error(peer), peer_s,
-    )]
+        row.peer = "POT not installed (pip install pot)"
+        yield row
+        return
+    budget = 20_000
+    peer_plan, row.peer_seconds, method, n_iter = _pot_sinkhorn_to_tol(M, reg, tol, error,
+                                                                        budget)
+    row.peer = (f"POT {method}, {n_iter} its"
+                + (" (cap: tol not reached)" if n_iter >= budget else " to tol"))
+    row.peer_value = error(peer_plan)
+    yield row
 
 
+@_estimator("SparseBayesKronecker")
 def _tour_sparse_bayes_kronecker(quick):
     from sklearn.linear_model import ARDRegression
 
@@ -190,12 +251,13 @@ def _tour_sparse_bayes_kronecker(quick):
         warnings.simplefilter("ignore")
         peer, peer_s = _timed(lambda: ARDRegression(fit_intercept=False).fit(D, y))
         est, sec = _timed(lambda: SparseBayesKronecker(A).fit(y[None, :]))
-    return [TourRow(
-        "SparseBayesKronecker", f"Kronecker sparse recovery {D.shape[0]}x{D.shape[1]}, 25 dB",
+    yield TourRow(
+        "SparseBayesKronecker", f"Kronecker sparse {D.shape[0]}x{D.shape[1]}, 25 dB",
         "NMSE", nmse(est.coef_[0]), sec, "ARDRegression", nmse(peer.coef_), peer_s,
-    )]
+    )
 
 
+@_estimator("FunctionalTucker")
 def _tour_functional_tucker(quick):
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import Matern, WhiteKernel
@@ -219,12 +281,13 @@ def _tour_functional_tucker(quick):
             random_state=0).fit(X[train], y[train]))
         est, sec = _timed(lambda: FunctionalTucker(rank=2, lengthscale=0.3, random_state=0)
                           .fit(X[train], y[train]))
-    return [TourRow(
-        "FunctionalTucker", f"rank-2 function of 2 continuous indices, n={n}", "test RMSE",
+    yield TourRow(
+        "FunctionalTucker", f"rank-2 f(x1, x2), n={n}", "test RMSE",
         rmse(est), sec, "GaussianProcessRegressor", rmse(peer), peer_s,
-    )]
+    )
 
 
+@_estimator("SDPClusterer")
 def _tour_sdp_clusterer(quick):
     from sklearn.mixture import GaussianMixture
 
@@ -241,20 +304,62 @@ def _tour_sdp_clusterer(quick):
         warnings.simplefilter("ignore")
         peer, peer_s = _timed(lambda: GaussianMixture(K, random_state=0).fit(X))
         est, sec = _timed(lambda: SDPClusterer(K, random_state=0).fit(X))
-    return [TourRow(
-        "SDPClusterer", f"heterogeneous Gaussian mixture, n={n}, p={p}, K={K}",
-        "mis-clustering error", error(est.labels_), sec, "GaussianMixture(full)",
+    yield TourRow(
+        "SDPClusterer", f"Gaussian mixture n={n} p={p} K={K}",
+        "misclustering err", error(est.labels_), sec, "GaussianMixture",
         error(peer.predict(X)), peer_s,
-    )]
+    )
 
 
 TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler,
         _tour_matrix_completer, _tour_sinkhorn_newton, _tour_sparse_bayes_kronecker,
         _tour_functional_tucker, _tour_sdp_clusterer]
 
+# (header, width, alignment) of the plain-text table; a longer cell widens its
+# row only. The peer's name comes last, so that it needs no padding.
+_COLUMNS = (
+    ("estimator", 37, "<"), ("problem", 31, "<"), ("metric", 18, "<"),
+    ("sklr", 9, ">"), ("peer", 9, ">"), ("sklr (s)", 8, ">"), ("peer (s)", 9, ">"),
+    ("speed-up", 8, ">"), ("peer estimator", 0, "<"),
+)
+_SHARED_MARK = "*"
 
-def run_tour(quick=False, file=None):
-    """Run every tour entry and print one Markdown table.
+
+def _cells(row):
+    """The row's cells as text, in the order of ``_COLUMNS``."""
+    def number(x, fmt):
+        return "-" if math.isnan(x) else format(x, fmt)
+
+    if row.error:
+        return [row.estimator, f"FAILED: {row.error}"]
+    peer_time = number(row.peer_seconds, ".3f") + (_SHARED_MARK if row.peer_shared else "")
+    speed_up = ("-" if math.isnan(row.peer_seconds)
+                else f"{row.peer_seconds / max(row.seconds, 1e-12):.1f}x")
+    return [row.estimator, row.task, row.metric, number(row.value, ".3g"),
+            number(row.peer_value, ".3g"), number(row.seconds, ".3f"), peer_time, speed_up,
+            row.peer]
+
+
+def _format(cells, markdown):
+    if markdown:
+        return "| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |"
+    line = ""
+    for i, (cell, (_, width, align)) in enumerate(zip(cells, _COLUMNS)):
+        # Two spaces before a left-aligned column, one before a right-aligned one.
+        line += ("" if i == 0 else "  " if align == "<" else " ") + f"{cell:{align}{width}}"
+    return line.rstrip()
+
+
+def _header(markdown):
+    names = [name for name, _, _ in _COLUMNS]
+    if markdown:
+        return [_format(names, True), "|" + "---|" * len(names)]
+    line = _format(names, False)
+    return [line, "-" * (len(line) + 10)]
+
+
+def run_tour(quick=False, file=None, markdown=False):
+    """Run every tour entry, printing each row of the table as soon as it is measured.
 
     Parameters
     ----------
@@ -262,34 +367,70 @@ def run_tour(quick=False, file=None):
         Use tiny problems (a smoke test, seconds).
     file : file-like, default=None
         Where to print (standard output when None).
+    markdown : bool, default=False
+        Print a Markdown table instead of aligned plain text.
 
     Returns
     -------
     rows : list of TourRow
-        The measured rows.
+        The measured rows, and one row with ``error`` set for each entry
+        that raised (the tour goes on after it).
     """
     file = sys.stdout if file is None else file
-    rows = [row for entry in TOUR for row in entry(quick)]
-    print("| estimator | task | metric | sklr | sklr time (s) | peer | peer | peer time (s) "
-          "| speed-up |", file=file)
-    print("|---|---|---|---|---|---|---|---|---|", file=file)
-    for r in rows:
-        print(f"| {r.estimator} | {r.task} | {r.metric} | {r.value:.4g} | {r.seconds:.3f} "
-              f"| {r.peer} | {r.peer_value:.4g} | {r.peer_seconds:.3f} "
-              f"| {r.peer_seconds / r.seconds:.1f}x |", file=file)
+    _LAD_PROBLEMS.clear()  # every tour times its own peer fits
+    for line in _header(markdown):
+        print(line, file=file, flush=True)
+    rows = []
+    for entry in TOUR:
+        try:
+            for row in entry(quick):
+                rows.append(row)
+                print(_format(_cells(row), markdown), file=file, flush=True)
+        except Exception as exc:  # one failing entry is a row of the table, not the end
+            last = traceback.extract_tb(exc.__traceback__)[-1]
+            message = (f"{type(exc).__name__}: {exc}".splitlines() or [""])[0]
+            row = TourRow(getattr(entry, "estimator", entry.__name__), "", "", math.nan,
+                          math.nan, "", math.nan, math.nan,
+                          error=f"{message} ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})")
+            rows.append(row)
+            print(_format(_cells(row), markdown), file=file, flush=True)
+    if any(row.peer_shared for row in rows):
+        print(f"\n{_SHARED_MARK} the peer's fit of the row above (same data, same estimator), "
+              "timed once.", file=file, flush=True)
     return rows
+
+
+_EPILOG = """\
+speed-up = peer time / sklr time; the metric is the row's quality measure, for
+sklr and for the peer. Each row is printed as soon as it is measured. An entry
+that fails prints its error in its row and the tour goes on; the exit status is
+then 1 (0 when every entry ran). Single runs on this machine: for repeated,
+dated measurements see benchmarks/README.md.
+"""
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m sklr",
-        description="A tour of sklr: each estimator on a small problem, next to its peer.",
+        description="A tour of sklr: each estimator on a small problem, next to its peer "
+                    "(minutes on 2 cores; under a minute with --quick).",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="tiny problems (seconds)")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny problems: a smoke test that runs in seconds to a minute "
+                             "(its timings say little about speed at scale)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print a Markdown table instead of aligned plain text")
     args = parser.parse_args(argv)
     import sklr
 
     print(f"sklr {sklr.__version__}: each estimator next to the tool people would otherwise use.")
-    print("speed-up = peer time / sklr time; the metric is the estimator's quality measure.\n")
-    run_tour(quick=args.quick)
+    print("speed-up = peer time / sklr time; the metric is the row's quality measure.\n",
+          flush=True)
+    rows = run_tour(quick=args.quick, markdown=args.markdown)
+    failed = [row.estimator for row in rows if row.error]
+    if failed:
+        print(f"\n{len(failed)} tour entr{'y' if len(failed) == 1 else 'ies'} failed: "
+              f"{', '.join(failed)} (exit status 1).", flush=True)
+        return 1
     return 0
