@@ -323,8 +323,16 @@ def kronecker_sbl(
     Notes
     -----
     Follows the authors' MATLAB code (EM updates, pruning, stopping rule,
-    the final posterior mean recomputed with the last ``gamma``). The
-    initial ``gamma`` is all ones. The E-step differs in form, not in
+    the final posterior mean recomputed with the last ``gamma``), with two
+    deviations that make it scale-free: the EM runs on ``y`` divided by its
+    largest magnitude and the results are scaled back (the model is
+    equivariant), and the initial ``gamma`` is ``N ||y||^2 / ||A||_F^2``
+    (each coefficient as large as if it alone explained ``y``) instead of
+    all ones, which assumes ``y`` and the dictionaries in matched units
+    (with ``y`` multiplied by 1000 the paper's start pruned every
+    coefficient in two iterations). A given ``noise_variance`` below
+    ``1e-12`` times the measurements' power is raised to that floor with a
+    warning. The E-step differs in form, not in
     value: the authors' code forms the full ``N x N`` covariance; this one
     uses the Kronecker eigenstructure (equal to the dense formulas to
     1e-10, tested). ``"am"``'s inner tolerance is relative (scale-free).
@@ -382,19 +390,48 @@ def kronecker_sbl(
 
     Y = y if y.ndim == 2 else y[None, :]
     real_dtype = xp.real(Y[:1, :1]).dtype
+    # Scale-free: the EM runs on y / y_scale (largest entry 1, so no power
+    # overflows) and the results are scaled back; the model is equivariant
+    # (y -> c y maps gamma -> c^2 gamma and s2 -> c^2 s2).
+    y_scale = float(xp.max(xp.abs(Y)))
+    y_scale = 1.0 if y_scale == 0.0 else y_scale
+    Y = Y / y_scale
     power = float(xp.mean(_abs2(Y - xp.mean(Y), xp)))
     floor = max(1e-12 * float(xp.mean(_abs2(Y, xp))), float(xp.finfo(real_dtype).smallest_normal))
     learn_noise = noise_variance is None
-    s2 = max(0.1 * power, floor) if learn_noise else float(noise_variance)
+    if learn_noise:
+        s2 = max(0.1 * power, floor)
+    else:
+        s2 = float(noise_variance) / (y_scale * y_scale)
+        # Far below the measurements' power a noise variance is lost in the
+        # rounding of C = s2 I + A Gamma A^H and the E-step breaks down (AM
+        # divided by zero, the dense Cholesky failed at 1e-17 x power): the
+        # floor of the learned noise variance applies to a given one too.
+        if s2 < floor:
+            warnings.warn(
+                f"noise_variance={noise_variance:.3g} is below 1e-12 times the measurements' "
+                f"power; using {floor * y_scale * y_scale:.3g} instead (smaller values are lost "
+                f"to rounding in the E-step).",
+                UserWarning, stacklevel=2,
+            )
+            s2 = floor
     M = int(Y.shape[1])
     sizes = [int(A.shape[1]) for A in factors]
+    # The start: every coefficient as large as if it alone explained the
+    # measurements, N ||y||^2 / ||A||_F^2 (the paper's code starts at gamma = 1,
+    # which assumes y and A in matched units: with y x 1000 it pruned every
+    # coefficient at once). Split evenly between the factors.
+    frob = math.prod(float(xp.sum(_abs2(A, xp))) for A in factors)
+    gamma_start = math.prod(sizes) * float(xp.mean(xp.sum(_abs2(Y, xp), axis=-1))) / frob
+    gamma_start = gamma_start if gamma_start > 0.0 else 1.0
     structured = method != "classic"
     if structured:
-        gammas = [xp.ones(n, dtype=real_dtype, device=device) for n in sizes]
+        factor_start = gamma_start ** (1.0 / len(sizes))
+        gammas = [xp.full(n, factor_start, dtype=real_dtype, device=device) for n in sizes]
         active = [xp.arange(n, device=device) for n in sizes]
     else:
         dense = kron(factors, xp=xp)
-        gamma = xp.ones(math.prod(sizes), dtype=real_dtype, device=device)
+        gamma = xp.full(math.prod(sizes), gamma_start, dtype=real_dtype, device=device)
         active = xp.arange(math.prod(sizes), device=device)
 
     cost_path, converged, n_iter = [], False, 0
@@ -443,8 +480,9 @@ def kronecker_sbl(
         if verbose:
             n_active = (math.prod(int(i.shape[0]) for i in active) if structured
                         else int(active.shape[0]))
-            print(f"[kronecker_sbl] iteration {n_iter}: cost {post.cost:.6g}, {n_active} active, "
-                  f"noise variance {s2:.4g}, change {change:.3g} "
+            print(f"[kronecker_sbl] iteration {n_iter}: cost "
+                  f"{post.cost + M * 2.0 * math.log(y_scale):.6g}, {n_active} active, "
+                  f"noise variance {s2 * (y_scale * y_scale):.4g}, change {change:.3g} "
                   f"({time.perf_counter() - start:.2f} s)")
     N = math.prod(sizes)
     if structured:
@@ -453,7 +491,13 @@ def kronecker_sbl(
     else:
         idx_full = active
     coef = xp.matrix_transpose(segment_sum(xp.matrix_transpose(post.mu), idx_full, N, xp=xp))
-    posterior_variance = _scatter(post.diag_sigma, idx_full, N, xp)
+    coef = coef * y_scale
+    posterior_variance = _scatter(post.diag_sigma, idx_full, N, xp) * y_scale * y_scale
+    gamma = gamma * y_scale * y_scale
+    if structured:
+        gammas = gammas[:-1] + [gammas[-1] * y_scale * y_scale]
+    # The cost log|C| + y^H C^{-1} y in the units of y: log|C| shifts by M log(y_scale^2).
+    cost_path = [c + M * 2.0 * math.log(y_scale) for c in cost_path]
     if warn and not converged:
         warnings.warn(
             f"kronecker_sbl stopped after max_iter={max_iter} EM iterations with a relative "
@@ -465,7 +509,7 @@ def kronecker_sbl(
         coef=coef if y.ndim == 2 else coef[0, :],
         gamma=gamma,
         gammas=gammas if structured else None,
-        noise_variance=s2,
+        noise_variance=s2 * (y_scale * y_scale),
         posterior_variance=posterior_variance,
         n_iter=n_iter,
         cost_path=cost_path,
