@@ -49,13 +49,16 @@ GRID = {
 }
 
 
-def _fit_params(estimator, X, step=None):
-    """Fit parameters the estimator needs besides (X, y): SinkhornNewtonOT's target samples."""
+def _with_target(estimator, X):
+    """``estimator`` (or a Pipeline ending in it) given the target samples it needs for X.
+
+    Only SinkhornNewtonOT needs one: its ``X_target`` parameter.
+    """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     if type(final).__name__ != "SinkhornNewtonOT":
-        return {}
-    name = "X_target" if step is None else f"{step}__X_target"
-    return {name: X[::2] + 1.0}
+        return estimator
+    name = "X_target" if final is estimator else f"{estimator.steps[-1][0]}__X_target"
+    return estimator.set_params(**{name: X[::2] + 1.0})
 
 
 def test_all_estimators_discovered():
@@ -90,11 +93,9 @@ def _output(estimator, X):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 def test_in_pipeline(estimator):
     X, y = _data(estimator)
-    pipe = make_pipeline(StandardScaler(), clone(estimator))
-    step = pipe.steps[-1][0]
-    pipe.fit(X, y, **_fit_params(estimator, StandardScaler().fit_transform(X), step))
     X_scaled = StandardScaler().fit_transform(X)
-    alone = clone(estimator).fit(X_scaled, y, **_fit_params(estimator, X_scaled))
+    pipe = _with_target(make_pipeline(StandardScaler(), clone(estimator)), X_scaled).fit(X, y)
+    alone = _with_target(clone(estimator), X_scaled).fit(X_scaled, y)
     assert_allclose(_output(pipe, X), _output(alone, StandardScaler().fit_transform(X)))
 
 
@@ -113,22 +114,23 @@ def test_grid_search(estimator):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 def test_clone_and_pickle(estimator):
     X, y = _data(estimator)
-    fitted = clone(estimator).fit(X, y, **_fit_params(estimator, X))
+    fitted = _with_target(clone(estimator), X).fit(X, y)
     restored = pickle.loads(pickle.dumps(fitted))
     assert_allclose(_output(restored, X), _output(fitted, X))
-    assert repr(clone(fitted).get_params()) == repr(estimator.get_params())
+    expected = _with_target(clone(estimator), X).get_params()
+    assert repr(clone(fitted).get_params()) == repr(expected)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 def test_float32_kept(estimator):
     X, y = _data(estimator, dtype=np.float32)
-    fitted = clone(estimator).fit(X, y, **_fit_params(estimator, X))
+    fitted = _with_target(clone(estimator), X).fit(X, y)
     assert _output(fitted, X).dtype == np.float32
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 def test_same_random_state_same_result(estimator):
     X, y = _data(estimator, n_samples=3000 if "random_state" in estimator.get_params() else 300)
-    first = _output(clone(estimator).fit(X, y, **_fit_params(estimator, X)), X)
-    second = _output(clone(estimator).fit(X, y, **_fit_params(estimator, X)), X)
+    first = _output(_with_target(clone(estimator), X).fit(X, y), X)
+    second = _output(_with_target(clone(estimator), X).fit(X, y), X)
     assert_allclose(first, second, rtol=0, atol=0)

@@ -199,8 +199,8 @@ def coupling_error(P):
     return np.abs(P.sum(1) - 1 / ns).sum() + np.abs(P.sum(0) - 1 / Xt.shape[0]).sum()
 
 
-pipe = make_pipeline(SinkhornNewtonOT(reg=1e-2, tol=tol), LogisticRegression())
-_, sklr_da_seconds = timed(lambda: pipe.fit(Xs, ys, sinkhornnewtonot__X_target=Xt))
+pipe = make_pipeline(SinkhornNewtonOT(reg=1e-2, X_target=Xt, tol=tol), LogisticRegression())
+_, sklr_da_seconds = timed(lambda: pipe.fit(Xs, ys))
 pot_da = ot.da.SinkhornTransport(reg_e=1e-2, norm="max", tol=tol / 10, max_iter=10_000,
                                  log=True)
 _, pot_da_seconds = timed(lambda: pot_da.fit(Xs=Xs, Xt=Xt))

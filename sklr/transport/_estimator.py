@@ -4,6 +4,7 @@ import math
 from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import check_same_namespace, get_namespace, logsumexp, move_to
@@ -25,8 +26,9 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Entropic optimal transport from source to target samples, by Sinkhorn then sparse Newton.
 
     Fits the entropic optimal transport plan between the source samples
-    ``X`` and the target samples ``X_target`` (a keyword argument of
-    :meth:`fit`) for the cost ``metric``, with the Sinkhorn-Newton-Sparse
+    ``X`` given to :meth:`fit` and the target samples ``X_target`` (a
+    parameter: the target domain) for the cost ``metric``, with the
+    Sinkhorn-Newton-Sparse
     solver of Tang et al. (2024) (:func:`sinkhorn_newton`): a few
     stabilized Sinkhorn iterations, then Newton steps with a sparsified
     Hessian, which reach machine accuracy in tens of iterations at small
@@ -42,6 +44,13 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Entropic regularization, relative to the normalized cost (see
         ``norm``). Smaller is closer to unregularized transport (a sparser,
         sharper plan); SNS is built for ``1e-2`` down to ``1e-4``.
+    X_target : array-like of shape (n_target, n_features), default=None
+        The target samples: where :meth:`transform` maps to. Required by
+        :meth:`fit` (None raises a ``ValueError``); a parameter, not fit
+        data, so that cross-validation never splits it (see Notes).
+    target_weight : array-like of shape (n_target,), default=None
+        Non-negative weights of the target samples (uniform when None);
+        normalized to sum to 1.
     metric : {"sqeuclidean", "euclidean"}, default="sqeuclidean"
         Ground cost between samples.
     norm : {"max", "median"} or None, default="max"
@@ -107,11 +116,30 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     data the user never gave). Weights are normalized to sum to 1; negative
     weights are rejected.
 
+    ``X_target`` and ``target_weight`` are constructor parameters, like
+    :class:`~sklearn.preprocessing.SplineTransformer`'s ``knots``, rather
+    than :meth:`fit` metadata: the target domain is part of what the model
+    is, and the source samples are what it is fitted on. Metadata given to
+    ``fit`` through :class:`~sklearn.model_selection.GridSearchCV`,
+    :func:`~sklearn.model_selection.cross_validate` or metadata routing is
+    split with the folds whenever its length equals the number of samples
+    (scikit-learn's ``_check_method_params``), so a target passed there
+    would be cut per fold when it happens to have as many rows as ``X``
+    and passed whole otherwise. As a parameter it is cloned whole into
+    every fold; ``sample_weight`` stays a fit argument, aligned with ``X``
+    and split with it (request it with ``set_fit_request`` under metadata
+    routing). ``X_target`` must have the columns of ``X``, in the same
+    order; when both have column names they must be equal, and a target
+    without names (or with names when ``X`` has none) is accepted without
+    a feature-name warning.
+
     In a :class:`~sklearn.pipeline.Pipeline` the transformer maps the
     *source* samples into the target domain before the next step, e.g. a
     classifier trained on the labelled source data then applies to target
-    data: ``pipe.fit(Xs, ys, sinkhornnewtonot__X_target=Xt)`` and
-    ``pipe[-1].predict(Xt)`` (target data are already in the target domain).
+    data: ``make_pipeline(SinkhornNewtonOT(X_target=Xt), clf).fit(Xs, ys)``
+    and ``pipe[-1].predict(Xt)`` (target data are already in the target
+    domain). A step before the transport sees only ``X``: the target must
+    already be in the representation the transport step receives.
 
     References
     ----------
@@ -127,7 +155,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> Xs = rng.standard_normal((100, 2))
     >>> Xt = rng.standard_normal((80, 2)) + [5.0, 0.0]
-    >>> ot = SinkhornNewtonOT(reg=1e-3).fit(Xs, X_target=Xt)
+    >>> ot = SinkhornNewtonOT(reg=1e-3, X_target=Xt).fit(Xs)
     >>> ot.converged_, ot.coupling_.shape
     (True, (100, 80))
     >>> mapped = ot.transform(Xs)  # the mapped sample has the target's mean
@@ -137,6 +165,8 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "reg": [Interval(Real, 0, None, closed="neither")],
+        "X_target": ["array-like", None],
+        "target_weight": ["array-like", None],
         "metric": [StrOptions({"sqeuclidean", "euclidean"})],
         "norm": [StrOptions({"max", "median"}), None],
         "n_sinkhorn": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
@@ -146,9 +176,11 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, reg=1e-2, *, metric="sqeuclidean", norm="max", n_sinkhorn="auto",
-                 density=None, tol=1e-9, max_iter=100, verbose=0):
+    def __init__(self, reg=1e-2, *, X_target=None, target_weight=None, metric="sqeuclidean",
+                 norm="max", n_sinkhorn="auto", density=None, tol=1e-9, max_iter=100, verbose=0):
         self.reg = reg
+        self.X_target = X_target
+        self.target_weight = target_weight
         self.metric = metric
         self.norm = norm
         self.n_sinkhorn = n_sinkhorn
@@ -158,8 +190,8 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, X_target=None, sample_weight=None, target_weight=None):
-        """Fit the entropic transport plan from ``X`` to ``X_target``.
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the entropic transport plan from ``X`` to the parameter ``X_target``.
 
         Parameters
         ----------
@@ -167,13 +199,9 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Source samples.
         y : None
             Ignored (in a Pipeline, the labels go to the next step).
-        X_target : array-like of shape (n_target, n_features)
-            Target samples. Required.
         sample_weight : array-like of shape (n_source,), default=None
             Non-negative weights of the source samples (uniform when None);
             normalized to sum to 1.
-        target_weight : array-like of shape (n_target,), default=None
-            Non-negative weights of the target samples.
 
         Returns
         -------
@@ -182,15 +210,10 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         xp, device = get_namespace(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
-        if X_target is None:
-            raise ValueError(
-                "SinkhornNewtonOT.fit needs the target samples: call fit(X, X_target=...) "
-                "(in a Pipeline: pipe.fit(X, y, sinkhornnewtonot__X_target=...))."
-            )
-        X_target, sample_weight, target_weight = move_to(
-            X_target, sample_weight, target_weight, xp=xp, device=device
+        X_target = self._validated_target(xp, device, X.dtype)
+        sample_weight, target_weight = move_to(
+            sample_weight, self.target_weight, xp=xp, device=device
         )
-        X_target = validate_data(self, X_target, dtype=X.dtype, reset=False)
         a = self._weights(sample_weight, X, "sample_weight")
         b = self._weights(target_weight, X_target, "target_weight")
         cost = _pairwise_cost(X, X_target, self.metric, xp)
@@ -214,6 +237,38 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.converged_ = log["converged"]
         self.log_ = log
         return self
+
+    def _validated_target(self, xp, device, dtype):
+        """``X_target`` as a finite 2-D array of ``X``'s namespace, device, dtype and columns.
+
+        Checked against ``X``'s fit here rather than with ``validate_data(reset=False)``, whose
+        messages and feature-name warnings speak of ``X``: a target without column names next
+        to a DataFrame ``X`` is the same domain's data, not a mistake to warn about.
+        """
+        if self.X_target is None:
+            raise ValueError(
+                "SinkhornNewtonOT needs the target samples: SinkhornNewtonOT(X_target=...).fit(X) "
+                "(in a Pipeline: the step SinkhornNewtonOT(X_target=...), or "
+                "pipe.set_params(sinkhornnewtonot__X_target=...))."
+            )
+        names = getattr(self.X_target, "columns", None)
+        if names is not None and hasattr(self, "feature_names_in_"):
+            names = list(names)
+            if all(isinstance(name, str) for name in names) \
+                    and names != list(self.feature_names_in_):
+                raise ValueError(
+                    f"X_target's column names {names} differ from those of X "
+                    f"{list(self.feature_names_in_)}: the target must have X's columns, in "
+                    f"X's order."
+                )
+        X_target = move_to(self.X_target, xp=xp, device=device)
+        X_target = check_array(X_target, dtype=dtype, input_name="X_target")
+        if X_target.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X_target has {X_target.shape[1]} features, but X has {self.n_features_in_} "
+                f"features: the target samples must live in the source samples' space."
+            )
+        return X_target
 
     @staticmethod
     def _weights(weight, X, name):
