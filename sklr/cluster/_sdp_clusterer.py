@@ -6,7 +6,12 @@ import warnings
 from numbers import Integral, Real
 
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -126,7 +131,8 @@ def _fitted_gaussians(X, labels, n_clusters, params, xp):
     return _covariances(X, labels, n_clusters, params["covariance_type"], xp)
 
 
-class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
+class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
+                   BaseEstimator):
     """Clustering of heterogeneous Gaussian mixtures by the iterated likelihood-adjusted SDP (iLA-SDP).
 
     Treats the labels as parameters of a Gaussian mixture with one mean and
@@ -317,6 +323,8 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     True
     >>> model.transform(X).shape
     (120, 2)
+    >>> model.get_feature_names_out().tolist()
+    ['sdpclusterer0', 'sdpclusterer1']
     """
 
     _parameter_constraints: dict = {
@@ -421,6 +429,11 @@ class SDPClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 ConvergenceWarning, stacklevel=2)
         self.labels_ = labels
         return self
+
+    @property
+    def _n_features_out(self):
+        """One output per cluster (:meth:`transform`): ``get_feature_names_out`` names them."""
+        return self.means_.shape[0]
 
     def _neg_log_likelihood(self, X, xp):
         n_features = self.means_.shape[1]

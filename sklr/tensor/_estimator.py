@@ -3,7 +3,8 @@
 import math
 from numbers import Integral, Real
 
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, RegressorMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -155,6 +156,8 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     (True, True)
     >>> model.transform([[0.5, 0.5]]).shape
     (1, 4)
+    >>> model.get_feature_names_out().tolist()
+    ['x0_u0', 'x0_u1', 'x1_u0', 'x1_u1']
     """
 
     _parameter_constraints: dict = {
@@ -286,6 +289,28 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
         X, xp = self._check(X, "transform")
         means, _ = mode_posterior(self._fitted_result(xp, X.dtype), X, xp=xp)
         return xp.concat(means, axis=1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the :meth:`transform` columns: ``"<mode>_u<j>"``, ``j < ranks_[k]``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            The modes' names. None: ``feature_names_in_`` if fit saw
+            column names, else ``["x0", "x1", ...]``. Checked against them.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per latent function of each mode, in the order of
+            :meth:`transform`'s columns.
+        """
+        check_is_fitted(self)
+        # The one-to-one mixin's method validates input_features against feature_names_in_ and
+        # n_features_in_ with scikit-learn's own messages, and returns the mode names.
+        modes = OneToOneFeatureMixin.get_feature_names_out(self, input_features)
+        return np.asarray([f"{mode}_u{j}" for mode, rank in zip(modes, self.ranks_)
+                           for j in range(rank)], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
