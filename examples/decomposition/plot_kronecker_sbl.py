@@ -77,11 +77,17 @@ fig.tight_layout()
 
 for name in methods:
     print(f"{name:14s} {seconds[name] / (len(snrs) * n_trials) * 1e3:7.1f} ms per problem")
+median_svd = np.median(errors["SVD-KroSBL"], axis=1)
+median_am = np.median(errors["AM-KroSBL"], axis=1)
+print(f"SVD-KroSBL has the lower median NMSE at {np.sum(median_svd < median_am)} of "
+      f"{len(snrs)} SNRs and takes {seconds['SVD-KroSBL'] / seconds['AM-KroSBL']:.2f} times "
+      "the time of AM-KroSBL")
 
 # %%
 # The structured prior has far fewer hyperparameters to learn (30 instead
-# of 1000) and the E-step works with the small factors: SVD-KroSBL is both
-# the more accurate and the faster of the paper's two algorithms.
+# of 1000) and the E-step works with the small factors. The last line above
+# compares the paper's two algorithms, SVD-KroSBL and AM-KroSBL, in accuracy
+# and in time on these problems.
 #
 # Against unstructured sparse Bayesian learning
 # ---------------------------------------------
