@@ -68,8 +68,16 @@ def _unlink_sklearn_xrefs(app, what, name, obj, options, lines):
     ]
 
 
+def _allow_missing_gallery_images(app, config):
+    # The user guide's figures are gallery images: without the gallery run
+    # (``make html-noplot``) they do not exist, which is no reason to fail.
+    if str(config.plot_gallery).lower() in ("0", "false", "no"):
+        config.suppress_warnings = [*config.suppress_warnings, "image.not_readable"]
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _unlink_sklearn_xrefs)
+    app.connect("config-inited", _allow_missing_gallery_images)
 
 
 # -- sphinx-gallery -------------------------------------------------------------
