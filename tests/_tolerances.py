@@ -70,3 +70,27 @@ def assert_allclose_normwise(actual, desired, rtol, err_msg=""):
         f"normwise relative difference {error / scale:.3g} > rtol {rtol:.3g}"
         + (f": {err_msg}" if err_msg else "")
     )
+
+
+def preconditioned_lstsq_tolerance(X, y, coef, *, tol, distortion=0.5):
+    """Normwise relative error bound of a least-squares solution stopped at ``tol``.
+
+    ``solver="precondition"`` stops when ``||A^T r|| <= tol ||r||`` for ``A = X R^-1``, whose
+    singular values lie in ``[1 / (1 + e), 1 / (1 - e)]`` for a sketch of distortion ``e``. The
+    optimum has ``A^T r* = 0``, so ``||A^T A (z - z*)|| <= tol ||r||`` in ``z = R x`` and
+    ``||z - z*|| <= (1 + e)^2 tol ||r||``; with ``||R^-1|| = ||X^+ A|| <= 1 / ((1 - e) s_min(X))``,
+    ``||x - x*|| <= (1 + e)^2 / (1 - e) tol ||r|| / s_min(X)``, taken at ``e = 1/2`` (a sketch
+    that distorts by more than half does not precondition). Added: the reference's own rounding,
+    ``tolerance(n=n_samples, cond=kappa (1 + kappa ||r|| / (||X|| ||x||)))``, the least-squares
+    perturbation bound (Higham 2002, Thm. 20.1). ``X`` is the design the solver sees (centred
+    when the intercept is fitted, scaled by ``sqrt(sample_weight)``), ``y`` the matching target.
+    """
+    X, y, coef = np.asarray(X), np.asarray(y), np.asarray(coef)
+    s = np.linalg.svd(X, compute_uv=False)
+    residual = np.linalg.norm(y - X @ coef)
+    coef_norm = np.linalg.norm(coef)
+    kappa = s[0] / s[-1]
+    stopping = (1 + distortion) ** 2 / (1 - distortion) * tol * residual / (s[-1] * coef_norm)
+    rounding = tolerance(n=X.shape[0], cond=kappa * (1 + kappa * residual / (s[0] * coef_norm)),
+                         dtype=X.dtype)
+    return float(stopping + rounding)
