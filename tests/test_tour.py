@@ -3,6 +3,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sklr import _tour
@@ -128,6 +129,25 @@ def test_missing_pot_is_said_in_the_row(monkeypatch):
     assert row.peer.startswith("POT not installed") and math.isnan(row.peer_seconds)
     assert row.value <= 1e-9
     assert "POT not installed" in _tour._format(_tour._cells(row), markdown=False)
+
+
+def test_pot_peer_stops_on_the_same_error_and_falls_back_to_the_log_domain():
+    ot = pytest.importorskip("ot")
+    n = 30
+    M = np.random.RandomState(0).uniform(size=(n, n))
+
+    def error(P):
+        return float(np.abs(P.sum(1) - 1 / n).sum() + np.abs(P.sum(0) - 1 / n).sum())
+
+    P, seconds, method, n_iter = _tour._pot_sinkhorn_to_tol(M, 0.05, 1e-9, error, 5000)
+    assert method == "sinkhorn" and error(P) <= 1e-9 and seconds > 0
+    assert n_iter > 10 and n_iter % 10 == 0
+    # Ten iterations fewer would not have reached the error: POT is not run for longer.
+    fewer = ot.sinkhorn([], [], M, 0.05, numItermax=n_iter - 10, stopThr=0.0, warn=False)
+    assert error(fewer) > 1e-9
+    # Every kernel entry of a row underflows: the kernel method fails, the log-domain one runs.
+    _, _, method, n_iter = _tour._pot_sinkhorn_to_tol(M + 1.0, 1e-3, 1e-9, error, 20)
+    assert (method, n_iter) == ("sinkhorn_log", 20)
 
 
 def test_python_m_sklr_runs():
