@@ -116,10 +116,11 @@ plt.show()
 # %%
 # The table and the figure give each method's objective ratio at each
 # sample size (a median over 5 seeds; small differences between methods are
-# within the spread over seeds); the lines below sum them up. For ``p <= 2`` the sensitivity bounds are the Lewis
-# weights themselves (see below), so the two give the same sample. Uniform
-# sampling is the method with no regard for the design; the l_2 leverage
-# scores are a baseline with no guarantee for ``p = 1``.
+# within the spread over seeds); the lines below sum them up. For
+# ``p <= 2`` the sensitivity bounds are the Lewis weights themselves (see
+# below), so the two give the same sample. Uniform sampling is the method
+# with no regard for the design; the l_2 leverage scores are a baseline with
+# no guarantee for ``p = 1``.
 for method in methods:
     reached = [m for m, r in zip(sizes, ratios[method]) if r <= 1.01]
     print(f"{method:>13s}: first within 1% of the optimum "
