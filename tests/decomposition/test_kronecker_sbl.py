@@ -174,12 +174,18 @@ def test_posterior_of_learned_model_matches_fit():
     A, y, x, s2 = make_kronecker_sparse(random_state=2)
     result = kronecker_sbl(A, y, noise_variance=s2)
     mean, variance, loglik = kronecker_posterior(A, result.gammas, s2, y[None, :])
-    assert_allclose(mean[0], result.coef, rtol=1e-10, atol=1e-12)
-    assert_allclose(variance, result.posterior_variance, rtol=1e-10, atol=1e-14)
+    # The posterior inverts B = diag(1 / gamma_S) + A_S^T A_S / s2 on the support S, a sum over
+    # the N = 1440 measurements: normwise error of order N cond(B) eps (cond(B) ~ 70).
+    A_support = kron(A)[:, result.gamma > 0]
+    B = np.diag(1 / result.gamma[result.gamma > 0]) + A_support.T @ A_support / s2
+    rtol = tolerance(n=A_support.shape[0], cond=np.linalg.cond(B))
+    assert_allclose_normwise(mean[0], result.coef, rtol)
+    assert_allclose_normwise(variance, result.posterior_variance, rtol)
     dense_mean, dense_variance, dense_loglik = kronecker_posterior(A, result.gamma, s2,
                                                                    y[None, :])
-    assert_allclose(dense_mean, mean, rtol=1e-7, atol=1e-9)
-    assert_allclose(dense_loglik, loglik, rtol=1e-9)
+    assert_allclose_normwise(dense_mean, mean, rtol)
+    assert_allclose_normwise(dense_variance, variance, rtol)
+    assert_allclose(dense_loglik, loglik, rtol=rtol)
 
 
 def test_array_api_matches_numpy():
