@@ -321,7 +321,7 @@ TOUR = [_tour_sketched_regressor, _tour_lp_regressor, _tour_sensitivity_sampler,
 # (header, width, alignment) of the plain-text table; a longer cell widens its
 # row only. The peer's name comes last, so that it needs no padding.
 _COLUMNS = (
-    ("estimator", 37, "<"), ("problem", 31, "<"), ("metric", 18, "<"),
+    ("estimator", 37, "<"), ("problem", 33, "<"), ("metric", 18, "<"),
     ("sklr", 9, ">"), ("peer", 9, ">"), ("sklr (s)", 8, ">"), ("peer (s)", 9, ">"),
     ("speed-up", 8, ">"), ("peer estimator", 0, "<"),
 )
@@ -336,8 +336,9 @@ def _cells(row):
     if row.error:
         return [row.estimator, f"FAILED: {row.error}"]
     peer_time = number(row.peer_seconds, ".3f") + (_SHARED_MARK if row.peer_shared else "")
-    speed_up = ("-" if math.isnan(row.peer_seconds)
-                else f"{row.peer_seconds / max(row.seconds, 1e-12):.1f}x")
+    ratio = row.peer_seconds / max(row.seconds, 1e-12)
+    speed_up = ("-" if math.isnan(ratio) else f"{ratio:.0f}x" if ratio >= 10
+                else f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2g}x")
     return [row.estimator, row.task, row.metric, number(row.value, ".3g"),
             number(row.peer_value, ".3g"), number(row.seconds, ".3f"), peer_time, speed_up,
             row.peer]
