@@ -17,6 +17,7 @@ import math
 import time
 import warnings
 
+import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -444,16 +445,35 @@ def _la_blocks(X, covs, xp):
     return (X, xp.stack(Ms)), hs
 
 
-def _round(embedding, n_clusters, random_state, xp):
-    """Spectral rounding: top singular vectors of the embedding, then K-means (on the host)."""
+def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
+    """K-means labels of the rows of ``X`` (run on the host), on ``X``'s device.
+
+    With fewer distinct rows than ``n_clusters`` (repeated points) the
+    partition is one cluster per distinct row, the only one K-means can
+    find; scikit-learn's KMeans would find it too, but with a
+    ``ConvergenceWarning`` about duplicate points per run, which is not the
+    user's concern here: an internal start or rounding, whose outcome the
+    estimator reports itself (``SDPClusterer`` warns when clusters are left
+    empty).
+    """
     from sklearn.cluster import KMeans
 
     from ..utils._array_api import to_numpy
 
+    host = to_numpy(X)
+    distinct, inverse = np.unique(host, axis=0, return_inverse=True)
+    if distinct.shape[0] < n_clusters:
+        labels = inverse.reshape(-1)
+    else:
+        labels = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit_predict(host)
+    return xp.asarray(labels, dtype=xp.int64, device=array_device(X))
+
+
+def _round(embedding, n_clusters, random_state, xp):
+    """Spectral rounding: top singular vectors of the embedding, then K-means (on the host)."""
     U, S, _ = xp.linalg.svd(embedding, full_matrices=False)
-    top = to_numpy(U[:, :n_clusters] * S[None, :n_clusters])
-    labels = KMeans(n_clusters, n_init=10, random_state=random_state).fit_predict(top)
-    return xp.asarray(labels, device=array_device(embedding))
+    top = U[:, :n_clusters] * S[None, :n_clusters]
+    return _kmeans_labels(top, n_clusters, 10, random_state, xp)
 
 
 def _block_mass(result, xp):
@@ -508,15 +528,9 @@ def _kmeans_start(X, n_clusters, covariance_type, rng, xp, n_starts=30):
     heterogeneous mixtures at p = 2 started from a worse partition and ended
     at 0.168 mis-clustering error instead of 0.047.
     """
-    from sklearn.cluster import KMeans
-
-    from ..utils._array_api import to_numpy
-
-    host = to_numpy(X)
     best, best_cost = None, math.inf
     for _ in range(n_starts):
-        labels = xp.asarray(KMeans(n_clusters, n_init=1, random_state=rng).fit_predict(host),
-                            device=array_device(X))
+        labels = _kmeans_labels(X, n_clusters, 1, rng, xp)
         _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
         cost = partition_cost(X, labels, covs, xp)
         if cost < best_cost:
@@ -616,10 +630,6 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         iteration started from, the value of its first SDP, built from
         that partition's covariances.
     """
-    from sklearn.cluster import KMeans
-
-    from ..utils._array_api import to_numpy
-
     xp, dev = get_namespace(X)
     n = X.shape[0]
     X = X - xp.mean(X, axis=0)
@@ -632,9 +642,8 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
             factors = None
             if method == "kmeans-sdp" and isinstance(init, str) and init == "k-means++":
                 # Warm start from K-means (the SDP is convex: the start only sets the speed).
-                start = KMeans(n_clusters, n_init=10, random_state=rng).fit_predict(to_numpy(X))
-                factors = [xp.concat(_indicator_factors(
-                    xp.asarray(start, device=dev), n_clusters, 2, rng, xp), axis=1)]
+                start = _kmeans_labels(X, n_clusters, 10, rng, xp)
+                factors = [xp.concat(_indicator_factors(start, n_clusters, 2, rng, xp), axis=1)]
             result = solve_bm([X], [zeros], [n_clusters], rank=rank or 2 * n_clusters,
                               factors=factors, tol=tol, random_state=rng, verbose=verbose)
         labels = _round(result.embedding, n_clusters, rng, xp)

@@ -1,6 +1,7 @@
 """SDPClusterer: recovery against ground truth and peers, the fitted Gaussians, errors."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -243,6 +244,24 @@ def test_fewer_distinct_groups_than_clusters_warns():
         model = SDPClusterer(3, random_state=0).fit(X)
     assert sorted(np.bincount(model.labels_, minlength=3)) == [0, 5, 5]
     assert np.all(np.isfinite(model.transform(X)))
+
+
+@pytest.mark.parametrize("method", ["ila-sdp", "kmeans-sdp"])
+def test_repeated_points_raise_no_kmeans_warning(method):
+    """The internal K-means starts and roundings on repeated points do not warn the user.
+
+    Two distinct points for three clusters: scikit-learn's KMeans would warn about duplicate
+    points at every internal start; only sklr's own warning about the empty cluster remains.
+    """
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 5, axis=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = SDPClusterer(3, method=method, random_state=0).fit(X)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "Number of distinct clusters" in m], messages
+    if method == "ila-sdp":
+        assert len(messages) == 1 and messages[0].startswith("Only 2 of n_clusters=3"), messages
+        assert sorted(np.bincount(model.labels_, minlength=3)) == [0, 5, 5]
 
 
 def test_one_cluster():
