@@ -28,8 +28,8 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Fits the entropic optimal transport plan between the source samples
     ``X`` given to :meth:`fit` and the target samples ``X_target`` (a
     parameter: the target domain) for the cost ``metric``, with the
-    Sinkhorn-Newton-Sparse
-    solver of Tang et al. (2024) (:func:`sinkhorn_newton`): a few
+    Sinkhorn-Newton-Sparse solver of Tang et al. (2024)
+    (:func:`sinkhorn_newton`): a few
     stabilized Sinkhorn iterations, then Newton steps with a sparsified
     Hessian, which reach machine accuracy in tens of iterations at small
     ``reg``, where Sinkhorn needs tens of thousands.
