@@ -456,6 +456,7 @@ def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
     estimator reports itself (``SDPClusterer`` warns when clusters are left
     empty).
     """
+    from sklearn import config_context
     from sklearn.cluster import KMeans
 
     from ..utils._array_api import to_numpy
@@ -465,7 +466,10 @@ def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
     if distinct.shape[0] < n_clusters:
         labels = inverse.reshape(-1)
     else:
-        labels = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit_predict(host)
+        # NumPy in, so no dispatch: scikit-learn 1.8's KMeans fails under it even on NumPy.
+        with config_context(array_api_dispatch=False):
+            kmeans = KMeans(n_clusters, n_init=n_init, random_state=random_state)
+            labels = kmeans.fit_predict(host)
     return xp.asarray(labels, dtype=xp.int64, device=array_device(X))
 
 

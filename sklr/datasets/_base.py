@@ -6,7 +6,8 @@ from importlib import resources
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
+
+from ..utils._validation import StrOptions, validate_params
 
 __all__ = ["load_beijing_air"]
 

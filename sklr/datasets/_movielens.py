@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..utils._validation import Interval, StrOptions, validate_params
 from ._base import _pandas, load_descr
 
 __all__ = ["fetch_movielens"]

@@ -16,9 +16,10 @@ and returns scikit-learn's vendored ``array_api_compat`` namespaces, which are
 the ones ``move_to`` and ``check_same_namespace`` expect. Calling the installed
 ``array_api_compat.array_namespace`` instead fails four of scikit-learn's
 common checks and ignores the dispatch switch (measured, see
-``shared/research/sklearn_conventions.md`` section 2.5). The price is a pin to
-scikit-learn 1.9.x; ``tests/utils/test_array_api.py`` imports every private
-name used here so that an upgrade fails loudly. Array *type* predicates
+``shared/research/sklearn_conventions.md`` section 2.5). These private helpers
+come through :mod:`sklr.utils._sklearn_compat`, which holds the fallbacks for
+older scikit-learn releases; ``tests/utils/test_array_api.py`` imports every
+private name used so that an upgrade fails loudly. Array *type* predicates
 (``is_cupy_array``) come from the installed ``array_api_compat``: they are
 safe whichever copy answers.
 
@@ -38,14 +39,13 @@ import scipy.special
 from array_api_compat import is_cupy_array, is_numpy_array
 from sklearn.utils import check_random_state
 
-# Private scikit-learn helpers (pinned to scikit-learn 1.9.x in pyproject.toml).
-from sklearn.utils._array_api import (
+from ._sklearn_compat import (
     _convert_to_numpy,
     check_same_namespace,
     get_namespace_and_device,
     move_to,
 )
-from sklearn.utils._array_api import device as _sk_device
+from ._sklearn_compat import sklearn_device as _sk_device
 
 __all__ = [
     "add_to_diagonal",

@@ -1,14 +1,21 @@
-"""Shared input checks, and the one place that imports scikit-learn's private validation tools.
+"""Shared input checks, and scikit-learn's validation tools for the estimators.
 
 ``_fit_context``, ``HasMethods``/``Interval``/``StrOptions`` and ``_check_sample_weight`` are
 private in scikit-learn but stable across 1.x and used by most third-party
-estimators; sklr pins scikit-learn 1.9.x and ``tests/utils/test_array_api.py``
-imports them so that an upgrade that moves them fails loudly.
+estimators; they come through :mod:`sklr.utils._sklearn_compat`, whose names
+``tests/utils/test_array_api.py`` imports so that an upgrade that moves them fails loudly.
 """
 
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from ._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    validate_data,
+    validate_params,
+)
+from ._array_api import get_namespace
 
 __all__ = [
     "HasMethods",
@@ -17,6 +24,7 @@ __all__ = [
     "_fit_context",
     "check_sample_weight",
     "validate_data",
+    "validate_params",
 ]
 
 
@@ -44,6 +52,11 @@ def check_sample_weight(sample_weight, X, *, dtype=None):
     >>> check_sample_weight(None, np.zeros((3, 2)))
     array([1., 1., 1.])
     """
-    return _check_sample_weight(
+    sample_weight = _check_sample_weight(
         sample_weight, X, dtype=X.dtype if dtype is None else dtype, ensure_non_negative=True
     )
+    xp, _ = get_namespace(sample_weight)
+    # scikit-learn 1.9 raises this itself; 1.8 accepts all-zero weights.
+    if sample_weight.shape[0] and not bool(xp.any(sample_weight != 0)):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight

@@ -1,6 +1,8 @@
 """The backend layer: every helper under each available namespace, and the private-API canary."""
 
 import importlib
+import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ import scipy.special
 import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 
+import sklr
 from sklr.utils._array_api import (
     add_to_diagonal,
     dct,
@@ -32,25 +35,54 @@ from sklr.utils._array_api import (
     sparse_matrix,
     to_numpy,
 )
-
-# Every private scikit-learn name sklr imports. A scikit-learn release that moves
-# one of them must fail here first, loudly.
-PRIVATE_NAMES = {
-    "sklearn.utils._array_api": [
-        "_convert_to_numpy", "check_same_namespace", "get_namespace_and_device", "move_to",
-        "device",
-    ],
-    "sklearn.base": ["_fit_context"],
-    "sklearn.utils._param_validation": ["HasMethods", "Interval", "StrOptions"],
-    "sklearn.utils.validation": ["_check_sample_weight", "validate_data"],
-}
-
+from sklr.utils._sklearn_compat import (
+    PRIVATE_NAMES,
+    SKLEARN_VERSION,
+    _check_same_namespace,
+    check_same_namespace,
+)
 
 @pytest.mark.parametrize("module", sorted(PRIVATE_NAMES))
 def test_private_sklearn_names_exist(module):
+    # Every private scikit-learn name sklr imports, from the release that first
+    # has it on. A scikit-learn release that moves one must fail here first, loudly.
     mod = importlib.import_module(module)
-    missing = [name for name in PRIVATE_NAMES[module] if not hasattr(mod, name)]
-    assert not missing, f"scikit-learn moved {missing} out of {module}"
+    missing = [
+        name for name, since in PRIVATE_NAMES[module].items()
+        if SKLEARN_VERSION >= since and not hasattr(mod, name)
+    ]
+    assert not missing, f"scikit-learn {sklearn.__version__} moved {missing} out of {module}"
+
+
+def test_only_the_compat_module_imports_private_sklearn_names():
+    root = pathlib.Path(sklr.__file__).parent
+    private = re.compile(r"from sklearn[\w.]*\._\w+ import|from sklearn[\w.]* import[^\n]*\b_\w+")
+    offenders = [
+        str(path.relative_to(root)) for path in sorted(root.rglob("*.py"))
+        if path.name != "_sklearn_compat.py" and private.search(path.read_text())
+    ]
+    assert not offenders
+
+
+class _Fitted:
+    def __init__(self, coef):
+        self.coef_ = coef
+
+
+@pytest.mark.parametrize("check", [_check_same_namespace, check_same_namespace])
+def test_check_same_namespace(check):
+    # The 1.8 fallback and whatever the installed release provides agree.
+    strict = pytest.importorskip("array_api_strict")
+    fitted_strict, fitted_numpy = _Fitted(strict.asarray([1.0])), _Fitted(np.ones(1))
+    with sklearn.config_context(array_api_dispatch=True):
+        check(strict.asarray([[1.0]]), fitted_strict, attribute="coef_", method="predict")
+        check([[1.0]], fitted_numpy, attribute="coef_", method="predict")
+        check(scipy.sparse.eye(1), fitted_numpy, attribute="coef_", method="predict")
+        with pytest.raises(ValueError, match="must use the same namespace.*differ"):
+            check(np.ones((1, 1)), fitted_strict, attribute="coef_", method="predict")
+        with pytest.raises(ValueError, match="_Fitted.predict.*not compatible"):
+            check([[1.0]], fitted_strict, attribute="coef_", method="predict")
+    check(np.ones((1, 1)), fitted_strict, attribute="coef_", method="predict")
 
 
 def _asarray(x, xp, dtype=None):
