@@ -76,8 +76,15 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     alpha_1, alpha_2 : float, default=1e-6
         Shape and rate of the Gamma prior on the noise precision (weakly
         informative, as in :class:`~sklearn.linear_model.BayesianRidge`).
+    n_init : int, default=3
+        Fits from this many random starts and keeps the one with the
+        largest noise precision (the best fit to the training data). The
+        fixed point depends on the start: on two-term rank-2 test functions
+        a single start ended in a rank-deficient fit (a component switched
+        off, relative error about 0.5) in 14 of 36 seed and rank cases;
+        three starts in none. Cost grows linearly with ``n_init``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial mode functions and core.
+        Seeds the initial mode functions and core (one draw per start).
     verbose : int, default=0
         Print the training RMSE per sweep.
 
@@ -128,7 +135,10 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     unseen indices by the exact Gaussian bridge under the Markov prior (the
     official heuristic is not exact); per-entry messages are not stored
     (damping their per-index sums is the same, memory ``O(R^2)`` instead of
-    ``O(n R^2)``); no intercept, as in the paper (centring the targets made
+    ``O(n R^2)``); ``y`` is scaled to a fixed root mean square for the
+    fit and the core scaled back, so the units of ``y`` do not matter (the
+    unit priors made ``y`` x 1e3 or x 1e-4 a zero fit); ``n_init`` random
+    starts; no intercept, as in the paper (centring the targets made
     a rank-2 test function rank 3 and raised its test RMSE from 0.001 to
     0.06: standardise ``y`` only when its mean is part of the structure to
     be learned); a convergence
@@ -171,13 +181,14 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "alpha_1": [Interval(Real, 0, None, closed="neither")],
         "alpha_2": [Interval(Real, 0, None, closed="neither")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, rank=2, *, core="full", kernel="matern32", lengthscale=1.0, variance=1.0,
                  max_iter=100, damping=0.1, tol=1e-4, alpha_1=1e-6, alpha_2=1e-6,
-                 random_state=None, verbose=0):
+                 n_init=3, random_state=None, verbose=0):
         self.rank = rank
         self.core = core
         self.kernel = kernel
@@ -188,6 +199,7 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
         self.tol = tol
         self.alpha_1 = alpha_1
         self.alpha_2 = alpha_2
+        self.n_init = n_init
         self.random_state = random_state
         self.verbose = verbose
 
@@ -221,7 +233,8 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
             X, y, ranks, core=self.core, kernel=self.kernel,
             lengthscales=lengthscales, variances=variances, max_iter=self.max_iter,
             damping=self.damping, tol=self.tol, alpha_1=self.alpha_1, alpha_2=self.alpha_2,
-            random_state=check_random_state(self.random_state), verbose=self.verbose,
+            n_init=self.n_init, random_state=check_random_state(self.random_state),
+            verbose=self.verbose,
         )
         self._result = result
         self.core_ = result.core

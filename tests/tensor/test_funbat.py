@@ -137,3 +137,60 @@ def test_deterministic_and_warns_at_max_iter():
     assert a.n_iter == 2 and not a.converged
     assert_allclose(a.core, b.core, rtol=0, atol=0)
     assert not np.allclose(a.core, c.core)
+
+
+def _two_term(n, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(0, 1, (n, 2))
+    y = np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1]) + np.cos(5 * X[:, 0]) * np.sin(4 * X[:, 1])
+    return X, y
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e3])
+def test_fit_is_equivariant_to_the_units_of_y(scale):
+    # The unit priors made y x 1e3 and y x 1e-4 a zero fit (relative error 1.0).
+    from sklr.tensor import funbat_predict
+
+    X, y = _two_term(200, 0)
+    ref = funbat(X, y, [2, 2], lengthscales=0.3, random_state=0, warn=False)
+    res = funbat(X, scale * y, [2, 2], lengthscales=0.3, random_state=0, warn=False)
+    assert res.n_iter == ref.n_iter
+    mean_ref, std_ref = funbat_predict(ref, X, return_std=True)
+    mean, std = funbat_predict(res, X, return_std=True)
+    assert_allclose(mean, scale * mean_ref, rtol=1e-6, atol=1e-8 * scale)
+    assert_allclose(std, scale * std_ref, rtol=1e-6, atol=1e-8 * scale)
+    assert res.noise_precision == pytest.approx(ref.noise_precision / scale**2, rel=1e-6)
+
+
+def test_int_seed_is_one_generator_for_all_draws():
+    # An int seed used to be re-seeded at every draw, so every mode (and the
+    # core) started from the same numbers; now it seeds one generator, as a
+    # RandomState does.
+    X, y = _two_term(60, 1)
+    a = funbat(X, y, [2, 2], max_iter=3, random_state=0, warn=False)
+    b = funbat(X, y, [2, 2], max_iter=3, random_state=np.random.RandomState(0), warn=False)
+    assert_allclose(a.core, b.core)
+    assert_allclose(a.modes[0]["means"], b.modes[0]["means"])
+
+
+def test_restarts_keep_the_best_fit():
+    from sklr.tensor import funbat_predict
+
+    X, y = _two_term(300, 0)
+    # Three single fits drawing from one generator are the three restarts of n_init=3.
+    rng = np.random.RandomState(0)
+    single = [funbat(X, y, [2, 2], lengthscales=0.3, random_state=rng, warn=False)
+              for _ in range(3)]
+    best = funbat(X, y, [2, 2], lengthscales=0.3, random_state=np.random.RandomState(0),
+                  n_init=3, warn=False)
+    precisions = [r.noise_precision for r in single]
+    assert best.noise_precision == max(precisions)
+    assert_allclose(best.core, single[int(np.argmax(precisions))].core)
+    # On this problem one start of three ends rank-deficient (relative error ~0.5);
+    # the kept fit is accurate.
+    rms = np.sqrt(np.mean(y**2))
+    errors = [np.sqrt(np.mean((funbat_predict(r, X)[0] - y) ** 2)) / rms for r in single]
+    best_error = np.sqrt(np.mean((funbat_predict(best, X)[0] - y) ** 2)) / rms
+    assert max(errors) > 0.1 and best_error < 1e-2
+    with pytest.raises(ValueError, match="n_init must be a positive integer"):
+        funbat(X, y, [2, 2], n_init=0)
