@@ -9,12 +9,11 @@ standard first-order ones (Higham, *Accuracy and Stability of Numerical Algorith
 2002), with ``u = eps / 2`` the unit roundoff:
 
 - a sum or dot product of ``n`` terms has error at most ``gamma_n |x|^T |y|`` with
-  ``gamma_n = n u / (1 - n u)`` (Sec. 3.1, eq. 3.5), so its relative error is at most
-  ``n u`` times the sum's condition number ``sum |x_i y_i| / |sum x_i y_i|``
-  (:func:`sum_condition`); a product of matrices of inner size ``n`` is ``n`` such sums;
+  ``gamma_n = n u / (1 - n u)`` (Sec. 3.1), so its relative error is at most ``n u`` times the
+  sum's condition number ``sum |x_i y_i| / |sum x_i y_i|``; a product of matrices of inner
+  size ``n`` is made of such sums;
 - a backward-stable solve with a matrix of condition number ``kappa`` has a normwise relative
-  forward error of order ``n kappa u`` (Sec. 7.1-7.2, Thm. 7.2 with a backward error of
-  order ``n u``).
+  forward error of order ``n kappa u`` (Sec. 7.1-7.2, with a backward error of order ``n u``).
 
 Two results that both meet a bound differ by at most twice it. :func:`tolerance` returns
 ``safety * n * cond * eps`` (eps = 2 u already covers the factor two) with ``safety = 10`` by
@@ -45,19 +44,13 @@ def tolerance(*, n=1, cond=1.0, dtype=np.float64, safety=10.0):
         The longest inner dimension of the sums, products or factorizations in the chain.
     cond : float
         The condition number of the computation: of the matrix solved with, or of the sum
-        (:func:`sum_condition`).
+        (``sum |t_i| / |sum t_i|``).
     dtype : dtype
         The working precision.
     safety : float
         Headroom for a chain of a few operations; see the module docstring.
     """
     return float(safety * n * cond * eps(dtype))
-
-
-def sum_condition(terms, axis=None):
-    """``sum |t_i| / |sum t_i|``: how much a sum amplifies the relative errors of its terms."""
-    terms = np.asarray(terms)
-    return np.sum(np.abs(terms), axis=axis) / np.abs(np.sum(terms, axis=axis))
 
 
 def assert_allclose_normwise(actual, desired, rtol, err_msg=""):
@@ -82,7 +75,7 @@ def preconditioned_lstsq_tolerance(X, y, coef, *, tol, distortion=0.5):
     ``||x - x*|| <= (1 + e)^2 / (1 - e) tol ||r|| / s_min(X)``, taken at ``e = 1/2`` (a sketch
     that distorts by more than half does not precondition). Added: the reference's own rounding,
     ``tolerance(n=n_samples, cond=kappa (1 + kappa ||r|| / (||X|| ||x||)))``, the least-squares
-    perturbation bound (Higham 2002, Thm. 20.1). ``X`` is the design the solver sees (centred
+    perturbation bound (Higham 2002, Sec. 20.1). ``X`` is the design the solver sees (centred
     when the intercept is fitted, scaled by ``sqrt(sample_weight)``), ``y`` the matching target.
     """
     X, y, coef = np.asarray(X), np.asarray(y), np.asarray(coef)

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _tolerances import assert_allclose_normwise, tolerance
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ARDRegression
@@ -12,8 +13,6 @@ from sklr.datasets import make_kronecker_sparse
 from sklr.decomposition import kronecker_posterior, kronecker_sbl
 from sklr.decomposition._kronecker_sbl import _dense_posterior, _kron_posterior
 from sklr.linalg import kron, kron_matvec, mode_product
-
-from _tolerances import assert_allclose_normwise, tolerance
 
 
 def _nmse(estimate, truth):

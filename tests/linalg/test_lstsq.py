@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.sparse
+from _tolerances import tolerance
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
@@ -13,8 +14,6 @@ from sklearn.linear_model import Ridge
 from sklr.datasets import make_least_squares
 from sklr.linalg import default_sketch_size, leverage_scores, sketched_lstsq
 from sklr.utils._array_api import get_namespace, to_numpy
-
-from _tolerances import tolerance
 
 KINDS = ["srht", "gaussian", "countsketch", "sparse_sign"]
 
@@ -81,7 +80,7 @@ def _residual_norm(X, y, coef):
     """||y - X coef|| in extended precision (NumPy's own loops, no BLAS), and its error bound.
 
     In float64 the residual of a coef of norm 1e8 carries rounding errors of up to
-    gamma_{d+1} || |y| + |X| |coef| || (Higham 2002, eq. 3.5): 1e-6 relative at cond(X) = 1e10,
+    gamma_{d+1} || |y| + |X| |coef| || (Higham 2002, Sec. 3.1): 1e-6 relative at cond(X) = 1e10,
     and which part of that shows depends on the BLAS kernel.
     """
     X, y, coef = (np.asarray(a, dtype=np.longdouble) for a in (X, y, coef))

@@ -5,6 +5,11 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse
+from _tolerances import (
+    assert_allclose_normwise,
+    preconditioned_lstsq_tolerance,
+    tolerance,
+)
 from numpy.testing import assert_allclose
 from sklearn import config_context
 from sklearn.linear_model import LinearRegression
@@ -19,8 +24,6 @@ from sklr import SketchedRegressor
 from sklr.datasets import make_least_squares
 from sklr.utils._array_api import get_namespace, to_numpy
 from sklr.utils.estimator_checks import expected_failed_checks
-
-from _tolerances import assert_allclose_normwise, preconditioned_lstsq_tolerance, tolerance
 
 
 @pytest.fixture(scope="module")
