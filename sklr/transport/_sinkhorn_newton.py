@@ -562,6 +562,18 @@ def sinkhorn_newton(
     return (P, info) if log else P
 
 
+def _sinkhorn_iterations_needed(errors, tol):
+    """Iterations to reach ``tol`` at the rate measured over the last three, or None if none.
+
+    Computed from logarithms: the cube root of a ratio just below 1 rounds to
+    1.0 (whose logarithm divided by zero, at very small ``reg``).
+    """
+    log_rate = (math.log(errors[-1]) - math.log(errors[-4])) / 3.0
+    if not log_rate < 0.0:
+        return None
+    return math.log(tol / errors[-1]) / log_rate
+
+
 def _solve(a, b, M, reg, n_sinkhorn, density, tol, max_iter, linear_solver, cg_tol, cg_max_iter,
            verbose, xp):
     n, m = M.shape
@@ -581,9 +593,8 @@ def _solve(a, b, M, reg, n_sinkhorn, density, tol, max_iter, linear_solver, cg_t
         # _SINKHORN_FINISH more iterations, going on with it is cheaper than Newton
         # steps (dense plans: large reg). Checked every 40 iterations, since the
         # rate of Sinkhorn slows down as it goes.
-        rate = (errors[-1] / errors[-4]) ** (1.0 / 3.0)
-        needed = math.log(tol / errors[-1]) / math.log(rate)
-        if needed > _SINKHORN_FINISH:
+        needed = _sinkhorn_iterations_needed(errors, tol)
+        if needed is None or needed > _SINKHORN_FINISH:
             break
         f, g, P, n_more = _scaling_sweeps(f, g, P, M, reg, a, b, log_a, log_b,
                                           min(int(needed) + 5, 40), tol, xp, errors)

@@ -237,3 +237,18 @@ def test_schur_direction_solves_the_sparsified_system():
         free = np.delete(np.arange(n + m), pinned)
         assert_allclose((H @ d)[free], 0.5 * np.concatenate([bf, bg])[free], rtol=1e-9,
                         atol=1e-9)
+
+
+def test_sinkhorn_finish_rule_with_a_rate_that_rounds_to_one():
+    # errors[-1] / errors[-4] = 1 - 2^-53: its cube root rounds to 1.0, whose
+    # logarithm used to divide by zero (ZeroDivisionError at reg = 1e-6).
+    from sklr.transport._sinkhorn_newton import _sinkhorn_iterations_needed
+
+    e = 0.5
+    slow = [e, e, e, e * (1.0 - 2.0**-53)]
+    assert (slow[-1] / slow[0]) ** (1.0 / 3.0) == 1.0
+    needed = _sinkhorn_iterations_needed(slow, 1e-9)
+    assert needed > 1e15
+    assert _sinkhorn_iterations_needed([1.0, 1.0, 1.0, 1.0], 1e-9) is None
+    assert _sinkhorn_iterations_needed([1.0, 0.5, 0.25, 0.125], 1e-9) == pytest.approx(
+        np.log(1e-9 / 0.125) / np.log(0.5))
