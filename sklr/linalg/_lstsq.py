@@ -3,6 +3,7 @@
 import math
 import warnings
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -17,6 +18,7 @@ from ..utils._array_api import (
     random_normal,
     solve_triangular,
 )
+from ..utils._validation import Interval, StrOptions, validate_params
 from ._sketches import make_sketch
 
 # Checks without a new smallest gradient after which refinement stops.
@@ -25,6 +27,14 @@ _PATIENCE = 3
 __all__ = ["SketchedLstsqResult", "default_sketch_size", "leverage_scores", "sketched_lstsq"]
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"sketch", "precondition"})],
+    },
+    prefer_skip_nested_validation=True,
+)
 def default_sketch_size(n_samples, n_features, solver="sketch"):
     """The rules of thumb for the number of sketch rows ``m``.
 
@@ -68,6 +78,40 @@ def default_sketch_size(n_samples, n_features, solver="sketch"):
     if solver == "precondition":
         m = max(m, min(50 * n_features, n_samples // 20))
     return int(min(n_samples, m))
+
+
+def _check_lstsq_inputs(A, b, sample_weight, xp, dev):
+    """Arrays of ``xp`` with matching rows, finite, and non-negative finite weights."""
+    if not issparse(A):
+        A = xp.asarray(A, device=dev)
+        if A.ndim != 2:
+            raise ValueError(f"A must be a 2-D array, got shape {tuple(A.shape)}.")
+        if not xp.isdtype(A.dtype, "real floating"):
+            A = xp.astype(A, xp.float64)
+        finite = bool(xp.all(xp.isfinite(A)))
+    else:
+        finite = bool(xp.all(xp.isfinite(xp.asarray(A.data))))
+    if not finite:
+        raise ValueError("A must be finite (no NaN or inf).")
+    b = xp.asarray(b, device=dev)
+    if not xp.isdtype(b.dtype, "real floating"):
+        b = xp.astype(b, A.dtype)
+    if b.ndim not in (1, 2) or b.shape[0] != A.shape[0]:
+        raise ValueError(f"b must have {A.shape[0]} rows to match A, got shape {tuple(b.shape)}.")
+    if not bool(xp.all(xp.isfinite(b))):
+        raise ValueError("b must be finite (no NaN or inf).")
+    if 0 in A.shape:
+        raise ValueError(f"A must be non-empty, got shape {tuple(A.shape)}.")
+    if sample_weight is not None:
+        sample_weight = xp.asarray(sample_weight, dtype=b.dtype, device=dev)
+        if sample_weight.shape != (A.shape[0],):
+            raise ValueError(f"sample_weight must have shape ({A.shape[0]},), got "
+                             f"{tuple(sample_weight.shape)}.")
+        if not bool(xp.all(xp.isfinite(sample_weight))) or bool(xp.any(sample_weight < 0)):
+            raise ValueError("sample_weight must be finite and non-negative.")
+        if not float(xp.sum(sample_weight)) > 0:
+            raise ValueError("sample_weight must have a positive sum; all weights are zero.")
+    return A, b, sample_weight
 
 
 @dataclass
@@ -146,6 +190,23 @@ def _as_dense_xp(A, xp, dtype):
     return xp.asarray(A, dtype=dtype)
 
 
+@validate_params(
+    {
+        "A": ["array-like", "sparse matrix"],
+        "b": ["array-like"],
+        "sketch": [StrOptions({"srht", "gaussian", "countsketch", "sparse_sign"})],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions({"sketch", "precondition"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "sample_weight": ["array-like", None],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def sketched_lstsq(
     A,
     b,
@@ -240,9 +301,8 @@ def sketched_lstsq(
     >>> bool(np.allclose(res.coef, np.linalg.lstsq(A, b, rcond=None)[0], rtol=1e-9))
     True
     """
-    if solver not in ("sketch", "precondition"):
-        raise ValueError(f"solver must be 'sketch' or 'precondition', got {solver!r}.")
     xp, dev = get_namespace(A, b)
+    A, b, sample_weight = _check_lstsq_inputs(A, b, sample_weight, xp, dev)
     n, d = A.shape
     one_d = len(b.shape) == 1
     B = xp.reshape(b, (-1, 1)) if one_d else b

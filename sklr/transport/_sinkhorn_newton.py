@@ -68,6 +68,19 @@ _SINKHORN_FINISH = 200
 _MIN_STEP = 1e-2
 
 
+def _as_cost_matrix(M, xp, device):
+    """``M`` as a real floating array of ``xp`` (lists, tuples and integer costs too)."""
+    try:
+        M = xp.asarray(M, device=device)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"M must be a 2-D array of real costs, got {type(M).__name__}.") from exc
+    if xp.isdtype(M.dtype, "complex floating") or not xp.isdtype(M.dtype, "numeric"):
+        raise TypeError(f"M must hold real numbers, got dtype {M.dtype}.")
+    if not xp.isdtype(M.dtype, "real floating"):
+        M = xp.astype(M, xp.float64)
+    return M
+
+
 def _check_inputs(a, b, M, reg, xp, device):
     if len(M.shape) != 2 or M.shape[0] == 0 or M.shape[1] == 0:
         raise ValueError(f"M must be a non-empty 2-D cost matrix, got shape {tuple(M.shape)}.")
@@ -514,8 +527,7 @@ def sinkhorn_newton(
     True
     """
     xp, device = get_namespace(M)
-    if not (xp.isdtype(M.dtype, "real floating")):
-        M = xp.astype(M, xp.float64)
+    M = _as_cost_matrix(M, xp, device)
     a, b = _check_inputs(a, b, M, reg, xp, device)
     if isinstance(n_sinkhorn, str) and n_sinkhorn == "auto":
         n_sinkhorn = min(500, max(20, min(M.shape) // 5))

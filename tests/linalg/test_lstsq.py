@@ -215,10 +215,48 @@ def test_errors():
         sketched_lstsq(X, y, n_components=300)
     with pytest.raises(ValueError, match="n_components=3 must be between"):
         sketched_lstsq(X, y, n_components=3)
-    with pytest.raises(ValueError, match="solver must be"):
+    with pytest.raises(ValueError, match="'solver' parameter of sketched_lstsq must be"):
         sketched_lstsq(X, y, solver="qr")
-    with pytest.raises(ValueError, match="sketch must be one of"):
+    with pytest.raises(ValueError, match="'sketch' parameter of sketched_lstsq must be"):
         sketched_lstsq(X, y, sketch="fjlt")
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (dict(b="inf"), ValueError, "b must be finite"),
+        (dict(A="nan"), ValueError, "A must be finite"),
+        (dict(b="short"), ValueError, "b must have 200 rows to match A"),
+        (dict(alpha=-1e6), ValueError, "'alpha' parameter of sketched_lstsq must be"),
+        (dict(alpha=float("nan")), ValueError, "'alpha' parameter of sketched_lstsq must be"),
+        (dict(sample_weight="negative"), ValueError, "sample_weight must be finite and non-neg"),
+        (dict(sample_weight="zero"), ValueError, "sample_weight must have a positive sum"),
+        (dict(sample_weight="short"), ValueError, r"sample_weight must have shape \(200,\)"),
+        (dict(A="1-D"), ValueError, "A must be a 2-D array"),
+    ],
+)
+def test_bad_input_is_named(change, error, match):
+    # inf in b gave NaN coefficients, alpha=-1e6 was silently 0, NaN in A a
+    # LinAlgError with LAPACK noise on stderr.
+    X, y, _, _ = _problem(n=200, d=5)
+    args = dict(A=X.copy(), b=y.copy())
+    special = {
+        "inf": lambda v: np.r_[v[:-1], np.inf], "nan": lambda v: np.where(v > 1.5, np.nan, v),
+        "short": lambda v: v[:10], "negative": lambda v: -np.ones(200),
+        "zero": lambda v: np.zeros(200), "1-D": lambda v: v[:, 0],
+    }
+    for key, value in change.items():
+        base = args.get(key, np.ones(200))
+        args[key] = special[value](base) if isinstance(value, str) else value
+    with pytest.raises(error, match=match):
+        sketched_lstsq(args.pop("A"), args.pop("b"), **args)
+
+
+def test_lists_are_arrays_and_default_sketch_size_checks_solver():
+    res = sketched_lstsq([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [1, 2, 3], n_components=3)
+    assert_allclose(res.coef, [1.0, 2.0], rtol=1e-10)
+    with pytest.raises(ValueError, match="'solver' parameter of default_sketch_size must be"):
+        default_sketch_size(100, 5, "foo")
 
 
 def test_leverage_scores_exact_and_approx():
