@@ -66,7 +66,7 @@ def test_kronecker_e_step_equals_dense_formulas(complex_data):
     mu = (Sigma @ A.conj().T @ Y.T / s2).T
     cost = np.linalg.slogdet(C)[1] + np.mean(np.real(np.einsum("ij,jk,ik->i", Y.conj(), C_inv, Y)))
     # Every route goes through C^{-1} (N = 60): normwise error of order N cond(C) eps (cond(C)
-    # ~1e4 here; measured up to 1.8e-10 over five OpenBLAS kernels, the bound is 1.5e-9).
+    # ~1e4 here, so a bound of about 1.5e-9).
     # Normwise, since an entry of mu far below ||mu|| has no relative bound: element-wise
     # rtol=1e-10 failed under OpenBLAS's SkylakeX kernel (4e-9 on an entry of 0.04).
     rtol = tolerance(n=60, cond=np.linalg.cond(C))
