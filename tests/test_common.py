@@ -34,11 +34,12 @@ def _instances(cls):
 # sklr's own warnings that these tests cause by design, kept out of the summary: the
 # instances above stop FunctionalTucker and SDPClusterer after a few iterations for speed,
 # and scikit-learn's checks build random sparse matrices with rows that have no stored
-# (observed) entry, which MatrixCompleter reports.
+# (observed) entry, or columns without one, which MatrixCompleter reports.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:funbat stopped after max_iter"),
     pytest.mark.filterwarnings("ignore:The partition still changed after max_iter"),
     pytest.mark.filterwarnings("ignore:.* row\\(s\\) of X have no observed entry:UserWarning"),
+    pytest.mark.filterwarnings("ignore:.* column\\(s\\) of X have no observed entry:UserWarning"),
 ]
 
 ESTIMATORS = [est for _, cls in all_estimators() for est in _instances(cls)]

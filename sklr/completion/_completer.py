@@ -273,7 +273,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "solver": [StrOptions({"auto", "exact", "cg", "sketch"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "center": [StrOptions({"global", "biases"}), None],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "inner_tol": [Interval(Real, 0, None, closed="left")],
         "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -371,6 +371,23 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 stacklevel=4,  # past fit/transform and scikit-learn's wrapper of them
             )
 
+    def _warn_empty_columns(self, cols, n_cols):
+        # Without centering an unobserved column is completed with zeros: a
+        # silent wrong answer. With offsets it gets the mean (plus row offsets),
+        # the usual cold-start answer for an unrated item, so no warning.
+        if self.center is not None:
+            return
+        xp, _ = get_namespace(cols)
+        n_empty = n_cols - int(xp.unique_values(cols).shape[0])
+        if n_empty:
+            warnings.warn(
+                f"{n_empty} column(s) of X have no observed entry in fit; nothing determines "
+                "them, so they are completed by 0. Use center='global' or 'biases' to fill "
+                "them with the offsets, drop them, or observe some of their entries.",
+                UserWarning,
+                stacklevel=4,  # past fit and scikit-learn's wrapper of it
+            )
+
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -405,6 +422,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "observed entries and leaves the missing ones undetermined."
             )
         self._warn_empty_rows(rows, n_rows, "in fit")
+        self._warn_empty_columns(cols, n_cols)
         self.solver_ = self.solver
         if self.solver == "auto":
             dense_enough = values.shape[0] >= self.n_components * (n_rows + n_cols)

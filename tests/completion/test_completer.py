@@ -119,8 +119,12 @@ def test_empty_row_and_column_are_completed_by_the_offsets():
     X[5, :] = np.nan
     X[:, 7] = np.nan
     completer = MatrixCompleter(n_components=2, alpha=1.0, center="biases", random_state=0)
-    with pytest.warns(UserWarning, match="1 row"):
+    with pytest.warns(UserWarning) as record:
         filled = completer.fit_transform(X)
+    messages = [str(w.message) for w in record]
+    assert any(m.startswith("1 row(s)") for m in messages)
+    # An unobserved column gets the offsets (the cold-start answer): not reported.
+    assert not any("column(s)" in m for m in messages)
     assert_allclose(completer.row_factors_[5], 0.0)
     assert_allclose(completer.components_[:, 7], 0.0)
     assert_allclose(filled[5], completer.mean_ + completer.col_bias_)
@@ -269,3 +273,20 @@ def test_global_centering_removes_the_mean():
     assert_allclose(completer.col_bias_, 0.0)
     # A rank-2 matrix plus a constant is rank 3 at most: recovered exactly.
     assert np.linalg.norm(completer.transform(shifted) - (M + 7.0)) < 1e-6 * np.linalg.norm(M)
+
+
+def test_an_unobserved_column_without_centering_is_reported():
+    # Without centering it used to be filled with ~0 silently (empty rows already warned).
+    X_missing, _ = make_low_rank_completion(60, 30, rank=2, random_state=0)
+    X_missing[:, 4] = np.nan
+    with pytest.warns(UserWarning, match=r"1 column\(s\) of X have no observed entry in fit; "
+                                         r"nothing determines them, so they are completed by 0"):
+        filled = MatrixCompleter(n_components=2, random_state=0).fit_transform(X_missing)
+    assert_allclose(filled[:, 4], 0.0, atol=1e-12)
+
+
+def test_max_iter_zero_is_rejected():
+    # max_iter=0 left rmse_ = NaN silently.
+    X_missing, _ = make_low_rank_completion(30, 20, rank=2, random_state=0)
+    with pytest.raises(ValueError, match="'max_iter' parameter of MatrixCompleter must be"):
+        MatrixCompleter(n_components=2, max_iter=0).fit(X_missing)
