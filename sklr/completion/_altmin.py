@@ -14,6 +14,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -445,8 +446,24 @@ def _initialize(rows, cols, residual_rows, residual_cols, k, n_rows, random_stat
     return U, V @ xp.matrix_transpose(R)
 
 
-def _check_entries(rows, cols, values, shape, xp):
+def _check_entries(rows, cols, values, shape, xp, device):
+    """The entries as ``xp`` arrays: int indices in range, finite float values, no repeats."""
     n_rows, n_cols = shape
+    rows, cols, values = (xp.asarray(a, device=device) for a in (rows, cols, values))
+    if not (rows.ndim == cols.ndim == values.ndim == 1
+            and rows.shape[0] == cols.shape[0] == values.shape[0]):
+        raise ValueError(
+            "rows, cols and values must be 1-D arrays of one length, got shapes "
+            f"{tuple(rows.shape)}, {tuple(cols.shape)} and {tuple(values.shape)}."
+        )
+    for name, index in (("rows", rows), ("cols", cols)):
+        if not xp.isdtype(index.dtype, "integral"):
+            raise TypeError(f"{name} must hold integer indices, got dtype {index.dtype}.")
+    if xp.isdtype(values.dtype, "complex floating") or not xp.isdtype(values.dtype, "numeric"):
+        raise TypeError(f"values must hold real numbers, got dtype {values.dtype}.")
+    if not xp.isdtype(values.dtype, "real floating"):
+        values = xp.astype(values, xp.float64)
+    rows, cols = xp.astype(rows, xp.int64), xp.astype(cols, xp.int64)
     if values.shape[0] == 0:
         raise ValueError("No observed entries: at least one entry of X must be observed.")
     if not bool(xp.all(xp.isfinite(values))):
@@ -455,6 +472,13 @@ def _check_entries(rows, cols, values, shape, xp):
         raise ValueError(f"Row indices must lie in [0, {n_rows}).")
     if int(xp.min(cols)) < 0 or int(xp.max(cols)) >= n_cols:
         raise ValueError(f"Column indices must lie in [0, {n_cols}).")
+    n_distinct = int(xp.unique_values(rows * n_cols + cols).shape[0])
+    if n_distinct < values.shape[0]:
+        raise ValueError(
+            f"{values.shape[0] - n_distinct} (row, col) pair(s) are repeated: each entry must be "
+            "observed at most once (average repeated ratings first)."
+        )
+    return rows, cols, values
 
 
 def complete_matrix(
@@ -557,6 +581,8 @@ def complete_matrix(
     """
     xp, device = get_namespace(values)
     n_rows, n_cols = int(shape[0]), int(shape[1])
+    if not (isinstance(alpha, Real) and alpha >= 0):  # NaN too
+        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
     if solver not in _SOLVERS:
         raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}.")
     if center not in _CENTER:
@@ -566,7 +592,7 @@ def complete_matrix(
             f"n_components={n_components} must be >= 1 and < min(n_rows, n_cols)="
             f"{min(n_rows, n_cols)}: a rank that high leaves nothing to complete."
         )
-    _check_entries(rows, cols, values, (n_rows, n_cols), xp)
+    rows, cols, values = _check_entries(rows, cols, values, (n_rows, n_cols), xp, device)
     random_state = check_random_state(random_state)
     k = n_components
     sketch_size = 4 * k if sketch_size is None else int(sketch_size)

@@ -187,3 +187,45 @@ def test_many_rows_with_fewer_entries_than_the_rank():
     fitted = np.sum(result.row_factors[rows] * result.col_factors[cols], axis=1)
     short = np.bincount(rows, minlength=300)[rows] < 12
     assert_allclose(fitted[short], X[rows, cols][short], atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (dict(values="int"), None, None),
+        (dict(values="short"), ValueError, "rows, cols and values must be 1-D arrays of one length"),
+        (dict(rows="float"), TypeError, "rows must hold integer indices"),
+        (dict(rows="duplicate"), ValueError, r"1 \(row, col\) pair\(s\) are repeated"),
+        (dict(values="text"), TypeError, "values must hold real numbers"),
+        (dict(alpha=float("nan")), ValueError, "alpha must be a non-negative number, got nan"),
+        (dict(alpha=-1.0), ValueError, "alpha must be a non-negative number"),
+    ],
+)
+def test_complete_matrix_names_bad_entries(change, error, match):
+    # int values gave AttributeError, short values IndexError, duplicate pairs and
+    # alpha=nan were accepted.
+    from sklr.completion import complete_matrix
+
+    rng = np.random.RandomState(0)
+    M = rng.standard_normal((30, 2)) @ rng.standard_normal((2, 20))
+    rows, cols = np.nonzero(rng.uniform(size=M.shape) < 0.6)
+    args = dict(rows=rows, cols=cols, values=M[rows, cols], alpha=0.0)
+    special = {
+        "int": lambda: np.round(10 * M[rows, cols]).astype(int),
+        "short": lambda: M[rows, cols][:-3],
+        "float": lambda: rows.astype(float),
+        "text": lambda: np.array(["a"] * len(rows)),
+    }
+    if change.get("rows") == "duplicate":  # repeat the first (row, col) pair in the last slot
+        args["rows"], args["cols"] = np.r_[rows[:-1], rows[0]], np.r_[cols[:-1], cols[0]]
+    else:
+        for key, value in change.items():
+            args[key] = special[value]() if isinstance(value, str) else value
+    call = lambda: complete_matrix(args["rows"], args["cols"], args["values"], M.shape, 2,  # noqa: E731
+                                   alpha=args["alpha"], random_state=0)
+    if error is None:
+        res = call()
+        assert res.row_factors.dtype == np.float64
+    else:
+        with pytest.raises(error, match=match):
+            call()
