@@ -60,17 +60,10 @@ def _environment_info():
 
 
 def _gpu_info():
-    try:
-        import cupy
+    from .utils._array_api import cuda_device_names
 
-        count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # ImportError, or a CUDA error when no driver is usable
-        return {"cuda devices": f"none ({type(exc).__name__})"}
-    names = []
-    for index in range(count):
-        props = cupy.cuda.runtime.getDeviceProperties(index)
-        names.append(props["name"].decode() if isinstance(props["name"], bytes) else props["name"])
-    return {"cuda devices": ", ".join(names) or "none"}
+    names, reason = cuda_device_names()
+    return {"cuda devices": ", ".join(names) if names else f"none ({reason or 'no device'})"}
 
 
 def show_versions():

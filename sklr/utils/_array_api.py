@@ -50,6 +50,7 @@ from ._sklearn_compat import sklearn_device as _sk_device
 __all__ = [
     "add_to_diagonal",
     "check_same_namespace",
+    "cuda_device_names",
     "device",
     "dct",
     "get_namespace",
@@ -171,6 +172,35 @@ def _cupy():
     import cupy  # lazily: CuPy is an optional dependency
 
     return cupy
+
+
+def cuda_device_names():
+    """Names of the CUDA devices CuPy can use, or a reason why there are none.
+
+    Returns
+    -------
+    names : list of str
+        One name per device (empty when CuPy is missing or no driver is usable).
+    reason : str or None
+        Why the list is empty (the exception's type), None when CuPy answered.
+
+    Examples
+    --------
+    >>> from sklr.utils._array_api import cuda_device_names
+    >>> names, reason = cuda_device_names()
+    >>> isinstance(names, list)
+    True
+    """
+    try:
+        cupy = _cupy()
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # ImportError, or a CUDA error when no driver is usable
+        return [], type(exc).__name__
+    names = []
+    for index in range(count):
+        name = cupy.cuda.runtime.getDeviceProperties(index)["name"]
+        names.append(name.decode() if isinstance(name, bytes) else name)
+    return names, None
 
 
 def _cupyx():
