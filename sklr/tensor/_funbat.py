@@ -21,6 +21,7 @@ convention everywhere; the official code mixed two orders).
 """
 
 import math
+from numbers import Integral
 import time
 import warnings
 
@@ -276,7 +277,7 @@ def funbat(
     """
     # One generator for all draws: an int seed gave every mode the same start.
     random_state = check_random_state(random_state)
-    if not (isinstance(n_init, int) and n_init >= 1):
+    if not (isinstance(n_init, Integral) and n_init >= 1):
         raise ValueError(f"n_init must be a positive integer, got {n_init!r}.")
     best = None
     for _ in range(n_init):
