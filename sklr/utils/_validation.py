@@ -6,6 +6,8 @@ estimators; they come through :mod:`sklr.utils._sklearn_compat`, whose names
 ``tests/utils/test_array_api.py`` imports so that an upgrade that moves them fails loudly.
 """
 
+import math
+
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -22,6 +24,7 @@ __all__ = [
     "Interval",
     "StrOptions",
     "_fit_context",
+    "check_array_arg",
     "check_sample_weight",
     "validate_data",
     "validate_params",
@@ -60,3 +63,89 @@ def check_sample_weight(sample_weight, X, *, dtype=None):
     if sample_weight.shape[0] and not bool(xp.any(sample_weight != 0)):
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return sample_weight
+
+
+def check_array_arg(
+    value, name, *, ndim=None, dtype=("float64", "float32"), allow_nan=False,
+    allow_empty=False, non_negative=False, not_all_zero=False, xp=None, device=None,
+):
+    """Validate one array argument of a public function; every error names it.
+
+    A thin layer over :func:`sklearn.utils.check_array` for the functional
+    faces (``sinkhorn_newton``, ``kronecker_sbl``, ...): lists, tuples and
+    integer arrays are accepted and converted; ``None``, strings, NaN/inf,
+    empty arrays, the wrong number of dimensions, negative or all-zero weights
+    are rejected with a ``ValueError``/``TypeError`` whose message starts with
+    or contains ``name``.
+
+    Parameters
+    ----------
+    value : array-like
+        The argument.
+    name : str
+        Its name in the public signature (used in error messages).
+    ndim : int or tuple of int, default=None
+        The allowed number(s) of dimensions; None allows any.
+    dtype : str, type, list of type or None, default=("float64", "float32")
+        Passed to ``check_array``: by default float32/float64 are kept and
+        anything else (integers, booleans) becomes float64.
+    allow_nan : bool, default=False
+        Whether NaN is allowed (inf never is).
+    allow_empty : bool, default=False
+        Whether a zero-size array is allowed.
+    non_negative : bool, default=False
+        Reject negative entries (weights, marginals).
+    not_all_zero : bool, default=False
+        Reject arrays whose entries are all zero (weights that carry no mass).
+    xp : namespace, default=None
+        Move the result into this namespace (and onto ``device``).
+    device : device, default=None
+        Device for ``xp``.
+
+    Returns
+    -------
+    array
+        The validated array.
+
+    Examples
+    --------
+    >>> from sklr.utils._validation import check_array_arg
+    >>> check_array_arg([1, 2], "a", ndim=1)
+    array([1., 2.])
+    >>> check_array_arg([1.0, -2.0], "a", non_negative=True)
+    Traceback (most recent call last):
+        ...
+    ValueError: a must be non-negative, got a minimum of -2.0.
+    """
+    from sklearn.utils import check_array
+
+    if value is None:
+        raise TypeError(f"{name} must be an array-like, got None.")
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be an array-like of numbers, got the string {value!r}.")
+    try:
+        arr = check_array(
+            value, input_name=name, ensure_2d=False, allow_nd=True, dtype=dtype,
+            ensure_all_finite="allow-nan" if allow_nan else True,
+            ensure_min_samples=0, ensure_min_features=0,
+        )
+    except (ValueError, TypeError) as exc:
+        if name in str(exc):
+            raise
+        raise type(exc)(f"{name}: {exc}") from exc
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be a {want} array, got shape {tuple(arr.shape)}.")
+    size = math.prod(arr.shape)
+    if not allow_empty and size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(arr.shape)}.")
+    axp, _ = get_namespace(arr)
+    if non_negative and size and bool(axp.any(arr < 0)):
+        raise ValueError(f"{name} must be non-negative, got a minimum of {float(axp.min(arr))}.")
+    if not_all_zero and size and not bool(axp.any(arr != 0)):
+        raise ValueError(f"{name} must have at least one non-zero entry (all are zero).")
+    if xp is not None:
+        arr = xp.asarray(arr, device=device)
+    return arr
