@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklr.linear_model import LpRegressor
-from sklr.utils.estimator_checks import all_estimators, expected_failed_checks
+from sklr._testing import all_estimators, expected_failed_checks
 
 
 def _instances(cls):

@@ -16,7 +16,7 @@ from sklr.datasets import make_kronecker_sparse, make_low_rank_completion
 from sklr.decomposition import SparseBayesKronecker
 from sklr.tensor import FunctionalTucker
 from sklr.transport import SinkhornNewtonOT
-from sklr.utils.estimator_checks import all_estimators
+from sklr._testing import all_estimators
 
 pd = pytest.importorskip("pandas")
 

@@ -23,7 +23,7 @@ from sklearn.utils.estimator_checks import (
 from sklr import SketchedRegressor
 from sklr.datasets import make_least_squares
 from sklr.utils._array_api import get_namespace, to_numpy
-from sklr.utils.estimator_checks import expected_failed_checks
+from sklr._testing import expected_failed_checks
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from importlib import import_module
 
 from sklearn.base import BaseEstimator
 
-from ._sklearn_compat import SKLEARN_VERSION
+from .utils._sklearn_compat import SKLEARN_VERSION
 
 __all__ = ["all_estimators", "expected_failed_checks"]
 
@@ -107,7 +107,7 @@ def expected_failed_checks(estimator):
     Examples
     --------
     >>> from sklr import SketchedRegressor
-    >>> from sklr.utils.estimator_checks import expected_failed_checks
+    >>> from sklr._testing import expected_failed_checks
     >>> sorted(expected_failed_checks(SketchedRegressor()))[:2]
     ['check_dont_overwrite_parameters', 'check_fit2d_predict1d']
     """
@@ -128,7 +128,7 @@ def all_estimators():
 
     Examples
     --------
-    >>> from sklr.utils.estimator_checks import all_estimators
+    >>> from sklr._testing import all_estimators
     >>> [name for name, _ in all_estimators()]  # doctest: +NORMALIZE_WHITESPACE
     ['FunctionalTucker', 'LpRegressor', 'MatrixCompleter', 'SDPClusterer',
      'SensitivitySampler', 'SinkhornNewtonOT', 'SketchedRegressor', 'SparseBayesKronecker']
