@@ -103,9 +103,9 @@ def test_the_checker_sees_a_wrong_import(tmp_path):
 
 @pytest.mark.parametrize("library", ["cupy", "cupyx", "dask", "torch"], ids=str.upper)
 def test_optional_libraries_only_in_the_backend(library):
-    # Only sklr/utils/_array_api.py may name CuPy (and, later, Dask); nothing imports torch.
-    allowed = {"cupy": {"utils/_array_api.py"}, "cupyx": {"utils/_array_api.py"},
-               "dask": {"utils/_array_api.py"}, "torch": set()}[library]
+    # Only sklr/utils/_namespace.py may name CuPy (and, later, Dask); nothing imports torch.
+    allowed = {"cupy": {"utils/_namespace.py"}, "cupyx": {"utils/_namespace.py"},
+               "dask": {"utils/_namespace.py"}, "torch": set()}[library]
     found = set()
     for path in ROOT.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -117,3 +117,16 @@ def test_optional_libraries_only_in_the_backend(library):
             if any(n == library or n.startswith(library + ".") for n in names):
                 found.add(path.relative_to(ROOT).as_posix())
     assert found <= allowed, f"{library} imported outside the backend: {sorted(found - allowed)}"
+
+
+def test_one_branch_on_the_array_library():
+    # Only the backend's dispatch asks which library an array belongs to.
+    import re
+
+    pattern = re.compile(r"\bis_(cupy|numpy)_array\b|\.__name__\.endswith\(\"cupy\"\)")
+    found = sorted(
+        path.relative_to(ROOT).as_posix() for path in ROOT.rglob("*.py")
+        if path.relative_to(ROOT).as_posix() != "utils/_namespace.py"
+        and pattern.search(path.read_text())
+    )
+    assert found == [], f"branches on the array library outside utils/_namespace.py: {found}"
