@@ -14,7 +14,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -26,17 +26,29 @@ from ..utils._array_api import (
     random_integers,
     random_normal,
     random_signs,
+    random_uniform,
     segment_sum,
     sparse_matmul,
     sparse_matrix,
     to_numpy,
 )
+from ..utils._validation import Interval, StrOptions, validate_params
 
 __all__ = ["MatrixCompletionResult", "complete_matrix", "predict_entries"]
 
 _SOLVERS = ("exact", "cg", "sketch")
-_CENTER = (None, "global", "biases")
 _BIAS_ROUNDS = 10
+# On under-sampled data (alpha == 0) each factor row gets a ridge worth this many
+# pseudo-observations of zero (in the units of the orthonormal other factor):
+# it bounds the factors of rows whose few observed entries are nearly collinear.
+_STABILISER = 0.1
+# An observed-entry RMSE below this fraction of the values' RMS is an exact fit.
+_EXACT_FIT = 1e-6
+# n_components="auto": the largest rank tried, the share of observed entries
+# held out, and the relative slack within which the lowest rank is preferred.
+_AUTO_MAX_RANK = 20
+_AUTO_HOLDOUT = 0.1
+_AUTO_TOLERANCE = 0.01
 
 
 @dataclass
@@ -62,6 +74,18 @@ class MatrixCompletionResult:
         Root mean squared error on the observed entries after each sweep.
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
+    n_components : int
+        Rank of the returned model: ``n_components`` as asked, the rank
+        chosen on held-out entries for ``"auto"``, or a lower rank that
+        already fits the observed entries exactly (with a warning).
+    solver : str
+        The solver used (``"auto"`` resolved).
+    row_ridge : float
+        The ridge that solved the final row factors against ``col_factors``
+        (``alpha``, or the stabilising ridge on under-sampled data); a new
+        row folded in with it gets the factors a training row would.
+    validation_rmse : dict or None
+        For ``n_components="auto"``: rank -> RMSE on the held-out entries.
     """
 
     row_factors: object
@@ -72,6 +96,10 @@ class MatrixCompletionResult:
     n_iter: int
     rmse_path: list = field(default_factory=list)
     converged: bool = True
+    n_components: int = 0
+    solver: str = "exact"
+    row_ridge: float = 0.0
+    validation_rmse: dict = None
 
 
 class _Side:
@@ -481,6 +509,33 @@ def _check_entries(rows, cols, values, shape, xp, device):
     return rows, cols, values
 
 
+# Shared with MatrixCompleter's _parameter_constraints.
+_FIT_CONSTRAINTS = {
+    "n_components": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "solver": [StrOptions({"auto", *_SOLVERS})],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "center": [StrOptions({"global", "biases"}), None],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "inner_tol": [Interval(Real, 0, None, closed="left")],
+    "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
+    "sketch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+
+@validate_params(
+    {
+        "rows": ["array-like"],
+        "cols": ["array-like"],
+        "values": ["array-like"],
+        "shape": [tuple, list],
+        "sparsity": [Interval(Integral, 1, None, closed="left")],
+        **_FIT_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def complete_matrix(
     rows,
     cols,
@@ -516,10 +571,17 @@ def complete_matrix(
         The observed values (finite).
     shape : tuple (n_rows, n_cols)
         Shape of the matrix.
-    n_components : int
-        Rank ``k`` of the model, ``1 <= k < min(shape)``.
-    solver : {"exact", "cg", "sketch"}, default="exact"
-        How each batch of least-squares problems is solved:
+    n_components : int or "auto"
+        Rank ``k`` of the model, ``1 <= k < min(shape)``, or ``"auto"``: the
+        lowest rank whose RMSE on 10% of the observed entries, held out
+        (drawn from ``random_state``) while ranks 1, 2, ... are fitted to
+        the rest, is within 1% of the best rank's; the model of that rank
+        is then fitted to all entries. The search stops two ranks past the
+        best (and at rank 20).
+    solver : {"exact", "cg", "sketch", "auto"}, default="exact"
+        How each batch of least-squares problems is solved (``"auto"``:
+        ``"exact"`` with at least ``k`` entries per row and column on
+        average, ``nnz >= k (n_rows + n_cols)``, else ``"cg"``):
 
         - ``"exact"``: normal equations, formed in one sparse product
           (``O(nnz k^2)``) and solved by batched LU.
@@ -558,8 +620,31 @@ def complete_matrix(
     result : MatrixCompletionResult
         Factors, offsets, ``n_iter``, the RMSE path and a convergence flag.
 
+    Warns
+    -----
+    UserWarning
+        When ``alpha == 0`` and the observed entries cannot determine a
+        rank-``k`` model: some row or column has fewer than ``k`` observed
+        entries, or there are fewer than ``k n log n`` of them (``n`` the
+        larger dimension). Each factor row is then solved with a small
+        ridge (0.1 pseudo-observations of zero), which keeps the completion
+        bounded where the exact least squares would amplify a few nearly
+        collinear entries without limit.
+    UserWarning
+        When ``alpha == 0`` and a rank below ``n_components`` fits the
+        observed entries exactly: the extra components are not determined
+        (a rank-``k`` matrix can then take any value on some missing
+        entries) and the lowest exact rank is returned instead.
+    ConvergenceWarning
+        When ``max_iter`` sweeps end before the stopping rule is met.
+
     Notes
     -----
+    The factors are fitted to the residuals (values minus offsets) divided
+    by their root mean square, and scaled back: multiplying ``values`` by
+    ``s`` multiplies the completion by ``s`` (with ``alpha`` multiplied by
+    ``s`` too, for the same ridge).
+
     When ``alpha == 0`` each factor is orthonormalised (QR) before it is
     used to update the other, as in the paper; the other factor is rotated
     to match, so ``U V^T`` is unchanged and warm starts stay valid. With a
@@ -579,25 +664,108 @@ def complete_matrix(
     >>> bool(np.linalg.norm(completed - M) < 1e-6 * np.linalg.norm(M))
     True
     """
-    xp, device = get_namespace(values)
+    xp, device = _namespace_of(values)
+    if len(shape) != 2 or not all(isinstance(d, Integral) for d in shape):
+        raise ValueError(f"shape must be a pair of integers (n_rows, n_cols), got {shape!r}.")
     n_rows, n_cols = int(shape[0]), int(shape[1])
-    if not (isinstance(alpha, Real) and alpha >= 0):  # NaN too
-        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
-    if solver not in _SOLVERS:
-        raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}.")
-    if center not in _CENTER:
-        raise ValueError(f"center must be one of {_CENTER}, got {center!r}.")
-    if not 1 <= n_components < min(n_rows, n_cols):
+    if n_components != "auto" and not n_components < min(n_rows, n_cols):
         raise ValueError(
-            f"n_components={n_components} must be >= 1 and < min(n_rows, n_cols)="
-            f"{min(n_rows, n_cols)}: a rank that high leaves nothing to complete."
+            f"n_components={n_components} must be < min(n_rows, n_cols)="
+            f"{min(n_rows, n_cols)} for shape={(n_rows, n_cols)}: a rank that high fits any "
+            "observed entries and leaves the missing ones undetermined."
         )
+    if min(n_rows, n_cols) < 2:
+        raise ValueError(f"shape must be at least (2, 2), got {(n_rows, n_cols)}.")
+    if sketch_size is not None and n_components != "auto" and sketch_size < n_components:
+        raise ValueError(f"sketch_size={sketch_size} must be >= n_components={n_components}.")
     rows, cols, values = _check_entries(rows, cols, values, (n_rows, n_cols), xp, device)
     random_state = check_random_state(random_state)
-    k = n_components
+    options = dict(
+        solver=solver, alpha=alpha, center=center, max_iter=max_iter, tol=tol,
+        inner_tol=inner_tol, inner_max_iter=inner_max_iter, sketch_size=sketch_size,
+        sparsity=sparsity, verbose=verbose,
+    )
+    validation_rmse = None
+    if n_components == "auto":
+        n_components, validation_rmse = _select_rank(
+            rows, cols, values, (n_rows, n_cols), random_state, options
+        )
+    result = _complete(rows, cols, values, (n_rows, n_cols), n_components, random_state,
+                       **options)
+    result.validation_rmse = validation_rmse
+    return result
+
+
+def _namespace_of(values):
+    """The namespace and device of ``values`` (NumPy for lists and other non-arrays)."""
+    if hasattr(values, "__array_namespace__"):
+        return get_namespace(values)
+    return get_namespace(np.zeros(0))
+
+
+def _select_rank(rows, cols, values, shape, random_state, options):
+    """The lowest rank whose RMSE on held-out observed entries is within tolerance of the best.
+
+    A share ``_AUTO_HOLDOUT`` of the observed entries is hidden; ranks 1, 2,
+    ... are fitted on the rest (the search stops two ranks past the best so
+    far) and scored on the hidden ones.
+    """
+    xp, device = get_namespace(values)
+    max_rank = min(min(shape) - 1, _AUTO_MAX_RANK)
+    hide = random_uniform(random_state, (values.shape[0],), xp=xp, device=device,
+                          dtype=values.dtype) < _AUTO_HOLDOUT
+    hidden, kept = xp.nonzero(hide)[0], xp.nonzero(~hide)[0]
+    if max_rank == 1 or hidden.shape[0] == 0 or kept.shape[0] == 0:
+        return 1, None
+    train = [xp.take(a, kept) for a in (rows, cols, values)]
+    test = [xp.take(a, hidden) for a in (rows, cols, values)]
+    scores, best = {}, 1
+    for rank in range(1, max_rank + 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the final fit warns about what applies to it
+            fit = _complete(*train, shape, rank, random_state, **dict(options, verbose=0))
+        predicted = predict_entries(test[0], test[1], fit.row_factors, fit.col_factors,
+                                    fit.mean, fit.row_bias, fit.col_bias)
+        error = predicted - test[2]
+        scores[rank] = math.sqrt(float(xp.mean(error * error)))
+        if not math.isfinite(scores[rank]):
+            scores[rank] = math.inf
+        if scores[rank] < scores[best]:
+            best = rank
+        if rank >= best + 2:
+            break
+    scale = math.sqrt(float(xp.mean(values * values)))
+    threshold = scores[best] * (1.0 + _AUTO_TOLERANCE) + _EXACT_FIT * scale
+    return min(rank for rank, score in scores.items() if score <= threshold), scores
+
+
+def _undersampled(by_row, by_col, k):
+    """Why the observed entries cannot determine a rank-``k`` model (a sentence), or ''."""
+    xp = by_row.xp
+    reasons = []
+    for name, side in (("row", by_row), ("column", by_col)):
+        few = int(xp.sum(xp.astype((side.counts > 0) & (side.counts < k), xp.int64)))
+        if few:
+            reasons.append(f"{few} {name}(s) have fewer than n_components={k} observed entries")
+    n = max(by_row.n_problems, by_col.n_problems)
+    needed = k * n * math.log(n)
+    n_observed = by_row.values.shape[0]
+    if n_observed < needed:
+        reasons.append(
+            f"{n_observed} observed entries are fewer than k n log n = {math.ceil(needed)} "
+            "(n = the larger dimension), the sample size that determines a rank-k matrix"
+        )
+    return "; ".join(reasons)
+
+
+def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, center, max_iter,
+              tol, inner_tol, inner_max_iter, sketch_size, sparsity, verbose):
+    """:func:`complete_matrix` for a fixed rank ``k`` on validated entries."""
+    xp, device = get_namespace(values)
+    n_rows, n_cols = shape
+    if solver == "auto":
+        solver = "exact" if values.shape[0] >= k * (n_rows + n_cols) else "cg"
     sketch_size = 4 * k if sketch_size is None else int(sketch_size)
-    if sketch_size < k:
-        raise ValueError(f"sketch_size={sketch_size} must be >= n_components={k}.")
 
     by_row = _Side(rows, cols, values, n_rows, n_cols, xp, device)
     by_col = _Side(cols, rows, values, n_cols, n_rows, xp, device)
@@ -607,18 +775,100 @@ def complete_matrix(
         mean = float(xp.mean(values)) if center == "global" else 0.0
         row_bias = xp.zeros(n_rows, dtype=values.dtype, device=device)
         col_bias = xp.zeros(n_cols, dtype=values.dtype, device=device)
+    # The factors are fitted to the residuals in units of their RMS, so that the
+    # iterates, the stopping rule and the ridges do not depend on the data's units.
     resid_rows = by_row.values - _offsets(by_row, mean, row_bias, col_bias)
     resid_cols = by_col.values - _offsets(by_col, mean, col_bias, row_bias)
-
-    U, V = _initialize(by_row, by_col, resid_rows, resid_cols, k, n_rows, random_state)
-    resid_blocks, n_observed = by_row.pad_values(resid_rows), resid_rows.shape[0]
-    options = dict(alpha=alpha, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
-                   sketch_size=sketch_size, sparsity=sparsity, random_state=random_state)
-    update_U = _Updater(by_row, solver, **options)
-    update_V = _Updater(by_col, solver, **options)
-    orthonormalise = alpha == 0
     scale = math.sqrt(float(xp.mean(resid_rows * resid_rows)))
-    floor = 10.0 * xp.finfo(values.dtype).eps * max(scale, xp.finfo(values.dtype).smallest_normal)
+    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+    resid_rows, resid_cols = resid_rows / scale, resid_cols / scale
+
+    orthonormalise = alpha == 0
+    reason = _undersampled(by_row, by_col, k) if orthonormalise else ""
+    if reason:
+        warnings.warn(
+            f"The observed entries cannot determine a rank-{k} model: {reason}. The factors "
+            "are kept bounded by a small ridge, but the missing entries are guesses; use "
+            "n_components='auto' (or a smaller n_components), alpha > 0, or observe more "
+            "entries.",
+            UserWarning,
+            stacklevel=4,  # past _complete, complete_matrix and its validation wrapper
+        )
+        ridges = (_STABILISER * k / n_cols, _STABILISER * k / n_rows)
+    else:
+        ridges = (alpha / scale, alpha / scale)
+    fit = _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonormalise,
+                  max_iter, tol, inner_tol, inner_max_iter, sketch_size, sparsity,
+                  random_state, verbose)
+    if orthonormalise and not reason and k > 1 and fit[2][-1] <= _EXACT_FIT:
+        # Over-specified rank? If a lower rank fits exactly too, it determines the
+        # missing entries and the extra components of the rank-k fit do not.
+        # Lower ranks are tried downwards, each started from the truncated SVD
+        # of the last exact fit, until one no longer fits exactly.
+        rank = k
+        while rank > 1:
+            lower = _sweeps(by_row, by_col, resid_rows, resid_cols, rank - 1, ridges, solver,
+                            True, max_iter, tol, inner_tol, inner_max_iter, sketch_size,
+                            sparsity, random_state, verbose, start=_truncate(fit, rank - 1))
+            if lower[2][-1] > _EXACT_FIT:
+                break
+            fit, rank = lower, rank - 1
+        if rank < k:
+            warnings.warn(
+                f"The observed entries are fitted exactly by rank {rank} < n_components={k}: "
+                f"they do not determine the other {k - rank} component(s), which could take "
+                f"any value on the missing entries, so the rank-{rank} model is returned. Set "
+                f"n_components={rank} or 'auto'.",
+                UserWarning,
+                stacklevel=4,  # past _complete, complete_matrix and its validation wrapper
+            )
+            k = rank
+    U, V, rmse_path, n_iter, converged = fit
+    if not converged and max_iter > 0:
+        warnings.warn(
+            f"complete_matrix stopped at max_iter={max_iter} sweeps before the observed RMSE "
+            f"settled (last relative change above tol={tol}); increase max_iter.",
+            ConvergenceWarning,
+            stacklevel=4,  # past _complete, complete_matrix and its validation wrapper
+        )
+    if orthonormalise:
+        U, row_ridge = U * scale, ridges[0]
+    else:
+        U, V, row_ridge = U * math.sqrt(scale), V * math.sqrt(scale), alpha
+    return MatrixCompletionResult(
+        U, V, mean, row_bias, col_bias, n_iter, [r * scale for r in rmse_path], converged,
+        n_components=k, solver=solver, row_ridge=row_ridge,
+    )
+
+
+def _truncate(fit, rank):
+    """The factors of the best rank-``rank`` approximation of a fit's ``U V^T``."""
+    U, V = fit[0], fit[1]
+    xp, _ = get_namespace(U)
+    Q_U, R_U = xp.linalg.qr(U)
+    Q_V, R_V = xp.linalg.qr(V)
+    W, s, Zt = xp.linalg.svd(R_U @ xp.matrix_transpose(R_V))
+    return Q_U @ (W[:, :rank] * s[:rank]), Q_V @ xp.matrix_transpose(Zt[:rank, :])
+
+
+def _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonormalise,
+            max_iter, tol, inner_tol, inner_max_iter, sketch_size, sparsity, random_state,
+            verbose, start=None):
+    """Alternating sweeps on residuals of RMS 1, from ``start`` or the spectral start.
+
+    Returns ``(U, V, rmse_path, n_iter, converged)``.
+    """
+    xp, n_rows = by_row.xp, by_row.n_problems
+    if start is None:
+        U, V = _initialize(by_row, by_col, resid_rows, resid_cols, k, n_rows, random_state)
+    else:
+        U, V = start
+    resid_blocks, n_observed = by_row.pad_values(resid_rows), resid_rows.shape[0]
+    options = dict(inner_tol=inner_tol, inner_max_iter=inner_max_iter,
+                   sketch_size=sketch_size, sparsity=sparsity, random_state=random_state)
+    update_U = _Updater(by_row, solver, alpha=ridges[0], **options)
+    update_V = _Updater(by_col, solver, alpha=ridges[1], **options)
+    floor = 10.0 * xp.finfo(resid_rows.dtype).eps
 
     rmse_path, converged, start = [], False, time.perf_counter()
     n_iter = 0
@@ -634,32 +884,27 @@ def complete_matrix(
         rmse = math.sqrt(by_row.squared_error(update_U.blocks, U, resid_blocks) / n_observed)
         rmse_path.append(rmse)
         if verbose:
-            print(f"[complete_matrix] sweep {n_iter}: observed RMSE {rmse:.6g} "
-                  f"({time.perf_counter() - start:.2f} s)")
+            print(f"[complete_matrix] rank {k}, sweep {n_iter}: observed RMSE {rmse:.6g} "
+                  f"(relative) ({time.perf_counter() - start:.2f} s)")
         previous = rmse_path[-2] if len(rmse_path) > 1 else None
         if rmse <= floor or (previous is not None and abs(previous - rmse) <= tol * previous):
             converged = True
             break
-    if not converged and max_iter > 0:
-        warnings.warn(
-            f"complete_matrix stopped at max_iter={max_iter} sweeps before the observed RMSE "
-            f"settled (last relative change above tol={tol}); increase max_iter.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
     if solver != "exact":
         # Refit the row factors exactly against the final V: the fitted rows
         # then agree with the fold-in of MatrixCompleter.transform.
         U = update_U(V, U, resid_rows, solver="exact")
-    return MatrixCompletionResult(U, V, mean, row_bias, col_bias, n_iter, rmse_path, converged)
+    return U, V, rmse_path, n_iter, converged
 
 
-def fold_in(rows, cols, values, n_rows, col_factors, mean, col_bias, alpha, bias_rows):
+def fold_in(rows, cols, values, n_rows, col_factors, mean, col_bias, alpha, bias_rows,
+            ridge=None):
     """Row factors and row offsets of new rows against fixed column factors.
 
     Each row's least squares over its observed entries, solved exactly:
     ``row_bias_i = sum_j (x_ij - mean - col_bias_j) / (n_i + alpha)`` when
-    ``bias_rows``, then ``U_i = argmin ||x_i - offsets - V_obs u||^2 + alpha ||u||^2``.
+    ``bias_rows``, then ``U_i = argmin ||x_i - offsets - V_obs u||^2 + ridge ||u||^2``
+    (``ridge`` is ``alpha`` when None; pass a fit's ``row_ridge``).
     Rows with no observed entry get zeros.
     """
     xp, device = get_namespace(values)
@@ -670,7 +915,8 @@ def fold_in(rows, cols, values, n_rows, col_factors, mean, col_bias, alpha, bias
         row_bias = _shrunk_mean(side, side.values - mean - xp.take(col_bias, side.other), alpha)
     residual = side.values - _offsets(side, mean, row_bias, col_bias)
     B = side.spmm(residual, col_factors)
-    return _solve_exact(side, col_factors, B, alpha, side.design(col_factors)), row_bias
+    ridge = alpha if ridge is None else ridge
+    return _solve_exact(side, col_factors, B, ridge, side.design(col_factors)), row_bias
 
 
 def predict_entries(rows, cols, row_factors, col_factors, mean, row_bias, col_bias):

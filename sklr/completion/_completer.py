@@ -16,8 +16,8 @@ from ..utils._array_api import (
     random_uniform,
     to_numpy,
 )
-from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
-from ._altmin import complete_matrix, fold_in, predict_entries
+from ..utils._validation import Interval, _fit_context, validate_data
+from ._altmin import _FIT_CONSTRAINTS, complete_matrix, fold_in, predict_entries
 
 __all__ = ["MatrixCompleter", "ratings_matrix"]
 
@@ -115,9 +115,15 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, default=10
+    n_components : int or "auto", default="auto"
         Rank ``k`` of the low-rank part, ``1 <= k < min(n_samples,
-        n_features)``.
+        n_features)``, or ``"auto"``: the rank is chosen on held-out entries
+        (10% of the observed entries, drawn from ``random_state``, hidden
+        while ranks 1, 2, ... up to 20 are fitted to the rest; the lowest
+        rank within 1% of the best held-out RMSE wins) and the model of that
+        rank is refitted to all entries. ``n_components_`` holds the rank
+        used. ``"auto"`` costs a few fits more than a given rank; the rank
+        it picks can be passed as ``n_components`` for later fits.
     solver : {"auto", "exact", "cg", "sketch"}, default="auto"
         How each factor update is solved:
 
@@ -178,9 +184,9 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    components_ : array of shape (n_components, n_features)
+    components_ : array of shape (n_components_, n_features)
         ``V^T``: the column factors (orthonormal rows when ``alpha == 0``).
-    row_factors_ : array of shape (n_samples, n_components)
+    row_factors_ : array of shape (n_samples, n_components_)
         ``U``: the factors of the training rows, refitted exactly against
         ``components_`` (what :meth:`transform` would compute for them).
     mean_ : float
@@ -189,6 +195,13 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Offsets of the training rows (zeros unless ``center="biases"``).
     col_bias_ : array of shape (n_features,)
         Offsets of the columns (zeros unless ``center="biases"``).
+    n_components_ : int
+        Rank of the fitted model: ``n_components``, the rank chosen for
+        ``"auto"``, or, with ``alpha == 0``, a lower rank that already
+        fits the observed entries exactly (a warning says so).
+    validation_rmse_ : dict or None
+        For ``n_components="auto"``: tried rank -> RMSE on the held-out
+        entries; None otherwise.
     solver_ : str
         The solver used (``solver`` with ``"auto"`` resolved).
     n_iter_ : int
@@ -269,25 +282,15 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "solver": [StrOptions({"auto", "exact", "cg", "sketch"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "center": [StrOptions({"global", "biases"}), None],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "inner_tol": [Interval(Real, 0, None, closed="left")],
-        "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
-        "sketch_size": [Interval(Integral, 1, None, closed="left"), None],
+        **_FIT_CONSTRAINTS,
         "keep_observed": ["boolean"],
         "score_holdout": [Interval(Real, 0, 1, closed="neither")],
         "missing_values": [Real],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
         self,
-        n_components=10,
+        n_components="auto",
         *,
         solver="auto",
         alpha=0.0,
@@ -415,24 +418,25 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"Matrix completion needs at least 2 rows and 2 columns; got {name}={size}."
                 )
-        if self.n_components >= min(n_rows, n_cols):
+        if self.n_components != "auto" and self.n_components >= min(n_rows, n_cols):
             raise ValueError(
                 f"n_components={self.n_components} must be < min(n_samples, n_features)="
                 f"{min(n_rows, n_cols)} for X of shape {X.shape}: a rank that high fits any "
-                "observed entries and leaves the missing ones undetermined."
+                "observed entries and leaves the missing ones undetermined. Use "
+                "n_components='auto' to have it chosen."
             )
         self._warn_empty_rows(rows, n_rows, "in fit")
         self._warn_empty_columns(cols, n_cols)
-        self.solver_ = self.solver
-        if self.solver == "auto":
-            dense_enough = values.shape[0] >= self.n_components * (n_rows + n_cols)
-            self.solver_ = "exact" if dense_enough else "cg"
         result = complete_matrix(
-            rows, cols, values, (n_rows, n_cols), self.n_components, solver=self.solver_,
+            rows, cols, values, (n_rows, n_cols), self.n_components, solver=self.solver,
             alpha=self.alpha, center=self.center, max_iter=self.max_iter, tol=self.tol,
             inner_tol=self.inner_tol, inner_max_iter=self.inner_max_iter,
             sketch_size=self.sketch_size, random_state=self.random_state, verbose=self.verbose,
         )
+        self.n_components_ = result.n_components
+        self.validation_rmse_ = result.validation_rmse
+        self.solver_ = result.solver
+        self._row_ridge = result.row_ridge
         xp, _ = get_namespace(result.col_factors)
         self.components_ = xp.matrix_transpose(result.col_factors)
         self.row_factors_ = result.row_factors
@@ -449,7 +453,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         xp, _ = get_namespace(self.components_)
         return fold_in(
             rows, cols, values, n_rows, xp.matrix_transpose(self.components_), self.mean_,
-            self.col_bias_, self.alpha, self.center == "biases",
+            self.col_bias_, self.alpha, self.center == "biases", ridge=self._row_ridge,
         )
 
     def transform(self, X):
