@@ -732,7 +732,7 @@ def _select_rank(rows, cols, values, shape, random_state, options):
             scores[rank] = math.inf
         if scores[rank] < scores[best]:
             best = rank
-        if rank >= best + 2:
+        if rank >= best + 2 or fit.n_components < rank:  # past the best, or past an exact fit
             break
     scale = math.sqrt(float(xp.mean(values * values)))
     threshold = scores[best] * (1.0 + _AUTO_TOLERANCE) + _EXACT_FIT * scale
