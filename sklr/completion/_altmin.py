@@ -496,15 +496,17 @@ def _check_entries(rows, cols, values, shape, xp, device):
         raise ValueError("No observed entries: at least one entry of X must be observed.")
     if not bool(xp.all(xp.isfinite(values))):
         raise ValueError("The observed values must be finite (no NaN or inf).")
-    if int(xp.min(rows)) < 0 or int(xp.max(rows)) >= n_rows:
-        raise ValueError(f"Row indices must lie in [0, {n_rows}).")
-    if int(xp.min(cols)) < 0 or int(xp.max(cols)) >= n_cols:
-        raise ValueError(f"Column indices must lie in [0, {n_cols}).")
+    for name, index, bound in (("rows", rows, n_rows), ("cols", cols, n_cols)):
+        if int(xp.min(index)) < 0 or int(xp.max(index)) >= bound:
+            raise ValueError(
+                f"{name} must lie in [0, {bound}) for shape={(n_rows, n_cols)}, got values "
+                f"from {int(xp.min(index))} to {int(xp.max(index))}."
+            )
     n_distinct = int(xp.unique_values(rows * n_cols + cols).shape[0])
     if n_distinct < values.shape[0]:
         raise ValueError(
-            f"{values.shape[0] - n_distinct} (row, col) pair(s) are repeated: each entry must be "
-            "observed at most once (average repeated ratings first)."
+            f"{values.shape[0] - n_distinct} (rows[i], cols[i]) pair(s) are repeated: each entry "
+            "must be observed at most once (average repeated ratings first)."
         )
     return rows, cols, values
 

@@ -16,12 +16,21 @@ from ..utils._array_api import (
     random_uniform,
     to_numpy,
 )
-from ..utils._validation import Interval, _fit_context, validate_data
+from ..utils._validation import Interval, _fit_context, validate_data, validate_params
 from ._altmin import _FIT_CONSTRAINTS, complete_matrix, fold_in, predict_entries
 
 __all__ = ["MatrixCompleter", "ratings_matrix"]
 
 
+@validate_params(
+    {
+        "rows": ["array-like"],
+        "cols": ["array-like"],
+        "values": ["array-like"],
+        "shape": [tuple, list, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def ratings_matrix(rows, cols, values, *, shape=None):
     """Build the sparse matrix of observed entries from ``(row, column, value)`` triplets.
 
@@ -72,6 +81,8 @@ def ratings_matrix(rows, cols, values, *, shape=None):
             f"rows, cols and values must have the same length, got {rows.shape[0]}, "
             f"{cols.shape[0]} and {values.shape[0] if values.ndim else values}."
         )
+    if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
+        raise TypeError(f"values must hold real numbers, got dtype {values.dtype}.")
     values = values.astype(np.float64) if not np.issubdtype(values.dtype, np.floating) else values
     if not np.all(np.isfinite(values)):
         raise ValueError("values must be finite (no NaN or inf).")
@@ -79,12 +90,17 @@ def ratings_matrix(rows, cols, values, *, shape=None):
         if rows.size == 0:
             raise ValueError("shape is required when there are no ratings.")
         shape = (int(rows.max()) + 1, int(cols.max()) + 1)
+    if len(shape) != 2 or not all(isinstance(d, Integral) and d >= 0 for d in shape):
+        raise ValueError(f"shape must be a pair of non-negative integers, got {shape!r}.")
     n_rows, n_cols = shape
     if rows.size and (rows.max() >= n_rows or cols.max() >= n_cols):
         raise ValueError(f"Indices out of range for shape={tuple(shape)}.")
     keys = rows.astype(np.int64) * n_cols + cols
     if np.unique(keys).size != keys.size:
-        raise ValueError("Duplicate (row, column) pairs: each entry may be rated once.")
+        raise ValueError(
+            f"{keys.size - np.unique(keys).size} duplicate (rows[i], cols[i]) pair(s): each "
+            "entry may be rated once (average repeated ratings first)."
+        )
     X = scipy.sparse.coo_array((values, (rows, cols)), shape=(n_rows, n_cols)).tocsr()
     X.sort_indices()
     return X

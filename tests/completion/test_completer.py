@@ -236,7 +236,7 @@ def test_transform_checks_shape_and_fit():
     [
         (([-1, 0], [0, 1], [1.0, 2.0]), {}, "rows must be non-negative"),
         (([0, 1], [0, -3], [1.0, 2.0]), {}, "cols must be non-negative"),
-        (([0, 0], [1, 1], [1.0, 2.0]), {}, "Duplicate"),
+        (([0, 0], [1, 1], [1.0, 2.0]), {}, r"1 duplicate \(rows\[i\], cols\[i\]\) pair"),
         (([0, 1], [0, 1], [1.0, np.nan]), {}, "finite"),
         (([0, 1], [0, 1], [1.0]), {}, "same length"),
         (([0, 5], [0, 1], [1.0, 2.0]), {"shape": (3, 3)}, "out of range"),
