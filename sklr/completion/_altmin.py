@@ -811,7 +811,8 @@ def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, cent
         while rank > 1:
             lower = _sweeps(by_row, by_col, resid_rows, resid_cols, rank - 1, ridges, solver,
                             True, max_iter, tol, inner_tol, inner_max_iter, sketch_size,
-                            sparsity, random_state, verbose, start=_truncate(fit, rank - 1))
+                            sparsity, random_state, verbose, start=_truncate(fit, rank - 1),
+                            exact_or_stop=True)
             if lower[2][-1] > _EXACT_FIT:
                 break
             fit, rank = lower, rank - 1
@@ -855,10 +856,12 @@ def _truncate(fit, rank):
 
 def _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonormalise,
             max_iter, tol, inner_tol, inner_max_iter, sketch_size, sparsity, random_state,
-            verbose, start=None):
+            verbose, start=None, exact_or_stop=False):
     """Alternating sweeps on residuals of RMS 1, from ``start`` or the spectral start.
 
-    Returns ``(U, V, rmse_path, n_iter, converged)``.
+    With ``exact_or_stop``, give up as soon as a sweep shrinks the RMSE by
+    less than 10% short of an exact fit. Returns ``(U, V, rmse_path, n_iter,
+    converged)``.
     """
     xp, n_rows = by_row.xp, by_row.n_problems
     if start is None:
@@ -892,6 +895,8 @@ def _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonorm
         if rmse <= floor or (previous is not None and abs(previous - rmse) <= tol * previous):
             converged = True
             break
+        if exact_or_stop and previous is not None and rmse > _EXACT_FIT and rmse > 0.9 * previous:
+            break  # no longer heading for an exact fit (which converges geometrically)
     if solver != "exact":
         # Refit the row factors exactly against the final V: the fitted rows
         # then agree with the fold-in of MatrixCompleter.transform.

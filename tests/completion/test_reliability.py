@@ -129,3 +129,19 @@ def test_complete_matrix_auto_reports_the_rank():
     res = complete_matrix(rows, cols, M[rows, cols], M.shape, "auto", random_state=0)
     assert res.n_components == 2 == res.row_factors.shape[1]
     assert res.validation_rmse[2] < 1e-8 * res.validation_rmse[1]
+
+
+def test_the_lower_rank_check_is_cheap_at_the_true_rank():
+    # An exact fit at the true rank tries rank k-1 once; that trial must give up
+    # within a few sweeps even under a tight tol, not run to max_iter.
+    import io
+    from contextlib import redirect_stdout
+
+    M = _heavy_tailed()
+    rows, cols = np.nonzero(~np.isnan(_masked(M, 0.3)))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        res = complete_matrix(rows, cols, M[rows, cols], M.shape, 3, tol=1e-12, verbose=1,
+                              random_state=0)
+    assert res.n_components == 3
+    assert out.getvalue().count("rank 2, sweep") <= 5
