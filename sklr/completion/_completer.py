@@ -250,6 +250,17 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     offsets with ``"biases"``), and a warning says so. Empty columns are
     completed the same way.
 
+    With ``alpha == 0`` the data may not determine the rank asked for; the
+    estimator then says so (``UserWarning``) rather than return a silent
+    wrong answer: when some row or column has fewer than ``n_components``
+    observed entries, or there are fewer than ``k n log n`` of them, each
+    factor row is solved with a small ridge that keeps the completion
+    bounded; when a lower rank fits the observed entries exactly, that rank
+    is returned (``n_components_``), since the extra components could take
+    any value on the missing entries. The fit is scale-free: ``X * s``
+    gives the completion times ``s`` (with ``alpha * s`` for the same
+    ridge).
+
     New rows (:meth:`transform`, :meth:`score`) are *folded in*: their
     factors solve the least squares of their observed entries against the
     fitted ``components_`` (and their offsets are computed like the training
