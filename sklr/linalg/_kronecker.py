@@ -5,12 +5,32 @@ The vectorization is C-order with ``A_1`` the slowest index, matching
 """
 
 import math
+from numbers import Integral
 
 from ..utils._array_api import get_namespace
+from ..utils._validation import validate_params
+from ._checks import check_numeric
 
 __all__ = ["kron", "kron_matvec", "mode_product"]
 
 
+def _check_factors(factors):
+    """A non-empty sequence of finite 2-D numeric arrays, all in one namespace."""
+    if factors is None or isinstance(factors, str) or not hasattr(factors, "__len__"):
+        raise TypeError(f"factors must be a sequence of 2-D arrays, got {factors!r}.")
+    if len(factors) == 0:
+        raise ValueError("factors must hold at least one matrix, got none.")
+    checked = []
+    for i, A in enumerate(factors):
+        A = check_numeric(A, f"factors[{i}]")
+        if A.ndim != 2:
+            raise ValueError(f"factors[{i}] must be a 2-D array, got shape {tuple(A.shape)}.")
+        checked.append(A)
+    get_namespace(*checked)  # one namespace
+    return checked
+
+
+@validate_params({"mode": [Integral]}, prefer_skip_nested_validation=True)
 def mode_product(X, A, mode, *, xp=None):
     """Multiply the tensor ``X`` by the matrix ``A`` along axis ``mode``.
 
@@ -42,12 +62,27 @@ def mode_product(X, A, mode, *, xp=None):
     array([[ 3.],
            [12.]])
     """
+    X = check_numeric(X, "X")
+    A = check_numeric(A, "A")
+    if A.ndim != 2:
+        raise ValueError(f"A must be a 2-D array, got shape {tuple(A.shape)}.")
+    if not -X.ndim <= mode < X.ndim:
+        raise ValueError(f"mode={mode} is out of range for X with {X.ndim} axes.")
+    if X.shape[mode] != A.shape[1]:
+        raise ValueError(f"A has {A.shape[1]} columns but axis {mode} of X has length "
+                         f"{X.shape[mode]}.")
+    return _mode_product(X, A, mode, xp=xp)
+
+
+def _mode_product(X, A, mode, *, xp=None):
+    """:func:`mode_product` without checks (for the hot loops of the estimators)."""
     if xp is None:
         xp, _ = get_namespace(X, A)
     moved = xp.moveaxis(X, mode, -1)
     return xp.moveaxis(moved @ xp.matrix_transpose(A), -1, mode)
 
 
+@validate_params({"adjoint": ["boolean"]}, prefer_skip_nested_validation=True)
 def kron_matvec(factors, x, *, adjoint=False, xp=None):
     """Kronecker matrix-vector products by one mode product per factor.
 
@@ -83,6 +118,13 @@ def kron_matvec(factors, x, *, adjoint=False, xp=None):
     >>> bool(np.allclose(kron_matvec([A, B], x), np.kron(A, B) @ x))
     True
     """
+    factors = _check_factors(factors)
+    x = check_numeric(x, "x")
+    return _kron_matvec(factors, x, adjoint=adjoint, xp=xp)
+
+
+def _kron_matvec(factors, x, *, adjoint=False, xp=None):
+    """:func:`kron_matvec` without checks (for the hot loops of the estimators)."""
     if xp is None:
         xp, _ = get_namespace(x, *factors)
     if adjoint:
@@ -98,7 +140,7 @@ def kron_matvec(factors, x, *, adjoint=False, xp=None):
     X = xp.reshape(x, batch + sizes_in)
     offset = len(batch)
     for i, A in enumerate(factors):
-        X = mode_product(X, A, offset + i, xp=xp)
+        X = _mode_product(X, A, offset + i, xp=xp)
     return xp.reshape(X, batch + (math.prod(int(A.shape[0]) for A in factors),))
 
 
@@ -127,6 +169,11 @@ def kron(factors, *, xp=None):
     array([[1., 2., 0., 0.],
            [0., 0., 1., 2.]])
     """
+    return _kron(_check_factors(factors), xp=xp)
+
+
+def _kron(factors, *, xp=None):
+    """:func:`kron` without checks."""
     if xp is None:
         xp, _ = get_namespace(*factors)
     K = factors[0]

@@ -1,26 +1,37 @@
 """Importance scores for l_p row sampling: Lewis weights, root leverage, l_p sensitivities."""
 
-import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import linprog
 from sklearn.utils import check_random_state
 
 from ..utils._array_api import get_namespace, move_to, to_numpy
-from ._lp import lp_regression
-from ._lstsq import leverage_scores
+from ..utils._validation import Interval, StrOptions, validate_params
+from ._checks import check_matrix, check_rows
+from ._lp import _lp_regression
+from ._lstsq import _check_leverage_method, _leverage_scores
 
 __all__ = ["lewis_weights", "lp_sensitivities", "root_leverage_scores"]
 
 
-def _check_p(p, upper=math.inf, what="p"):
-    if not isinstance(p, Real) or not 1 <= p < upper:
-        bound = f"1 <= p < {upper:g}" if math.isfinite(upper) else "p >= 1"
-        raise ValueError(f"{what} must satisfy {bound}, got p={p!r}.")
-    return float(p)
+_SKETCH_NAMES = {"srht", "gaussian", "countsketch", "sparse_sign"}
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "p": [Interval(Real, 1, 4, closed="left")],
+        "method": [StrOptions({"exact", "approx"})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "sketch": [StrOptions(_SKETCH_NAMES)],
+        "random_state": ["random_state"],
+        "return_n_iter": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def lewis_weights(A, p=1.0, *, method="exact", max_iter=100, tol=1e-8, n_components=None,
                   sketch="srht", random_state=None, return_n_iter=False):
     """l_p Lewis weights of the rows of ``A`` by the Cohen-Peng fixed-point iteration.
@@ -80,17 +91,25 @@ def lewis_weights(A, p=1.0, *, method="exact", max_iter=100, tol=1e-8, n_compone
     >>> round(float(w.sum()), 6)
     3.0
     """
+    A = check_matrix(A, "A")
+    _check_leverage_method(A.shape, method, n_components)
+    w, n_iter = _lewis_weights(A, float(p), method=method, max_iter=max_iter, tol=tol,
+                               n_components=n_components, sketch=sketch,
+                               random_state=random_state)
+    return (w, n_iter) if return_n_iter else w
+
+
+def _lewis_weights(A, p, *, method="exact", max_iter=100, tol=1e-8, n_components=None,
+                   sketch="srht", random_state=None):
+    """:func:`lewis_weights` on a checked ``A``: ``(weights, n_iter)``."""
     xp, _ = get_namespace(A)
-    p = _check_p(p, 4.0)
-    if method not in ("exact", "approx"):
-        raise ValueError(f"method must be 'exact' or 'approx', got {method!r}.")
     seed = check_random_state(random_state).randint(2**31 - 1)
 
     def leverage(B):
         if method == "exact":
-            return leverage_scores(B)
-        return leverage_scores(B, method="approx", n_components=n_components, sketch=sketch,
-                               random_state=seed)
+            return _leverage_scores(B)
+        return _leverage_scores(B, method="approx", n_components=n_components, sketch=sketch,
+                                random_state=seed)
 
     w = leverage(A)
     n_iter = 0
@@ -109,9 +128,18 @@ def lewis_weights(A, p=1.0, *, method="exact", max_iter=100, tol=1e-8, n_compone
             w = w_new
             if float(xp.max(change)) <= tol:
                 break
-    return (w, n_iter) if return_n_iter else w
+    return w, n_iter
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "p": [Interval(Real, 1, 2, closed="both")],
+        "method": [StrOptions({"exact", "approx"})],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def root_leverage_scores(A, p=1.0, *, method="exact", random_state=None):
     """Root leverage scores ``tau_i^(p/2)``: l_p sensitivity upper bounds for ``p <= 2``.
 
@@ -145,14 +173,27 @@ def root_leverage_scores(A, p=1.0, *, method="exact", random_state=None):
     >>> root_leverage_scores(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
     array([1.        , 0.70710678, 0.70710678])
     """
-    p = float(p)
-    if not 1 <= p <= 2:
-        raise ValueError(f"root leverage scores need 1 <= p <= 2, got p={p!r}.")
-    tau = leverage_scores(A, method=method, random_state=random_state)
+    A = check_matrix(A, "A")
+    _check_leverage_method(A.shape, method, None)
+    return _root_leverage_scores(A, float(p), method=method, random_state=random_state)
+
+
+def _root_leverage_scores(A, p, *, method="exact", random_state=None):
+    """:func:`root_leverage_scores` on a checked ``A``."""
+    tau = _leverage_scores(A, method=method, random_state=random_state)
     xp, _ = get_namespace(tau)
     return xp.clip(tau, 0.0, 1.0) ** (p / 2.0)
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "p": [Interval(Real, 1, None, closed="left")],
+        "method": [StrOptions({"exact", "lewis"})],
+        "lewis": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def lp_sensitivities(A, p=1.0, *, method="exact", lewis=None):
     """l_p sensitivities ``s_i = sup_x |a_i^T x|^p / ||Ax||_p^p``, exactly or as upper bounds.
 
@@ -204,17 +245,34 @@ def lp_sensitivities(A, p=1.0, *, method="exact", lewis=None):
     >>> bool(np.all(lp_sensitivities(A, method="lewis") >= lp_sensitivities(A) - 1e-9))
     True
     """
+    A = check_matrix(A, "A")
+    xp, dev = get_namespace(A)
+    p = float(p)
+    if method == "lewis" and p >= 4:
+        raise ValueError(f"p must be < 4 for method='lewis' (the Lewis-weight iteration diverges "
+                         f"beyond), got p={p}.")
+    if lewis is not None:
+        if method != "lewis":
+            raise ValueError("lewis is only used by method='lewis'.")
+        lewis = check_matrix(lewis, "lewis", ndim=1, non_negative=True, xp=xp, device=dev)
+        check_rows(lewis, "lewis", A.shape[0])
+        lewis = xp.astype(lewis, A.dtype)
+    return _lp_sensitivities(A, p, method=method, lewis=lewis)
+
+
+def _lp_sensitivities(A, p, *, method="exact", lewis=None):
+    """:func:`lp_sensitivities` on a checked ``A`` (and ``lewis``)."""
     xp, dev = get_namespace(A)
     if method == "lewis":
-        p = _check_p(p, 4.0)
-        w = lewis_weights(A, p) if lewis is None else lewis
+        w = _lewis_weights(A, p)[0] if lewis is None else lewis
         d = float(xp.sum(w))  # the rank of A
         bound = w if p <= 2 else d ** (p / 2.0 - 1.0) * w
         return xp.clip(bound, 0.0, 1.0)
-    if method != "exact":
-        raise ValueError(f"method must be 'exact' or 'lewis', got {method!r}.")
-    p = _check_p(p)
     A_np = to_numpy(A).astype(np.float64)
+    # Sensitivities depend on the column space only: columns in any units
+    # give the same linear programs and regressions once divided by their largest entry.
+    col_max = np.abs(A_np).max(axis=0)
+    A_np = A_np / np.where(col_max > 0, col_max, 1.0)
     out = np.array([_exact_sensitivity(A_np, i, p) for i in range(A_np.shape[0])])
     return move_to(out, xp=xp, device=dev)
 
@@ -241,5 +299,5 @@ def _exact_sensitivity(A, i, p):
     if N.shape[1] == 0:
         value = np.sum(np.abs(A @ x0) ** p)
     else:
-        value = lp_regression(A @ N, -(A @ x0), p, tol=1e-12, max_iter=500).objective
+        value = _lp_regression(A @ N, -(A @ x0), p, tol=1e-12, max_iter=500).objective
     return 1.0 / value

@@ -2,8 +2,11 @@
 
 import math
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 from ..utils._array_api import device, get_namespace, lstsq, solve_triangular
+from ..utils._validation import Interval, validate_params
+from ._checks import check_matrix, check_rows
 
 __all__ = ["LpRegressionResult", "lp_regression"]
 
@@ -177,6 +180,19 @@ def _lad_vertex_descent(A, b, v, r, xp, max_steps=None):
     return None
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "b": ["array-like"],
+        "p": [Interval(Real, 1, None, closed="left")],
+        "sample_weight": ["array-like", None],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def lp_regression(A, b, p=1.0, *, sample_weight=None, fit_intercept=False, max_iter=100, tol=1e-8,
                   verbose=0):
     """Weighted l_p regression ``min_x sum_i v_i |b_i - a_i^T x|^p`` for ``p >= 1``.
@@ -248,9 +264,24 @@ def lp_regression(A, b, p=1.0, *, sample_weight=None, fit_intercept=False, max_i
     >>> round(float(res.coef[0]), 6)
     1.0
     """
+    get_namespace(A, b)  # one namespace for both
+    A = check_matrix(A, "A")
+    xp, dev = get_namespace(A)
+    b = check_rows(xp.astype(xp.asarray(check_matrix(b, "b", ndim=1), device=dev), A.dtype),
+                   "b", A.shape[0])
+    if sample_weight is not None:
+        sample_weight = check_matrix(sample_weight, "sample_weight", ndim=1, non_negative=True,
+                                        not_all_zero=True, xp=xp, device=dev)
+        sample_weight = check_rows(xp.astype(sample_weight, A.dtype), "sample_weight", A.shape[0])
+    return _lp_regression(A, b, float(p), sample_weight=sample_weight,
+                          fit_intercept=fit_intercept, max_iter=max_iter, tol=tol,
+                          verbose=verbose)
+
+
+def _lp_regression(A, b, p, *, sample_weight=None, fit_intercept=False, max_iter=100, tol=1e-8,
+                   verbose=0):
+    """:func:`lp_regression` on checked arrays of one namespace."""
     xp, dev = get_namespace(A, b)
-    if not p >= 1:  # NaN too
-        raise ValueError(f"p must be >= 1, got {p}.")
     n = A.shape[0]
     if fit_intercept:
         A = xp.concat([A, xp.ones((n, 1), dtype=A.dtype, device=dev)], axis=1)

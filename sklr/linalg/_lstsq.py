@@ -9,9 +9,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ..utils._array_api import (
+    convergence_check_interval,
     device,
     get_namespace,
-    is_cupy_array,
     issparse,
     lstsq,
     qr_r,
@@ -19,6 +19,7 @@ from ..utils._array_api import (
     solve_triangular,
 )
 from ..utils._validation import Interval, StrOptions, validate_params
+from ._checks import check_matrix, check_rows
 from ._sketches import make_sketch
 
 # Checks without a new smallest gradient after which refinement stops.
@@ -80,37 +81,21 @@ def default_sketch_size(n_samples, n_features, solver="sketch"):
     return int(min(n_samples, m))
 
 
-def _check_lstsq_inputs(A, b, sample_weight, xp, dev):
-    """Arrays of ``xp`` with matching rows, finite, and non-negative finite weights."""
-    if not issparse(A):
-        A = xp.asarray(A, device=dev)
-        if A.ndim != 2:
-            raise ValueError(f"A must be a 2-D array, got shape {tuple(A.shape)}.")
-        if not xp.isdtype(A.dtype, "real floating"):
-            A = xp.astype(A, xp.float64)
-        finite = bool(xp.all(xp.isfinite(A)))
-    else:
-        finite = bool(xp.all(xp.isfinite(xp.asarray(A.data))))
-    if not finite:
-        raise ValueError("A must be finite (no NaN or inf).")
-    b = xp.asarray(b, device=dev)
-    if not xp.isdtype(b.dtype, "real floating"):
-        b = xp.astype(b, A.dtype)
-    if b.ndim not in (1, 2) or b.shape[0] != A.shape[0]:
-        raise ValueError(f"b must have {A.shape[0]} rows to match A, got shape {tuple(b.shape)}.")
-    if not bool(xp.all(xp.isfinite(b))):
-        raise ValueError("b must be finite (no NaN or inf).")
-    if 0 in A.shape:
-        raise ValueError(f"A must be non-empty, got shape {tuple(A.shape)}.")
+def _check_lstsq_inputs(A, b, sample_weight):
+    """``A`` (dense or sparse), ``b`` and ``sample_weight`` checked, in ``A``'s namespace.
+
+    Every error names the argument: finite real values, ``b`` with the rows of
+    ``A``, non-negative weights that are not all zero.
+    """
+    A = check_matrix(A, "A", accept_sparse=True)
+    xp, dev = get_namespace(A)
+    b = xp.asarray(check_matrix(b, "b", ndim=(1, 2)), device=dev)
+    check_rows(b, "b", A.shape[0], ndim=(1, 2))
     if sample_weight is not None:
-        sample_weight = xp.asarray(sample_weight, dtype=b.dtype, device=dev)
-        if sample_weight.shape != (A.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({A.shape[0]},), got "
-                             f"{tuple(sample_weight.shape)}.")
-        if not bool(xp.all(xp.isfinite(sample_weight))) or bool(xp.any(sample_weight < 0)):
-            raise ValueError("sample_weight must be finite and non-negative.")
-        if not float(xp.sum(sample_weight)) > 0:
-            raise ValueError("sample_weight must have a positive sum; all weights are zero.")
+        sample_weight = check_matrix(sample_weight, "sample_weight", ndim=1, non_negative=True,
+                                        not_all_zero=True, xp=xp, device=dev)
+        sample_weight = xp.astype(sample_weight, b.dtype)
+        check_rows(sample_weight, "sample_weight", A.shape[0])
     return A, b, sample_weight
 
 
@@ -172,8 +157,7 @@ class _Design:
                 self.A.shape[0], dtype=B.dtype, device=device(B)
             )
             extra = [xp.reshape(xp.asarray(ones, dtype=B.dtype), (-1, 1)), B]
-        SA, SE = S.apply_many([self.A, xp.concat(extra, axis=1)],
-                              row_scales=[self.row_scale, None])
+        SA, SE = S._sketch_many([self.A, xp.concat(extra, axis=1)], [self.row_scale, None])
         SA = _as_dense_xp(SA, xp, B.dtype)
         if self.offset is not None:
             SA = SA - SE[:, :1] * self.offset
@@ -202,6 +186,8 @@ def _as_dense_xp(A, xp, dtype):
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_buckets": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
+        "sparsity": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     },
@@ -301,8 +287,9 @@ def sketched_lstsq(
     >>> bool(np.allclose(res.coef, np.linalg.lstsq(A, b, rcond=None)[0], rtol=1e-9))
     True
     """
-    xp, dev = get_namespace(A, b)
-    A, b, sample_weight = _check_lstsq_inputs(A, b, sample_weight, xp, dev)
+    get_namespace(A, b)  # one namespace for both
+    A, b, sample_weight = _check_lstsq_inputs(A, b, sample_weight)
+    xp, dev = get_namespace(A)
     n, d = A.shape
     one_d = len(b.shape) == 1
     B = xp.reshape(b, (-1, 1)) if one_d else b
@@ -429,7 +416,7 @@ def _preconditioned_cgls(design, B, R, X, *, alpha, tol, max_iter, verbose, xp):
     grad = solve_triangular(R, design.rmatvec(Rres) + sqrt_alpha * Rpen, trans=True, xp=xp)
     P = grad
     gamma = xp.sum(grad * grad, axis=0)
-    check_every = 5 if is_cupy_array(B) else 1
+    check_every = convergence_check_interval(B)
     tiny = float(xp.finfo(B.dtype).smallest_normal)
     best_ratio, best_X, best_it, since_best = math.inf, X, 0, 0
     it = 0
@@ -490,6 +477,17 @@ def _cholesky_qr2_leverage(A, xp):
     return xp.vecdot(Q, Q, axis=-1)
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "method": [StrOptions({"exact", "approx"})],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "sketch": [StrOptions({"srht", "gaussian", "countsketch", "sparse_sign"})],
+        "n_projections": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_projections=None,
                     random_state=None):
     """Statistical leverage scores ``l_i = ||e_i^T U||^2`` of the rows of ``A``.
@@ -540,7 +538,37 @@ def leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_pr
     >>> leverage_scores(A)
     array([1., 1., 0., 0., 0.])
     """
+    A = check_matrix(A, "A")
+    _check_leverage_method(A.shape, method, n_components)
+    return _leverage_scores(A, method=method, n_components=n_components, sketch=sketch,
+                            n_projections=n_projections, random_state=random_state)
+
+
+def _check_leverage_method(shape, method, n_components):
+    """``method="approx"`` needs a tall ``A`` and ``n_features <= n_components <= n_samples``."""
+    n, d = shape
+    if method != "approx":
+        return
+    if n < d:
+        raise ValueError(f"method='approx' needs a tall A (n_samples >= n_features), got A of "
+                         f"shape {tuple(shape)}; use method='exact'.")
+    if n_components is not None and not d <= n_components <= n:
+        raise ValueError(f"n_components={n_components} must be between n_features={d} and "
+                         f"n_samples={n}.")
+
+
+def _leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_projections=None,
+                     random_state=None):
+    """:func:`leverage_scores` on a checked ``A``.
+
+    The scores depend on the column space of ``A`` only, so its columns are
+    first divided by their largest magnitudes: the scores are then the same
+    whatever the units of the columns (a column in units 10^12 times another's
+    would otherwise look rank deficient to the QR's rank test).
+    """
     xp, dev = get_namespace(A)
+    col_max = xp.max(xp.abs(A), axis=0)
+    A = A / xp.where(col_max > 0, col_max, xp.ones_like(col_max))
     n, d = A.shape
     if method == "exact":
         scores = _cholesky_qr2_leverage(A, xp) if n >= 4 * d else None
@@ -554,13 +582,11 @@ def leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_pr
         rank = int(xp.sum(xp.astype(s > s[0] * max(n, d) * xp.finfo(A.dtype).eps, xp.int64)))
         U = U[:, :rank]
         return xp.sum(U * U, axis=1)
-    if method != "approx":
-        raise ValueError(f"method must be 'exact' or 'approx', got {method!r}.")
     m = default_sketch_size(n, d) if n_components is None else int(n_components)
     k = max(50, math.ceil(8 * math.log(n))) if n_projections is None else int(n_projections)
     rng = check_random_state(random_state)
     S = make_sketch(sketch, n, m, random_state=rng)
-    R = qr_r(S.apply(A))
+    R = qr_r(S._sketch_many([A], [None])[0])
     G = random_normal(rng, (d, k), xp=xp, device=dev, dtype=A.dtype) / math.sqrt(k)
     P = A @ solve_triangular(R, G, xp=xp)
     return xp.sum(P * P, axis=1)

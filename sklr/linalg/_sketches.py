@@ -11,6 +11,7 @@ device from the same seed).
 
 import math
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -25,6 +26,8 @@ from ..utils._array_api import (
     sparse_matrix,
     to_numpy,
 )
+from ..utils._validation import Interval, StrOptions, validate_params
+from ._checks import check_matrix
 
 __all__ = [
     "CountSketch",
@@ -44,6 +47,15 @@ PRESTAGE_MIN_RATIO = 2
 _GAUSSIAN_BLOCK_ELEMENTS = 1 << 24
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "delta": [Interval(Real, 0, 1, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def theoretical_sketch_size(n_samples, n_features, *, eps=1.0, delta=0.01):
     """Sketch size ``m = eps**-2 * d * log(n / delta)**3`` from Song et al. (2023).
 
@@ -76,14 +88,6 @@ def theoretical_sketch_size(n_samples, n_features, *, eps=1.0, delta=0.01):
     >>> theoretical_sketch_size(10**6, 100)
     625054
     """
-    if n_samples < 1 or n_features < 1:
-        raise ValueError(
-            f"n_samples and n_features must be positive, got {n_samples} and {n_features}."
-        )
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must be in (0, 1), got {delta}.")
-    if eps <= 0:
-        raise ValueError(f"eps must be positive, got {eps}.")
     return math.ceil(n_features * math.log(n_samples / delta) ** 3 / eps**2)
 
 
@@ -102,7 +106,11 @@ class _BaseSketch:
         self.n_samples = _check_int(n_samples, "n_samples", 1)
         self.n_components = _check_int(n_components, "n_components", 1)
         self.random_state = random_state
-        self.seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        try:
+            rng = check_random_state(random_state)
+        except ValueError as exc:
+            raise ValueError(f"random_state: {exc}") from exc
+        self.seed = int(rng.randint(np.iinfo(np.int32).max))
 
     def _rng(self, stream=0):
         return np.random.RandomState((self.seed + 7919 * stream) % (2**32))
@@ -143,7 +151,27 @@ class _BaseSketch:
         sketches : list of arrays
             ``S @ diag(row_scale) @ A`` for each matrix.
         """
-        row_scales = [None] * len(arrays) if row_scales is None else list(row_scales)
+        if isinstance(arrays, str) or not isinstance(arrays, (list, tuple)):
+            raise TypeError(f"arrays must be a list of arrays, got {type(arrays).__name__}.")
+        if row_scales is None:
+            row_scales = [None] * len(arrays)
+        elif len(row_scales) != len(arrays):
+            raise ValueError(f"row_scales must have one entry per array ({len(arrays)}), got "
+                             f"{len(row_scales)}.")
+        name = "A" if len(arrays) == 1 else "arrays"
+        checked, scales = [], []
+        for A, row_scale in zip(arrays, row_scales):
+            A = check_matrix(A, name, ndim=(1, 2), accept_sparse=True)
+            if row_scale is not None:
+                xp, dev = get_namespace(A)
+                row_scale = check_matrix(row_scale, "row_scale", ndim=1)
+                row_scale = xp.asarray(row_scale, dtype=_xp_float(A, xp), device=dev)
+            checked.append(A)
+            scales.append(row_scale)
+        return self._sketch_many(checked, scales)
+
+    def _sketch_many(self, arrays, row_scales):
+        """:meth:`apply_many` on arrays already checked (finite, real, 1-D or 2-D)."""
         mats, one_d = [], []
         for A, row_scale in zip(arrays, row_scales):
             if A.shape[0] != self.n_samples:
@@ -207,6 +235,14 @@ def _countsketch_matrix(n_rows, n_cols, rng, row_scale, like, dtype, nnz_per_col
         values.astype(dtype, copy=False).ravel(), rows.ravel(), indptr,
         (n_rows, n_cols), format="csc", like=like,
     )
+
+
+def _xp_float(A, xp):
+    """The floating dtype of ``A`` in ``xp`` (float64 for sparse or integer input)."""
+    dtype = getattr(A, "dtype", None)
+    if issparse(A) or dtype is None or not xp.isdtype(dtype, "real floating"):
+        return xp.float64
+    return dtype
 
 
 def _dtype_of(A):
@@ -395,6 +431,14 @@ class SRHT(_DenseSketch):
     True
     """
 
+    def __init__(self, n_samples, n_components, *, n_buckets=None, random_state=None):
+        super().__init__(n_samples, n_components, n_buckets=n_buckets, random_state=random_state)
+        if self.n_buckets is None and self.n_components > self.n_samples:
+            raise ValueError(
+                f"n_components={self.n_components} must be <= n_samples={self.n_samples}: the "
+                "SRHT keeps n_components of the n_samples transformed rows."
+            )
+
     def _dense_apply(self, B, row_scale, prestaged):
         xp, _ = get_namespace(B)
         n_rows = B.shape[0]
@@ -474,6 +518,15 @@ _SKETCHES = {
 }
 
 
+@validate_params(
+    {
+        "kind": [StrOptions(set(_SKETCHES))],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_sketch(kind, n_samples, n_components, *, random_state=None, **params):
     """Build a sketching operator by name.
 
@@ -504,6 +557,4 @@ def make_sketch(kind, n_samples, n_components, *, random_state=None, **params):
     >>> (S @ np.ones((500, 2))).shape
     (50, 2)
     """
-    if kind not in _SKETCHES:
-        raise ValueError(f"sketch must be one of {sorted(_SKETCHES)}, got {kind!r}.")
     return _SKETCHES[kind](n_samples, n_components, random_state=random_state, **params)

@@ -62,7 +62,7 @@ def test_lewis_weights_backends(xp):
 
 @pytest.mark.parametrize("p", [0.5, 4.0, "1"])
 def test_lewis_weights_reject_bad_p(p):
-    with pytest.raises(ValueError, match="p must satisfy 1 <= p < 4"):
+    with pytest.raises(ValueError, match="'p' parameter of lewis_weights must be"):
         lewis_weights(_matrix(), p)
 
 
@@ -101,12 +101,12 @@ def test_exact_l1_sensitivity_matches_definition_at_its_maximiser():
 def test_root_leverage_scores():
     A = _matrix()
     assert_allclose(root_leverage_scores(A, 1.0), np.sqrt(leverage_scores(A)))
-    with pytest.raises(ValueError, match="1 <= p <= 2"):
+    with pytest.raises(ValueError, match="'p' parameter of root_leverage_scores must be"):
         root_leverage_scores(A, 3.0)
 
 
 def test_sensitivities_bad_method():
-    with pytest.raises(ValueError, match="method must be 'exact' or 'lewis'"):
+    with pytest.raises(ValueError, match="'method' parameter of lp_sensitivities must be"):
         lp_sensitivities(_matrix(), 1.0, method="sketch")
 
 
@@ -163,12 +163,14 @@ def test_lp_regression_backends(xp):
     assert lad.converged
     assert_allclose(lad.objective, lp_regression(X, y, 1.0, fit_intercept=True).objective,
                     rtol=1e-12)
-    with pytest.raises(ValueError, match="p must be >= 1"):
+    with pytest.raises(ValueError, match="'p' parameter of lp_regression must be"):
         lp_regression(X, y, 0.5)
 
 
 def test_leverage_scores_cholesky_path_accurate_and_falls_back():
-    for cond, atol in ((1e5, 1e-12), (1e12, 1e-8)):
+    # At cond 1e12 the rounding of X itself moves its column space by about
+    # eps * cond, so Householder QR and the scores agree to that, not better.
+    for cond, rtol in ((1e5, 1e-10), (1e12, 1e-3)):
         X, _, _ = make_least_squares(3000, 10, design="ill_conditioned", cond=cond, random_state=0)
         Q, _ = np.linalg.qr(X)
-        assert_allclose(leverage_scores(X), np.sum(Q * Q, axis=1), atol=atol)
+        assert_allclose(leverage_scores(X), np.sum(Q * Q, axis=1), rtol=rtol)

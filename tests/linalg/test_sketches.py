@@ -128,7 +128,7 @@ def test_theoretical_sketch_size_exceeds_n_at_practical_sizes():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="sketch must be one of"):
+    with pytest.raises(ValueError, match="'kind' parameter of make_sketch must be"):
         make_sketch("hadamard", 10, 5)
     with pytest.raises(TypeError, match="n_components must be an int"):
         SRHT(10, 2.5)
