@@ -162,6 +162,11 @@ class _BaseSketch:
         checked, scales = [], []
         for A, row_scale in zip(arrays, row_scales):
             A = check_matrix(A, name, ndim=(1, 2), accept_sparse=True)
+            if A.shape[0] != self.n_samples:
+                raise ValueError(f"{name} has an array of {A.shape[0]} rows but the sketch was "
+                                 f"built for n_samples={self.n_samples}." if name == "arrays" else
+                                 f"A has {A.shape[0]} rows but the sketch was built for "
+                                 f"n_samples={self.n_samples}.")
             if row_scale is not None:
                 xp, dev = get_namespace(A)
                 row_scale = check_matrix(row_scale, "row_scale", ndim=1)
