@@ -7,7 +7,9 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from ..linalg import leverage_scores, lewis_weights, lp_sensitivities, root_leverage_scores
+from ..linalg._checks import check_matrix
+from ..linalg._lewis import _lewis_weights, _lp_sensitivities, _root_leverage_scores
+from ..linalg._lstsq import _check_leverage_method, _leverage_scores
 from ..utils._array_api import check_same_namespace, get_namespace, move_to, random_uniform
 from ..utils._validation import (
     HasMethods,
@@ -16,6 +18,7 @@ from ..utils._validation import (
     _fit_context,
     check_sample_weight,
     validate_data,
+    validate_params,
 )
 
 __all__ = ["SensitivitySampler", "inclusion_probabilities", "sampling_scores"]
@@ -23,6 +26,20 @@ __all__ = ["SensitivitySampler", "inclusion_probabilities", "sampling_scores"]
 METHODS = ("lewis", "sensitivity", "root_leverage", "leverage", "uniform")
 
 
+@validate_params(
+    {
+        "A": ["array-like"],
+        "p": [Interval(Real, 1, None, closed="left")],
+        "method": [StrOptions(set(METHODS))],
+        "sensitivity": [StrOptions({"bound", "exact"})],
+        "leverage": [StrOptions({"exact", "approx"})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "return_n_iter": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def sampling_scores(A, p=1.0, method="lewis", *, sensitivity="bound", leverage="exact",
                     max_iter=100, tol=1e-2, random_state=None, return_n_iter=False):
     """Importance scores of the rows of ``A`` for l_p row sampling.
@@ -74,35 +91,48 @@ def sampling_scores(A, p=1.0, method="lewis", *, sensitivity="bound", leverage="
     >>> round(float(w.sum()), 3)  # the rank of A
     2.0
     """
+    A = check_matrix(A, "A")
+    _check_leverage_method(A.shape, leverage, None)
+    scores, n_iter = _sampling_scores(A, float(p), method, sensitivity=sensitivity,
+                                      leverage=leverage, max_iter=max_iter, tol=tol,
+                                      random_state=random_state)
+    return (scores, n_iter) if return_n_iter else scores
+
+
+def _sampling_scores(A, p, method, *, sensitivity, leverage, max_iter, tol, random_state):
+    """:func:`sampling_scores` on a checked ``A``: ``(scores, n_iter)``."""
     xp, _ = get_namespace(A)
     n_iter = 0
     if method == "sensitivity" and sensitivity == "exact":
-        scores = lp_sensitivities(A, p, method="exact")
+        scores = _lp_sensitivities(A, p, method="exact")
     elif method in ("lewis", "sensitivity"):
         if p >= 4:
             raise ValueError(
                 f"method={method!r} needs p < 4 (the Lewis-weight iteration diverges beyond), "
                 f"got p={p}; use method='leverage' or 'uniform'."
             )
-        w, n_iter = lewis_weights(A, p, method=leverage, max_iter=max_iter, tol=tol,
-                                  random_state=random_state, return_n_iter=True)
-        scores = w if method == "lewis" else lp_sensitivities(A, p, method="lewis", lewis=w)
+        w, n_iter = _lewis_weights(A, p, method=leverage, max_iter=max_iter, tol=tol,
+                                   random_state=random_state)
+        scores = w if method == "lewis" else _lp_sensitivities(A, p, method="lewis", lewis=w)
     elif method == "root_leverage":
         if p > 2:
             raise ValueError(
                 f"method='root_leverage' bounds l_p sensitivities only for p <= 2, got p={p}."
             )
-        scores = root_leverage_scores(A, p, method=leverage, random_state=random_state)
+        scores = _root_leverage_scores(A, p, method=leverage, random_state=random_state)
     elif method == "leverage":
-        scores = leverage_scores(A, method=leverage, random_state=random_state)
+        scores = _leverage_scores(A, method=leverage, random_state=random_state)
     elif method == "uniform":
         scores = xp.astype(xp.any(A != 0, axis=1), A.dtype)
     else:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
-    scores = xp.clip(scores, 0.0, None)
-    return (scores, n_iter) if return_n_iter else scores
+    return xp.clip(scores, 0.0, None), n_iter
 
 
+@validate_params(
+    {"scores": ["array-like"], "n_samples": [Interval(Real, 0, None, closed="neither")]},
+    prefer_skip_nested_validation=True,
+)
 def inclusion_probabilities(scores, n_samples):
     """Bernoulli inclusion probabilities ``q_i = min(1, c s_i)`` with ``sum_i q_i = n_samples``.
 
@@ -130,6 +160,15 @@ def inclusion_probabilities(scores, n_samples):
     >>> inclusion_probabilities(np.array([10.0, 1.0, 1.0, 1.0, 1.0]), 3)
     array([1. , 0.5, 0.5, 0.5, 0.5])
     """
+    scores = check_matrix(scores, "scores", ndim=1, non_negative=True)
+    if n_samples > scores.shape[0]:
+        raise ValueError(f"n_samples={n_samples} must be <= the number of scores "
+                         f"({scores.shape[0]}).")
+    return _inclusion_probabilities(scores, n_samples)
+
+
+def _inclusion_probabilities(scores, n_samples):
+    """:func:`inclusion_probabilities` on checked scores."""
     xp, dev = get_namespace(scores)
     n = scores.shape[0]
     s = xp.sort(scores, descending=True)
@@ -402,12 +441,12 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
             A = (v ** (1.0 / self.p))[:, None] * A
         m = self._resolve_n_samples(n, A.shape[1])
         rng = check_random_state(self.random_state)
-        scores, self.n_iter_ = sampling_scores(
-            A, self.p, self.method, sensitivity=self.sensitivity, leverage=self.leverage,
-            max_iter=self.max_iter, tol=self.tol,
-            random_state=rng, return_n_iter=True,
+        _check_leverage_method(A.shape, self.leverage, None)
+        scores, self.n_iter_ = _sampling_scores(
+            A, float(self.p), self.method, sensitivity=self.sensitivity, leverage=self.leverage,
+            max_iter=self.max_iter, tol=self.tol, random_state=rng,
         )
-        q = inclusion_probabilities(scores, m)
+        q = _inclusion_probabilities(scores, m)
         for _ in range(10):
             u = random_uniform(rng, (n,), xp=xp, device=device, dtype=q.dtype)
             indices = xp.nonzero(u < q)[0]
