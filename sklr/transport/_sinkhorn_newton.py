@@ -18,7 +18,7 @@ Maximising ``D`` solves ``min <P, M> + reg sum P (log P - 1)`` subject to
 import math
 import time
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 
@@ -35,6 +35,7 @@ from ..utils._array_api import (
     sparse_matmul,
     sparse_matrix,
 )
+from ..utils._validation import Interval, StrOptions, validate_params
 
 __all__ = ["sinkhorn_newton", "sinkhorn_newton2"]
 
@@ -94,7 +95,10 @@ def _check_inputs(a, b, M, reg, xp, device):
         if w is None or (hasattr(w, "__len__") and len(w) == 0):
             w = xp.full((size,), 1.0 / size, dtype=M.dtype, device=device)
         else:
-            w = xp.asarray(w, dtype=M.dtype, device=device)
+            try:
+                w = xp.asarray(w, dtype=M.dtype, device=device)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{name} must be an array of real weights: {exc}") from exc
             if w.shape != (size,):
                 raise ValueError(
                     f"{name} must have shape ({size},) to match M of shape {(n, m)}, "
@@ -396,6 +400,25 @@ def _schur_direction(r, c, entries, bf, bg, reg, xp):
     return reg * bf / r_safe, reg * bg / xp.maximum(c, tiny)
 
 
+@validate_params(
+    {
+        "a": ["array-like", None],
+        "b": ["array-like", None],
+        "M": ["array-like"],
+        "reg": [Interval(Real, 0, None, closed="neither")],
+        "n_sinkhorn": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "density": [Interval(Real, 0, 1, closed="right"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "linear_solver": [StrOptions({"auto", "cholesky", "cg"})],
+        "cg_tol": [Interval(Real, 0, None, closed="left")],
+        "cg_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "log": ["boolean"],
+        "warn": ["boolean"],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def sinkhorn_newton(
     a,
     b,
@@ -471,7 +494,7 @@ def sinkhorn_newton(
         Entropic regularization ``> 0`` (POT's ``reg``; the paper's
         ``1 / eta``). Meaningful relative to the scale of ``M``: scale
         costs to ``[0, 1]`` and use ``1e-1`` down to ``1e-6`` (below
-        ``1e-3``, by epsilon scaling; see epsilon scaling above).
+        ``1e-3``, by the epsilon scaling described above).
     n_sinkhorn : int or "auto", default="auto"
         Sinkhorn iterations before the Newton stage (the paper's N1 = 20).
         ``"auto"``: ``min(n, m) // 5``, clipped to ``[20, 500]``, about the
@@ -555,16 +578,7 @@ def sinkhorn_newton(
     a, b = _check_inputs(a, b, M, reg, xp, device)
     if isinstance(n_sinkhorn, str) and n_sinkhorn == "auto":
         n_sinkhorn = min(500, max(20, min(M.shape) // 5))
-    for name, value in (("n_sinkhorn", n_sinkhorn), ("max_iter", max_iter)):
-        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            also = " or 'auto'" if name == "n_sinkhorn" else ""
-            raise ValueError(f"{name} must be a non-negative integer{also}, got {value!r}.")
-    if linear_solver not in ("auto", "cholesky", "cg"):
-        raise ValueError(
-            f"linear_solver must be 'auto', 'cholesky' or 'cg', got {linear_solver!r}."
-        )
-    if density is not None and not (0 < density <= 1):
-        raise ValueError(f"density must lie in (0, 1], got {density!r}.")
+    n_sinkhorn, max_iter, cg_max_iter = int(n_sinkhorn), int(max_iter), int(cg_max_iter)
 
     tol = max(float(tol), 100.0 * xp.finfo(M.dtype).eps)
     # Zero-weight points carry no mass: solve on the support, pad back after.

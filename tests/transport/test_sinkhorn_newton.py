@@ -147,13 +147,13 @@ def test_log_and_warning():
         ([0.3, 0.3], [], np.ones((2, 2)), 0.1, {}, "a must sum to 1"),
         ([], [0.5, 0.5, 0.0], np.ones((2, 2)), 0.1, {}, r"b must have shape \(2,\)"),
         ([], [], np.array([[0.0, np.nan], [1.0, 0.0]]), 0.1, {}, "M must be finite"),
-        ([], [], np.ones((2, 2)), 0.0, {}, "reg must be a positive"),
-        ([], [], np.ones((2, 2)), -1.0, {}, "reg must be a positive"),
+        ([], [], np.ones((2, 2)), 0.0, {}, "'reg' parameter"),
+        ([], [], np.ones((2, 2)), -1.0, {}, "'reg' parameter"),
         ([], [], np.ones(3), 0.1, {}, "M must be a non-empty 2-D"),
         ([], [], np.ones((0, 3)), 0.1, {}, "M must be a non-empty 2-D"),
-        ([], [], np.ones((2, 2)), 0.1, {"density": 1.5}, "density must lie in"),
-        ([], [], np.ones((2, 2)), 0.1, {"max_iter": -1}, "max_iter must be"),
-        ([], [], np.ones((2, 2)), 0.1, {"linear_solver": "lu"}, "linear_solver must be"),
+        ([], [], np.ones((2, 2)), 0.1, {"density": 1.5}, "'density' parameter"),
+        ([], [], np.ones((2, 2)), 0.1, {"max_iter": -1}, "'max_iter' parameter"),
+        ([], [], np.ones((2, 2)), 0.1, {"linear_solver": "lu"}, "'linear_solver' parameter"),
     ],
 )
 def test_bad_input(a, b, M, reg, kwargs, message):
@@ -278,3 +278,35 @@ def test_tiny_reg_converges_by_epsilon_scaling(reg, case):
     assert log["reg_schedule"][-1] == reg and log["reg_schedule"][0] >= 1e-3
     exact = ot.emd2(a, b, M)
     assert abs(float(np.sum(P * M)) - exact) <= 1e-4 * exact
+
+
+def test_bad_input_matrix():
+    """Issue 17.9: every bad array, weight or scalar is rejected naming the argument."""
+    from tests._bad_inputs import check_bad_inputs
+
+    rng = np.random.RandomState(0)
+    valid = dict(a=np.full(6, 1 / 6), b=np.full(5, 0.2), M=rng.uniform(size=(6, 5)), reg=0.1)
+    # None or an empty list means uniform weights, as in POT (here the valid
+    # weights are uniform, so the result is the reference one).
+    uniform = {(w, mut): "same" for w in "ab" for mut in ("none", "empty")}
+    extra = [
+        ("max_iter:negative", {"max_iter": -1}, "raise"),
+        ("max_iter:float", {"max_iter": 2.5}, "raise"),
+        ("max_iter:numpy_int", {"max_iter": np.int64(100)}, "same"),
+        ("tol:nan", {"tol": np.nan}, "raise"),
+        ("tol:negative", {"tol": -1e-9}, "raise"),
+        ("tol:string", {"tol": "small"}, "raise"),
+        ("n_sinkhorn:negative", {"n_sinkhorn": -3}, "raise"),
+        ("n_sinkhorn:string", {"n_sinkhorn": "many"}, "raise"),
+        ("density:zero", {"density": 0.0}, "raise"),
+        ("density:above_one", {"density": 1.5}, "raise"),
+        ("density:nan", {"density": np.nan}, "raise"),
+        ("linear_solver:unknown", {"linear_solver": "lu"}, "raise"),
+        ("linear_solver:none", {"linear_solver": None}, "raise"),
+        ("b:length_mismatch", {"b": np.full(4, 0.25)}, "raise"),
+        ("a:length_mismatch", {"a": np.full(7, 1 / 7)}, "raise"),
+        ("a:not_normalised", {"a": np.full(6, 1.0)}, "raise"),
+    ]
+    for func in (sinkhorn_newton, sinkhorn_newton2):
+        check_bad_inputs(func, valid, arrays=["a", "b", "M"], weights=["a", "b"],
+                         positive=["reg"], extra_cases=extra, expect=uniform)
