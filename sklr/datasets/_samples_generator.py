@@ -1,9 +1,15 @@
 """Synthetic problems for sklr's estimators, with their ground truth."""
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
+
+from ..utils._validation import Interval, StrOptions, validate_params
+
+_POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
+_NON_NEGATIVE = [Interval(Real, 0, None, closed="left")]
 
 __all__ = [
     "make_heterogeneous_mixture",
@@ -14,6 +20,15 @@ __all__ = [
 ]
 
 
+@validate_params(
+    {
+        "n_samples": _POSITIVE_INT, "n_features": _POSITIVE_INT,
+        "design": [StrOptions({"gaussian", "ill_conditioned", "coherent"})],
+        "cond": [Interval(Real, 1, None, closed="left")], "noise": _NON_NEGATIVE,
+        "n_targets": _POSITIVE_INT, "dtype": "no_validation", "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_least_squares(
     n_samples=10000,
     n_features=20,
@@ -100,6 +115,14 @@ def make_least_squares(
     return X.astype(dtype, copy=False), y.astype(dtype, copy=False), coef
 
 
+@validate_params(
+    {
+        "n_rows": _POSITIVE_INT, "n_cols": _POSITIVE_INT, "rank": _POSITIVE_INT,
+        "n_observed": [Interval(Integral, 1, None, closed="left"), None],
+        "noise": _NON_NEGATIVE, "dtype": "no_validation", "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_low_rank_completion(
     n_rows=500,
     n_cols=500,
@@ -164,6 +187,13 @@ def make_low_rank_completion(
     return X.reshape(n_rows, n_cols).astype(dtype), M.astype(dtype)
 
 
+@validate_params(
+    {
+        "n_users": _POSITIVE_INT, "n_items": _POSITIVE_INT, "n_ratings": _POSITIVE_INT,
+        "rank": _POSITIVE_INT, "noise": _NON_NEGATIVE, "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_ratings(
     n_users=600,
     n_items=2000,
@@ -236,6 +266,15 @@ def make_ratings(
     return users.astype(np.int64), items.astype(np.int64), ratings
 
 
+@validate_params(
+    {
+        "factor_shapes": ["array-like"], "n_nonzero": _POSITIVE_INT,
+        "snr_db": [Real],
+        "n_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_kronecker_sparse(
     factor_shapes=((8, 15), (12, 15), (15, 15)),
     n_nonzero=3,
@@ -286,8 +325,14 @@ def make_kronecker_sparse(
     >>> [a.shape for a in A], y.shape, int((x != 0).sum())
     ([(8, 15), (12, 15), (15, 15)], (1440,), 27)
     """
+    if math.isnan(snr_db) or snr_db == -math.inf:
+        raise ValueError(f"snr_db must be a number or inf, got {snr_db!r}.")
     rng = check_random_state(random_state)
-    shapes = [tuple(int(v) for v in s) for s in factor_shapes]
+    try:
+        shapes = [tuple(int(v) for v in s) for s in factor_shapes]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"factor_shapes must be a list of (M_i, N_i) pairs of positive integers, "
+                         f"got {factor_shapes!r}.") from exc
     if not shapes or any(len(s) != 2 or min(s) < 1 for s in shapes):
         raise ValueError(f"factor_shapes must be a non-empty list of (M_i, N_i) pairs of positive "
                          f"integers, got {factor_shapes!r}.")
@@ -315,6 +360,13 @@ def make_kronecker_sparse(
     return dictionaries, y, x, noise_variance
 
 
+@validate_params(
+    {
+        "n_samples": _POSITIVE_INT, "n_features": _POSITIVE_INT, "n_clusters": _POSITIVE_INT,
+        "separation": _NON_NEGATIVE, "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_heterogeneous_mixture(
     n_samples=1000,
     n_features=10,

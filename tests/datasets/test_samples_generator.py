@@ -19,7 +19,7 @@ def test_designs():
 def test_errors():
     with pytest.raises(ValueError, match="n_features <= n_samples"):
         make_least_squares(5, 6)
-    with pytest.raises(ValueError, match="design must be"):
+    with pytest.raises(ValueError, match="'design' parameter of make_least_squares must be"):
         make_least_squares(50, 6, design="toeplitz")
-    with pytest.raises(ValueError, match="cond must be >= 1"):
+    with pytest.raises(ValueError, match="'cond' parameter of make_least_squares must be"):
         make_least_squares(50, 6, design="ill_conditioned", cond=0.5)
