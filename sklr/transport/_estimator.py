@@ -262,7 +262,12 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     f"X's order."
                 )
         X_target = move_to(self.X_target, xp=xp, device=device)
-        X_target = check_array(X_target, dtype=dtype, input_name="X_target")
+        try:
+            X_target = check_array(X_target, dtype=dtype, input_name="X_target")
+        except (TypeError, ValueError) as exc:
+            if "X_target" in str(exc):
+                raise
+            raise type(exc)(f"X_target: {exc}") from exc
         if X_target.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X_target has {X_target.shape[1]} features, but X has {self.n_features_in_} "
@@ -276,7 +281,10 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if weight is None:
             return None  # uniform
         xp, device = get_namespace(X)
-        weight = xp.asarray(weight, dtype=X.dtype, device=device)
+        try:
+            weight = xp.asarray(weight, dtype=X.dtype, device=device)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be an array of real weights: {exc}") from exc
         if weight.shape != (X.shape[0],):
             raise ValueError(
                 f"{name} must have shape ({X.shape[0]},), one weight per sample, "

@@ -194,3 +194,41 @@ def test_dataframes_raise_no_feature_name_warning():
     assert list(est.feature_names_in_) == ["a", "b"]
     with pytest.raises(ValueError, match=r"X_target's column names \['b', 'a'\] differ"):
         SinkhornNewtonOT(X_target=Xt_df[["b", "a"]]).fit(Xs_df)
+
+
+def _nan_at_first(arr):
+    arr = np.array(arr, dtype=float)
+    arr.flat[0] = np.nan
+    return arr
+
+
+@pytest.mark.parametrize(
+    "name, params, fit_kwargs",
+    [
+        ("X", {}, {"X": lambda X: _nan_at_first(X)}),
+        # scikit-learn's own message for an empty X (its common checks expect it).
+        (r"0 sample\(s\)", {}, {"X": lambda X: X[:0]}),
+        ("X_target", {"X_target": lambda Xt: _nan_at_first(Xt)}, {}),
+        ("X_target", {"X_target": lambda Xt: Xt[:, 0]}, {}),
+        ("X_target", {"X_target": lambda Xt: Xt[:0]}, {}),
+        ("X_target", {"X_target": lambda Xt: Xt[:, :1]}, {}),
+        ("X_target", {"X_target": lambda Xt: np.full(Xt.shape, "a")}, {}),
+        ("target_weight", {"target_weight": lambda Xt: -np.ones(len(Xt))}, {}),
+        ("target_weight", {"target_weight": lambda Xt: np.ones(len(Xt) - 1)}, {}),
+        ("target_weight", {"target_weight": lambda Xt: np.zeros(len(Xt))}, {}),
+        ("target_weight", {"target_weight": lambda Xt: np.full(len(Xt), "a")}, {}),
+        ("sample_weight", {}, {"sample_weight": lambda X: _nan_at_first(np.ones(len(X)))}),
+        ("sample_weight", {}, {"sample_weight": lambda X: np.ones(len(X) + 1)}),
+        ("sample_weight", {}, {"sample_weight": lambda X: np.zeros(len(X))}),
+        ("sample_weight", {}, {"sample_weight": lambda X: np.full(len(X), "a")}),
+    ],
+)
+def test_fit_rejects_bad_data_naming_it(name, params, fit_kwargs):
+    """Issue 17.9: bad X, X_target or weights raise a ValueError/TypeError naming them."""
+    Xs, Xt = _shifted_clouds(20, 15)
+    params = {key: make(Xt) for key, make in params.items()}
+    fit_kwargs = {key: make(Xs) for key, make in fit_kwargs.items()}
+    fit_kwargs.setdefault("X", Xs)
+    est = SinkhornNewtonOT(**{"X_target": Xt, **params})
+    with pytest.raises((ValueError, TypeError), match=name):
+        est.fit(**fit_kwargs)
