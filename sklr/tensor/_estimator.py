@@ -53,7 +53,10 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     ----------
     rank : int or tuple of int, default=2
         Number of latent functions per mode, one value for all modes or one
-        per mode (column of ``X``).
+        per mode (column of ``X``). Ranks beyond what the data can determine
+        are clipped with a warning (see ``ranks_``): the extra parameters
+        would be fixed by the prior alone while the cost of a sweep grows as
+        ``n prod(rank)^2``.
     core : {"full", "diagonal"}, default="full"
         A full Tucker core, or a superdiagonal one (FunBaT-CP, the CP model;
         needs the same rank in every mode).
@@ -101,7 +104,12 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     noise_precision_ : float
         Posterior mean of the noise precision ``tau``.
     ranks_ : tuple of int
-        The rank of each mode.
+        The rank of each mode used by the fit: ``rank``, clipped (with a
+        ``UserWarning``) to what the data can determine, i.e. at most the
+        number of distinct index values of the mode, and a core of at most
+        ``n_samples`` free entries (``prod(ranks_) <= n_samples``; for
+        ``core="diagonal"``, ``ranks_[0] <= n_samples``), largest ranks
+        reduced first.
     n_iter_ : int
         Sweeps run.
     n_features_in_ : int
@@ -117,9 +125,9 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
 
     Notes
     -----
-    Cost per sweep: ``O(n R (1 + max r_k))`` for the messages with
-    ``R = prod r_k`` (exponential in the number of modes, as for any Tucker
-    model), ``O(S_k d_k^3)`` for the Kalman/RTS pass of mode ``k`` over its
+    Cost per sweep: ``O(K n R^2)`` for the messages with ``R = prod r_k``
+    (the second moments of the core against those of the other modes;
+    exponential in the number of modes, as for any Tucker model), ``O(S_k d_k^3)`` for the Kalman/RTS pass of mode ``k`` over its
     ``S_k`` distinct values, and ``O(R^3)`` for the core.
 
     Deviations from the paper's code, each measured on the shipped
@@ -242,7 +250,7 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
         self.mode_states_ = result.modes
         self.noise_precision_ = result.noise_precision
         self.n_iter_ = result.n_iter
-        self.ranks_ = tuple(ranks)
+        self.ranks_ = tuple(int(r) for r in result.core.shape)
         return self
 
     def _check(self, X, method):

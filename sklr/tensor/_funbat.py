@@ -21,7 +21,7 @@ convention everywhere; the official code mixed two orders).
 """
 
 import math
-from numbers import Integral
+from numbers import Integral, Real
 import time
 import warnings
 
@@ -29,12 +29,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ..utils._array_api import get_namespace, random_uniform, segment_sum, solve_triangular
+from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._state_space import (
-    kalman_filter,
-    matern_state_space,
-    matern_transition,
-    rts_smoother,
-    state_space_predict,
+    _kalman_filter,
+    _matern_state_space,
+    _matern_transition,
+    _rts_smoother,
+    _state_space_predict,
 )
 
 __all__ = ["FunBaTResult", "funbat", "funbat_predict", "unfold"]
@@ -190,6 +191,30 @@ def _damp(new, old, damping):
     return new if old is None else damping * old + (1.0 - damping) * new
 
 
+_POSITIVE = Interval(Real, 0, math.inf, closed="neither")
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "ranks": ["array-like"],
+        "core": [StrOptions({"full", "diagonal"})],
+        "kernel": [StrOptions({"matern32", "matern12"})],
+        "lengthscales": [_POSITIVE, "array-like"],
+        "variances": [_POSITIVE, "array-like"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "damping": [Interval(Real, 0, 1, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "alpha_1": [_POSITIVE],
+        "alpha_2": [_POSITIVE],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "warn": ["boolean"],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def funbat(
     X,
     y,
@@ -219,6 +244,9 @@ def funbat(
         Observed values (no intercept is fitted, as in the paper).
     ranks : sequence of K int
         Rank ``r_k`` of each mode (all equal for ``core="diagonal"``).
+        Clipped with a ``UserWarning`` (when ``warn``) to what the data can
+        determine (:func:`max_ranks`); ``result.core.shape`` gives the ranks
+        used.
     core : {"full", "diagonal"}, default="full"
         Tucker core, or the superdiagonal one of a CP model (FunBaT-CP).
     kernel : {"matern32", "matern12"}, default="matern32"
@@ -245,7 +273,8 @@ def funbat(
         Seeds the initial mode means and core (uniform on [0, 1], as the
         authors' code), one draw per start.
     warn : bool, default=True
-        Emit a ``ConvergenceWarning`` when ``max_iter`` is reached.
+        Emit a ``ConvergenceWarning`` when ``max_iter`` is reached and a
+        ``UserWarning`` when ``ranks`` are clipped.
     verbose : int, default=0
         Print the training RMSE and ``E[tau]`` per sweep.
 
@@ -257,7 +286,7 @@ def funbat(
 
     Notes
     -----
-    Per sweep: ``O(n prod r_k (1 + max_k r_k))`` for the messages, one
+    Per sweep: ``O(K n R^2)`` for the messages (``R = prod r_k``), one
     Kalman/RTS pass ``O(S_k d_k^3)`` per mode over its ``S_k`` distinct
     values (``d_k = r_k`` or ``2 r_k``), ``O(R^3)`` for the core
     (``R = prod r_k``, or ``r`` for CP). Memory ``O(n sqrt(R) max r_k^2 +
@@ -275,10 +304,21 @@ def funbat(
     >>> bool(np.sqrt(np.mean((funbat_predict(res, X)[0] - y) ** 2)) < 0.02)
     True
     """
+    xp, device = get_namespace(*[v for v in (X, y) if hasattr(v, "shape")])
+    floats = dict(dtype=(xp.float64, xp.float32), xp=xp, device=device)
+    X = check_array_arg(X, "X", ndim=2, **floats)
+    y = check_array_arg(y, "y", ndim=1, **floats)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y must have the same number of entries: X has {X.shape[0]} "
+                         f"rows, y has {y.shape[0]}.")
+    y = xp.astype(y, X.dtype)
+    K = int(X.shape[1])
+    ranks = _check_ranks(ranks, K, core)
+    lengthscales = _per_mode(lengthscales, K, "lengthscales")
+    variances = _per_mode(variances, K, "variances")
+    ranks = _clip_ranks(ranks, X, core, xp, warn)
     # One generator for all draws: an int seed gave every mode the same start.
     random_state = check_random_state(random_state)
-    if not (isinstance(n_init, Integral) and n_init >= 1):
-        raise ValueError(f"n_init must be a positive integer, got {n_init!r}.")
     best = None
     for _ in range(n_init):
         result = _fit_once(X, y, ranks, core=core, kernel=kernel, lengthscales=lengthscales,
@@ -310,9 +350,6 @@ def _fit_once(X, y, ranks, *, core, kernel, lengthscales, variances, max_iter, d
     y_rms = y_max * math.sqrt(float(xp.mean((y / y_max) ** 2))) if y_max > 0 else 1.0
     y_scale = y_rms / _Y_RMS
     y = y / y_scale
-    ranks = [int(r) for r in ranks]
-    lengthscales = _per_mode(lengthscales, K)
-    variances = _per_mode(variances, K)
 
     grids, idx, trans, priors = [], [], [], []
     for k in range(K):
@@ -320,9 +357,9 @@ def _fit_once(X, y, ranks, *, core, kernel, lengthscales, variances, max_iter, d
         grids.append(grid)
         idx.append(pos)
         deltas = xp.concat([xp.zeros(1, dtype=dtype, device=device), grid[1:] - grid[:-1]])
-        trans.append(matern_transition(deltas, kernel, lengthscales[k], variances[k],
+        trans.append(_matern_transition(deltas, kernel, lengthscales[k], variances[k],
                                        n_components=ranks[k]))
-        priors.append(matern_state_space(kernel, lengthscales[k], variances[k], xp=xp,
+        priors.append(_matern_state_space(kernel, lengthscales[k], variances[k], xp=xp,
                                          n_components=ranks[k], dtype=dtype, device=device))
 
     rng_kw = dict(xp=xp, device=device, dtype=dtype)
@@ -366,7 +403,7 @@ def _fit_once(X, y, ranks, *, core, kernel, lengthscales, variances, max_iter, d
             msgs[k] = (Lam, eta)
             A, Q = trans[k]
             _, P_inf, H = priors[k]
-            sm, sP, _ = rts_smoother(A, *kalman_filter(A, Q, H, Lam, eta, P_inf))
+            sm, sP, _ = _rts_smoother(A, *_kalman_filter(A, Q, H, Lam, eta, P_inf))
             r = ranks[k]
             U_mean[k], U_cov[k] = sm[:, :r], sP[:, :r, :r]
             means[k] = xp.take(U_mean[k], idx[k], axis=0)
@@ -414,7 +451,7 @@ def _fit_once(X, y, ranks, *, core, kernel, lengthscales, variances, max_iter, d
     for k in range(K):
         A, Q = trans[k]
         _, P_inf, H = priors[k]
-        sm, sP, sC = rts_smoother(A, *kalman_filter(A, Q, H, *msgs[k], P_inf))
+        sm, sP, sC = _rts_smoother(A, *_kalman_filter(A, Q, H, *msgs[k], P_inf))
         modes.append(dict(grid=grids[k], means=sm, covs=sP, cross_covs=sC, kernel=kernel,
                           lengthscale=lengthscales[k], variance=variances[k], rank=ranks[k]))
     return FunBaTResult(core=W * y_scale, core_cov=W_cov * y_scale * y_scale, modes=modes,
@@ -430,10 +467,80 @@ def _fit_once(X, y, ranks, *, core, kernel, lengthscales, variances, max_iter, d
 _Y_RMS = 0.5
 
 
-def _per_mode(value, K):
-    if isinstance(value, (int, float)):
+def _per_mode(value, K, name):
+    """One finite positive float per mode, from a number or a sequence of K numbers."""
+    if isinstance(value, Real):
         return [float(value)] * K
-    return [float(v) for v in value]
+    values = check_array_arg(value, name, ndim=1)
+    if values.shape[0] != K or not bool((values > 0).all()):
+        raise ValueError(f"{name} must be a positive number or one per mode (X has {K} "
+                         f"columns), got {value!r}.")
+    return [float(v) for v in values]
+
+
+def _check_ranks(ranks, K, core):
+    """K positive integers (equal ones for the CP core)."""
+    if ranks is None or isinstance(ranks, str) or not hasattr(ranks, "__len__"):
+        raise TypeError(f"ranks must be a sequence of {K} positive integers, got {ranks!r}.")
+    values = list(ranks)
+    if len(values) != K or not all(isinstance(r, Integral) and not isinstance(r, bool)
+                                   and r >= 1 for r in values):
+        raise ValueError(f"ranks must be {K} positive integers (one per column of X), got "
+                         f"{ranks!r}.")
+    values = [int(r) for r in values]
+    if core == "diagonal" and len(set(values)) > 1:
+        raise ValueError(f"core='diagonal' (CP) needs the same rank in every mode, got "
+                         f"ranks={ranks!r}.")
+    return values
+
+
+def max_ranks(n_distinct, n_samples, core="full"):
+    """The largest ranks the data can determine, from the requested ones down.
+
+    Mode ``k`` cannot have more latent functions than it has distinct index
+    values ``S_k`` (the values of ``U^k`` form an ``S_k x r_k`` matrix), a
+    Tucker mode no more than the product of the other ranks (the core's
+    unfolding has that many columns), and the core no more free entries than
+    there are observations (``prod r_k <= n``; ``r <= n`` for CP). Beyond
+    these the extra parameters are fixed by the prior alone, while the cost
+    grows as ``n (prod r_k)^2`` per sweep.
+
+    Parameters
+    ----------
+    n_distinct : sequence of K int
+        The requested rank capped by ``S_k``, per mode.
+    n_samples : int
+        Number of observations.
+    core : {"full", "diagonal"}
+        Tucker or CP core.
+
+    Returns
+    -------
+    ranks : list of K int
+    """
+    ranks = [max(1, int(r)) for r in n_distinct]
+    if core == "diagonal":
+        r = max(1, min(min(ranks), n_samples))
+        return [r] * len(ranks)
+    while math.prod(ranks) > n_samples:  # shrink the largest mode first
+        k = max(range(len(ranks)), key=lambda j: ranks[j])
+        ranks[k] -= 1
+    return ranks
+
+
+def _clip_ranks(ranks, X, core, xp, warn):
+    """``ranks`` limited to what the data determine (:func:`max_ranks`), with a warning."""
+    n = int(X.shape[0])
+    distinct = [int(xp.unique_values(X[:, k]).shape[0]) for k in range(len(ranks))]
+    used = max_ranks([min(r, s) for r, s in zip(ranks, distinct)], n, core)
+    if used != ranks and warn:
+        warnings.warn(
+            f"ranks={tuple(ranks)} exceed what {n} observations with {tuple(distinct)} "
+            f"distinct index values per mode can determine; using ranks={tuple(used)} (at "
+            f"most the distinct values per mode, a core of at most {n} free entries).",
+            UserWarning, stacklevel=3,
+        )
+    return used
 
 
 def _vec_seconds(mean, cov, idx, xp):
@@ -467,7 +574,7 @@ def mode_posterior(result, X, *, xp=None):
     means, covs = [], []
     for k, mode in enumerate(result.modes):
         r = mode["rank"]
-        m, P = state_space_predict(
+        m, P = _state_space_predict(
             X[:, k], mode["grid"], mode["means"], mode["covs"], mode["cross_covs"],
             mode["kernel"], mode["lengthscale"], mode["variance"], n_components=r,
         )
@@ -476,6 +583,10 @@ def mode_posterior(result, X, *, xp=None):
     return means, covs
 
 
+@validate_params(
+    {"result": [FunBaTResult], "X": ["array-like"], "return_std": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def funbat_predict(result, X, *, return_std=False):
     """Posterior mean (and standard deviation) of the FunBaT model at new coordinates.
 
@@ -498,7 +609,12 @@ def funbat_predict(result, X, *, return_std=False):
     std : array of shape (n_samples,) or None
         Posterior standard deviation of ``f(x)`` when ``return_std``.
     """
-    xp, device = get_namespace(X)
+    xp, device = get_namespace(*[v for v in (X,) if hasattr(v, "shape")])
+    X = check_array_arg(X, "X", ndim=2, dtype=(xp.float64, xp.float32), xp=xp, device=device)
+    if X.shape[1] != len(result.modes):
+        raise ValueError(f"X must have {len(result.modes)} columns (one per mode of the "
+                         f"model), got {X.shape[1]}.")
+    X = xp.astype(X, result.core.dtype)
     n = X.shape[0]
     means, covs = mode_posterior(result, X, xp=xp)
     w = xp.reshape(result.core, (-1,))

@@ -23,8 +23,10 @@ All functions take and return arrays of one array API namespace.
 """
 
 import math
+from numbers import Integral, Real
 
 from ..utils._array_api import get_namespace
+from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 
 __all__ = [
     "kalman_filter",
@@ -36,11 +38,62 @@ __all__ = [
 
 _ORDERS = {"matern12": 1, "matern32": 2}
 
+# Shared constraints of the kernel arguments (validate_params): finite positive scales.
+_KERNEL_PARAMS = {
+    "kernel": [StrOptions(set(_ORDERS))],
+    "lengthscale": [Interval(Real, 0, math.inf, closed="neither")],
+    "variance": [Interval(Real, 0, math.inf, closed="neither")],
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+}
+
 
 def _check_kernel(kernel):
     if kernel not in _ORDERS:
         raise ValueError(f"kernel must be 'matern12' or 'matern32', got {kernel!r}.")
     return _ORDERS[kernel]
+
+
+def _namespace(*values):
+    """Namespace and device of the arguments that are arrays (lists and None are skipped)."""
+    return get_namespace(*[v for v in values if hasattr(v, "shape")])
+
+
+def _check_shape(arr, name, shape, ref=None):
+    """``arr.shape == shape``, where None in ``shape`` matches any length; ``ref`` names
+    the argument the expected shape comes from."""
+    if len(arr.shape) != len(shape) or any(
+            want is not None and int(got) != want for got, want in zip(arr.shape, shape)):
+        want = "(" + ", ".join("*" if w is None else str(w) for w in shape) + ")"
+        like = f" (from {ref})" if ref else ""
+        raise ValueError(f"{name} must have shape {want}{like}, got {tuple(arr.shape)}.")
+
+
+def _check_covariance(M, name, xp, *, strict=False):
+    """Reject non-symmetric or indefinite (batches of) covariance matrices, naming ``M``.
+
+    Symmetric to ``1e-8`` of the largest entry; eigenvalues at least ``-1e-8``
+    times the largest (``strict``: above ``d eps`` times it, i.e. numerically
+    invertible, as a matrix that is solved against must be).
+    """
+    if M.shape[-1] != M.shape[-2]:
+        raise ValueError(f"{name} must hold square matrices, got shape {tuple(M.shape)}.")
+    if math.prod(M.shape) == 0:
+        return
+    scale = float(xp.max(xp.abs(M)))
+    asym = float(xp.max(xp.abs(M - xp.matrix_transpose(M))))
+    if asym > 1e-8 * scale:
+        raise ValueError(f"{name} must be symmetric, got an asymmetry of {asym:.3g} (largest "
+                         f"entry {scale:.3g}).")
+    eig = xp.linalg.eigvalsh(0.5 * (M + xp.matrix_transpose(M)))
+    top = xp.max(xp.abs(eig), axis=-1)
+    eps = float(xp.finfo(M.dtype).eps)
+    bound = (M.shape[-1] * eps * top) if strict else (-1e-8 * top)
+    low = eig[..., 0]
+    bad = (low <= bound) if strict else (low < bound)
+    if bool(xp.any(bad)):
+        kind = "positive definite" if strict else "positive semi-definite"
+        raise ValueError(f"{name} must be {kind}; its smallest eigenvalue is "
+                         f"{float(xp.min(low)):.3g} (largest {float(xp.max(top)):.3g}).")
 
 
 def _kron_eye(M, n_components, xp):
@@ -53,6 +106,10 @@ def _kron_eye(M, n_components, xp):
     return xp.reshape(out, (*batch, d * n_components, e * n_components))
 
 
+@validate_params(
+    {**_KERNEL_PARAMS, "xp": "no_validation", "dtype": "no_validation", "device": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def matern_state_space(kernel, lengthscale, variance, *, xp, n_components=1, dtype=None,
                        device=None):
     """The SDE form ``(F, P_inf, H)`` of a Matérn kernel.
@@ -89,6 +146,12 @@ def matern_state_space(kernel, lengthscale, variance, *, xp, n_components=1, dty
     >>> F.shape, float(P_inf[0, 0]), float(P_inf[1, 1]), H.tolist()
     ((2, 2), 2.0, 6.0, [[1.0, 0.0]])
     """
+    return _matern_state_space(kernel, lengthscale, variance, xp=xp,
+                               n_components=n_components, dtype=dtype, device=device)
+
+
+def _matern_state_space(kernel, lengthscale, variance, *, xp, n_components=1, dtype=None,
+                        device=None):
     p = _check_kernel(kernel)
     dtype = xp.float64 if dtype is None else dtype
     l, s2 = float(lengthscale), float(variance)
@@ -103,6 +166,10 @@ def matern_state_space(kernel, lengthscale, variance, *, xp, n_components=1, dty
     return F, P_inf, H
 
 
+@validate_params(
+    {"deltas": ["array-like"], **_KERNEL_PARAMS},
+    prefer_skip_nested_validation=True,
+)
 def matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1):
     """Closed-form transition ``A = expm(F Delta)`` and process noise ``Q`` for each gap.
 
@@ -137,6 +204,14 @@ def matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1):
     >>> float(A[1, 0, 0]) == float(np.exp(-1.0)), float(Q[0, 0, 0])
     (True, 0.0)
     """
+    xp, device = _namespace(deltas)
+    deltas = check_array_arg(deltas, "deltas", ndim=1, allow_empty=True, non_negative=True,
+                             dtype=(xp.float64, xp.float32), xp=xp, device=device)
+    return _matern_transition(deltas, kernel, lengthscale, variance,
+                              n_components=n_components)
+
+
+def _matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1):
     p = _check_kernel(kernel)
     xp, _ = get_namespace(deltas)
     s2 = float(variance)
@@ -170,6 +245,12 @@ def _sym(P, xp):
     return 0.5 * (P + xp.matrix_transpose(P))
 
 
+@validate_params(
+    {"A": ["array-like"], "Q": ["array-like"], "H": ["array-like"],
+     "obs_precision": ["array-like"], "obs_info": ["array-like"], "P0": ["array-like"],
+     "m0": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     """Kalman filter with Gaussian messages in information form on ``u = H z``.
 
@@ -217,6 +298,33 @@ def kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     >>> float(m[0, 0]), float(P[0, 0, 0])
     (1.0, 0.5)
     """
+    xp, device = _namespace(A, Q, H, obs_precision, obs_info, P0, m0)
+    arg = dict(dtype=(xp.float64, xp.float32), xp=xp, device=device)
+    A = check_array_arg(A, "A", ndim=3, **arg)
+    S, d = int(A.shape[0]), int(A.shape[1])
+    _check_shape(A, "A", (S, d, d))
+    Q = check_array_arg(Q, "Q", ndim=3, **arg)
+    _check_shape(Q, "Q", (S, d, d), "A")
+    H = check_array_arg(H, "H", ndim=2, **arg)
+    _check_shape(H, "H", (None, d), "A")
+    r = int(H.shape[0])
+    obs_precision = check_array_arg(obs_precision, "obs_precision", ndim=3, **arg)
+    _check_shape(obs_precision, "obs_precision", (S, r, r), "A and H")
+    obs_info = check_array_arg(obs_info, "obs_info", ndim=2, **arg)
+    _check_shape(obs_info, "obs_info", (S, r), "A and H")
+    P0 = check_array_arg(P0, "P0", ndim=2, **arg)
+    _check_shape(P0, "P0", (d, d), "A")
+    if m0 is not None:
+        m0 = check_array_arg(m0, "m0", ndim=1, **arg)
+        _check_shape(m0, "m0", (d,), "A")
+    # Indefinite covariances or precisions make I + Lam H P- H^T singular.
+    _check_covariance(Q[1:, ...], "Q", xp)
+    _check_covariance(obs_precision, "obs_precision", xp)
+    _check_covariance(P0, "P0", xp)
+    return _kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0)
+
+
+def _kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     xp, _ = get_namespace(A, P0)
     S, d = A.shape[0], A.shape[1]
     r = H.shape[0]
@@ -244,6 +352,11 @@ def kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     return xp.stack(means), xp.stack(covs), xp.stack(pred_means), xp.stack(pred_covs)
 
 
+@validate_params(
+    {"A": ["array-like"], "means": ["array-like"], "covs": ["array-like"],
+     "pred_means": ["array-like"], "pred_covs": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def rts_smoother(A, means, covs, pred_means, pred_covs):
     """Rauch-Tung-Striebel smoother over the output of :func:`kalman_filter`.
 
@@ -279,6 +392,26 @@ def rts_smoother(A, means, covs, pred_means, pred_covs):
     >>> bool(np.isclose(m[1, 0], np.exp(-1.0) * m[0, 0]))
     True
     """
+    xp, device = _namespace(A, means, covs, pred_means, pred_covs)
+    arg = dict(dtype=(xp.float64, xp.float32), xp=xp, device=device)
+    A = check_array_arg(A, "A", ndim=3, **arg)
+    S, d = int(A.shape[0]), int(A.shape[1])
+    _check_shape(A, "A", (S, d, d))
+    means = check_array_arg(means, "means", ndim=2, **arg)
+    _check_shape(means, "means", (S, d), "A")
+    covs = check_array_arg(covs, "covs", ndim=3, **arg)
+    _check_shape(covs, "covs", (S, d, d), "A")
+    pred_means = check_array_arg(pred_means, "pred_means", ndim=2, **arg)
+    _check_shape(pred_means, "pred_means", (S, d), "A")
+    pred_covs = check_array_arg(pred_covs, "pred_covs", ndim=3, **arg)
+    _check_shape(pred_covs, "pred_covs", (S, d, d), "A")
+    _check_covariance(covs, "covs", xp)
+    # Each predicted covariance after the first is solved against.
+    _check_covariance(pred_covs[1:, ...], "pred_covs", xp, strict=True)
+    return _rts_smoother(A, means, covs, pred_means, pred_covs)
+
+
+def _rts_smoother(A, means, covs, pred_means, pred_covs):
     xp, _ = get_namespace(A, means)
     S = A.shape[0]
     m_s, P_s = means[S - 1, ...], covs[S - 1, ...]
@@ -298,6 +431,11 @@ def rts_smoother(A, means, covs, pred_means, pred_covs):
     return xp.stack(out_m[::-1]), xp.stack(out_P[::-1]), cross
 
 
+@validate_params(
+    {"t_new": ["array-like"], "t": ["array-like"], "means": ["array-like"],
+     "covs": ["array-like"], "cross_covs": ["array-like"], **_KERNEL_PARAMS},
+    prefer_skip_nested_validation=True,
+)
 def state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale, variance, *,
                         n_components=1):
     """Posterior state at new inputs from the smoothed states at the sorted inputs ``t``.
@@ -347,9 +485,30 @@ def state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale, 
     >>> bool(0.5 < mean[0, 0] < m[0, 0]), bool(np.isclose(mean[1, 0], m[1, 0]))
     (True, True)
     """
+    xp, device = _namespace(t_new, t, means, covs, cross_covs)
+    arg = dict(dtype=(xp.float64, xp.float32), xp=xp, device=device)
+    t_new = check_array_arg(t_new, "t_new", ndim=1, allow_empty=True, **arg)
+    t = check_array_arg(t, "t", ndim=1, **arg)
+    S = int(t.shape[0])
+    if S > 1 and not bool(xp.all(t[1:] > t[:-1])):
+        raise ValueError("t must be sorted and distinct (strictly increasing).")
+    d = n_components * _ORDERS[kernel]
+    means = check_array_arg(means, "means", ndim=2, **arg)
+    _check_shape(means, "means", (S, d), "t, kernel and n_components")
+    covs = check_array_arg(covs, "covs", ndim=3, **arg)
+    _check_shape(covs, "covs", (S, d, d), "t")
+    cross_covs = check_array_arg(cross_covs, "cross_covs", ndim=3, allow_empty=S == 1, **arg)
+    _check_shape(cross_covs, "cross_covs", (S - 1, d, d), "t")
+    _check_covariance(covs, "covs", xp)
+    return _state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale,
+                                variance, n_components=n_components)
+
+
+def _state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale, variance, *,
+                         n_components=1):
     xp, _ = get_namespace(t_new, t, means)
     S = covs.shape[0]
-    _, P_inf, _ = matern_state_space(kernel, lengthscale, variance, n_components=n_components,
+    _, P_inf, _ = _matern_state_space(kernel, lengthscale, variance, n_components=n_components,
                                      xp=xp, dtype=covs.dtype, device=covs.device)
     pos = xp.searchsorted(t, t_new, side="right") - 1  # t[pos] <= t_new < t[pos + 1]
     left = pos < 0
@@ -365,20 +524,20 @@ def state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale, 
     tr = xp.matrix_transpose
 
     # Forwards from the left neighbour (the answer after the last input).
-    A1, Q1 = matern_transition(xp.where(left, zero, t_new - t_lo), **kw)
+    A1, Q1 = _matern_transition(xp.where(left, zero, t_new - t_lo), **kw)
     mean = (A1 @ m_lo[..., None])[..., 0]
     cov = A1 @ P_lo @ tr(A1) + Q1
 
     # Backwards from the first input with the stationary prior.
-    Ab, _ = matern_transition(xp.where(left, t_lo - t_new, zero), **kw)
+    Ab, _ = _matern_transition(xp.where(left, t_lo - t_new, zero), **kw)
     B = P_inf @ tr(Ab) @ xp.linalg.inv(P_inf)
     mean_left = (B @ m_lo[..., None])[..., 0]
     cov_left = (P_inf - B @ Ab @ P_inf) + B @ P_lo @ tr(B)
 
     if S > 1:
         inside = xp.logical_not(xp.logical_or(left, right))
-        A2, _ = matern_transition(xp.where(inside, t_hi - t_new, zero), **kw)
-        _, Q12 = matern_transition(xp.where(inside, t_hi - t_lo, t_hi - t_lo + 1.0), **kw)
+        A2, _ = _matern_transition(xp.where(inside, t_hi - t_new, zero), **kw)
+        _, Q12 = _matern_transition(xp.where(inside, t_hi - t_lo, t_hi - t_lo + 1.0), **kw)
         B2 = tr(xp.linalg.solve(Q12, A2 @ Q1))  # Q12 and Q1 symmetric
         B1 = A1 - B2 @ A2 @ A1
         Om = Q1 - B2 @ A2 @ Q1

@@ -192,5 +192,5 @@ def test_restarts_keep_the_best_fit():
     errors = [np.sqrt(np.mean((funbat_predict(r, X)[0] - y) ** 2)) / rms for r in single]
     best_error = np.sqrt(np.mean((funbat_predict(best, X)[0] - y) ** 2)) / rms
     assert max(errors) > 0.1 and best_error < 1e-2
-    with pytest.raises(ValueError, match="n_init must be a positive integer"):
+    with pytest.raises(ValueError, match="n_init"):
         funbat(X, y, [2, 2], n_init=0)

@@ -1,6 +1,8 @@
 """FunctionalTucker: fit/predict/transform, unseen indices, backends, dtype, bad input."""
 
 import re
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -123,3 +125,36 @@ def test_bad_data():
         model.predict(np.ones((4, 3)))
     with pytest.raises(ValueError, match="Input X contains NaN"):
         model.transform(X_bad)
+
+
+def test_rank_above_what_the_data_determine_is_clipped_with_a_warning():
+    # Issue 17.10: rank=50 on 150 points (2 modes) ran for minutes (a 2500-entry core,
+    # cost n R^2 per sweep). The core may have at most n free entries: ranks (12, 12).
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 1, (150, 2))
+    y = np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1])
+    model = FunctionalTucker(rank=50, lengthscale=0.5, max_iter=5, n_init=1, random_state=0)
+    start = time.perf_counter()
+    with pytest.warns(UserWarning, match=r"ranks=\(50, 50\) exceed .* using ranks=\(12, 12\)"):
+        model.fit(X, y)
+    assert time.perf_counter() - start < 5.0
+    assert model.ranks_ == (12, 12) and model.core_.shape == (12, 12)
+    assert model.transform(X[:3]).shape == (3, 24)
+    assert np.all(np.isfinite(model.predict(X)))
+
+
+def test_rank_clipped_to_the_distinct_values_of_a_mode():
+    # A mode with 3 distinct values determines at most 3 functions; CP keeps equal ranks.
+    rng = np.random.RandomState(1)
+    X = np.column_stack([rng.choice([0.0, 0.5, 1.0], 60), rng.uniform(0, 1, 60)])
+    y = np.cos(X[:, 0]) * np.sin(2 * X[:, 1])
+    with pytest.warns(UserWarning, match=r"\(3, 60\) distinct index values"):
+        tucker = funbat(X, y, [5, 4], max_iter=3, random_state=0, warn=True)
+    assert tucker.core.shape == (3, 4)
+    with pytest.warns(UserWarning, match=r"using ranks=\(3, 3\)"):
+        cp = funbat(X, y, [5, 5], core="diagonal", max_iter=3, random_state=0)
+    assert cp.core.shape == (3, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # ranks within the bounds: no warning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert funbat(X, y, [3, 4], max_iter=3, random_state=0).core.shape == (3, 4)
