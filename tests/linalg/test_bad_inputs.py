@@ -60,11 +60,25 @@ def test_default_and_theoretical_sketch_size_bad_inputs():
                      extra_cases=[("delta:one", dict(delta=1.0), "raise")])
 
 
+SKETCH_ARGS = dict(n_samples=40, n_components=10, random_state=0)
+SKETCH_CASES = dict(positive=["n_samples", "n_components"],
+                    extra_cases=[("random_state:string", dict(random_state="foo"), "raise"),
+                                 ("n_components:float", dict(n_components=10.5), "raise")])
+
+
+def test_sketch_constructors_bad_inputs():
+    check_bad_inputs(SRHT, SKETCH_ARGS, **SKETCH_CASES)
+    check_bad_inputs(GaussianSketch, SKETCH_ARGS, **SKETCH_CASES)
+    check_bad_inputs(CountSketch, SKETCH_ARGS, **SKETCH_CASES)
+    check_bad_inputs(SparseSignSketch, SKETCH_ARGS, **SKETCH_CASES)
+    check_bad_inputs(SparseSignSketch, dict(SKETCH_ARGS, sparsity=4), positive=["sparsity"])
+    check_bad_inputs(SRHT, dict(SKETCH_ARGS, n_buckets=20),
+                     extra_cases=[("n_buckets:below_n_components", dict(n_buckets=5), "raise"),
+                                  ("n_buckets:string", dict(n_buckets="foo"), "raise")])
+
+
 @pytest.mark.parametrize("cls", [SRHT, GaussianSketch, CountSketch, SparseSignSketch])
-def test_sketch_constructor_and_apply_bad_inputs(cls):
-    check_bad_inputs(cls, dict(n_samples=40, n_components=10, random_state=0),
-                     positive=["n_samples", "n_components"],
-                     extra_cases=[("random_state:string", dict(random_state="foo"), "raise")])
+def test_sketch_apply_bad_inputs(cls):
 
     def apply(A, row_scale):
         return cls(40, 10, random_state=0).apply(A, row_scale=row_scale)
