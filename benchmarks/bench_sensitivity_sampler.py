@@ -21,7 +21,8 @@ Usage::
     python benchmarks/bench_sensitivity_sampler.py --quick
     python benchmarks/bench_sensitivity_sampler.py --out results.md     # n = 100000, d = 20
 
-See ``benchmarks/README.md`` for the results and the targets.
+See ``benchmarks/results/2026-11-23_sensitivity_sampler*.md`` for the results and
+``benchmarks/README.md`` for the targets and the current standing.
 """
 
 import os

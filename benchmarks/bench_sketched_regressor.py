@@ -16,7 +16,8 @@ Usage::
     python benchmarks/bench_sketched_regressor.py --quick
     python benchmarks/bench_sketched_regressor.py --repeat 3 --out results.md
 
-See ``benchmarks/README.md`` for the meaning of each column and the targets.
+See ``benchmarks/results/2026-11-23_sketched_regressor_b.md`` for the meaning of each column
+and ``benchmarks/README.md`` for the targets and the current standing.
 """
 
 import os
