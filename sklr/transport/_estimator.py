@@ -43,7 +43,9 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     reg : float, default=1e-2
         Entropic regularization, relative to the normalized cost (see
         ``norm``). Smaller is closer to unregularized transport (a sparser,
-        sharper plan); SNS is built for ``1e-2`` down to ``1e-4``.
+        sharper plan); SNS is built for ``1e-2`` down to ``1e-4``, and
+        below ``1e-3`` it is warm-started by epsilon scaling, which reaches
+        ``tol`` down to ``1e-6`` (see :func:`sinkhorn_newton`).
     X_target : array-like of shape (n_target, n_features), default=None
         The target samples: where :meth:`transform` maps to. Required by
         :meth:`fit` (None raises a ``ValueError``); a parameter, not fit

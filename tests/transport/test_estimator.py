@@ -232,3 +232,17 @@ def test_fit_rejects_bad_data_naming_it(name, params, fit_kwargs):
     est = SinkhornNewtonOT(**{"X_target": Xt, **params})
     with pytest.raises((ValueError, TypeError), match=name):
         est.fit(**fit_kwargs)
+
+
+def test_tiny_reg_converges_and_maps_onto_the_exact_transport():
+    """Issue 17.5 through the estimator: reg = 1e-6 of the max-normalised cost converges,
+    and the coupling is then close to the exact (unregularised) one."""
+    ot = pytest.importorskip("ot")
+    Xs, Xt = _shifted_clouds(60, 50, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = SinkhornNewtonOT(reg=1e-6, X_target=Xt).fit(Xs)
+    assert est.converged_ and est.log_["reg_schedule"][-1] == 1e-6
+    assert_allclose(est.coupling_.sum(axis=1), 1 / 60, atol=1e-9)
+    exact = ot.emd2([], [], est.cost_)
+    assert est.transport_cost_ == pytest.approx(exact, rel=1e-4)
