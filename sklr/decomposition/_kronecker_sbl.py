@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..linalg._kronecker import kron, kron_matvec, mode_product
 from ..utils._array_api import get_namespace, segment_sum, solve_triangular
+from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 
 __all__ = ["KroneckerSBLResult", "kronecker_posterior", "kronecker_sbl"]
 
@@ -243,6 +244,65 @@ def _kron_change(new, old, xp):
     return float(xp.linalg.vector_norm(new - old)) / float(xp.linalg.vector_norm(old))
 
 
+_POSITIVE = Interval(Real, 0, math.inf, closed="neither")
+
+
+def _namespace(dictionaries, y):
+    """Namespace and device of ``y`` and of the factors that are arrays."""
+    values = [y] + (list(dictionaries) if hasattr(dictionaries, "__len__")
+                    and not isinstance(dictionaries, str) else [])
+    return get_namespace(*[v for v in values if hasattr(v, "shape")])
+
+
+def _check_measurements(y, xp, device, ndim):
+    """``y`` as a finite, non-empty array of numbers (real or complex) of ``xp``."""
+    if y is None or isinstance(y, str):
+        raise TypeError(f"y must be an array of measurements, got {y!r}.")
+    try:
+        y = xp.asarray(y, device=device)
+        numeric = xp.isdtype(y.dtype, "numeric") and not xp.isdtype(y.dtype, "bool")
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"y must hold numbers: {exc}") from exc
+    if not numeric:
+        raise TypeError(f"y must hold numbers, got dtype {y.dtype}.")
+    if y.ndim not in ndim or y.shape[-1] == 0 or (y.ndim == 2 and y.shape[0] == 0):
+        raise ValueError(
+            f"y must be a non-empty {' or '.join(f'{d}-D' for d in ndim)} array of measurement "
+            f"vectors (rows), got shape {tuple(y.shape)}."
+        )
+    return y
+
+
+def _check_problem(dictionaries, y, ndim):
+    """Namespace, device, validated factors and finite measurements of one dtype."""
+    xp, device = _namespace(dictionaries, y)
+    y = _check_measurements(y, xp, device, ndim)
+    dtype = y.dtype if xp.isdtype(y.dtype, ("real floating", "complex floating")) else xp.float64
+    y = xp.astype(y, dtype)
+    factors = check_dictionaries(dictionaries, int(y.shape[-1]), xp, device, dtype)
+    if xp.isdtype(factors[0].dtype, "complex floating"):
+        y = xp.astype(y, factors[0].dtype)
+    if not bool(xp.all(xp.isfinite(y))):
+        raise ValueError("y must be finite (no NaN or inf).")
+    return xp, device, factors, y
+
+
+@validate_params(
+    {
+        "dictionaries": "no_validation",  # check_dictionaries names each factor
+        "y": ["array-like"],
+        "method": [StrOptions(set(_DEFAULT_PRUNE))],
+        "noise_variance": [_POSITIVE, None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "prune": [Interval(Real, 0, 1, closed="left"), None],
+        "inner_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "inner_tol": [Interval(Real, 0, None, closed="left")],
+        "warn": ["boolean"],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def kronecker_sbl(
     dictionaries,
     y,
@@ -358,35 +418,9 @@ def kronecker_sbl(
     >>> bool(np.linalg.norm(result.coef - x) < 1e-2 * np.linalg.norm(x))
     True
     """
-    xp, device = get_namespace(y, *[A for A in dictionaries if hasattr(A, "shape")]) \
-        if hasattr(dictionaries, "__len__") and not isinstance(dictionaries, str) \
-        else get_namespace(y)
-    y = xp.asarray(y, device=device)
-    if y.ndim not in (1, 2) or y.shape[-1] == 0 or (y.ndim == 2 and y.shape[0] == 0):
-        raise ValueError(
-            f"y must be a non-empty vector or a 2-D array of measurement vectors (rows), got "
-            f"shape {tuple(y.shape)}."
-        )
-    dtype = y.dtype if xp.isdtype(y.dtype, ("real floating", "complex floating")) else xp.float64
-    y = xp.astype(y, dtype)
-    factors = check_dictionaries(dictionaries, int(y.shape[-1]), xp, device, dtype)
-    if xp.isdtype(factors[0].dtype, "complex floating"):
-        y = xp.astype(y, factors[0].dtype)
-    if not bool(xp.all(xp.isfinite(y))):
-        raise ValueError("y must be finite (no NaN or inf).")
-    if method not in _DEFAULT_PRUNE:
-        raise ValueError(f"method must be 'svd', 'am' or 'classic', got {method!r}.")
-    if noise_variance is not None and not (isinstance(noise_variance, Real)
-                                           and math.isfinite(noise_variance)
-                                           and noise_variance > 0):
-        raise ValueError(f"noise_variance must be a positive number or None, got "
-                         f"{noise_variance!r}.")
-    for name, value in (("max_iter", max_iter), ("inner_max_iter", inner_max_iter)):
-        if not (isinstance(value, Integral) and value >= 1):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    xp, device, factors, y = _check_problem(dictionaries, y, (1, 2))
+    # Scalars were checked by validate_params.
     prune = _DEFAULT_PRUNE[method] if prune is None else prune
-    if not (isinstance(prune, Real) and 0 <= prune < 1):
-        raise ValueError(f"prune must lie in [0, 1), got {prune!r}.")
 
     Y = y if y.ndim == 2 else y[None, :]
     real_dtype = xp.real(Y[:1, :1]).dtype
@@ -530,6 +564,11 @@ def _kron_index(active, sizes, xp):
     return flat
 
 
+@validate_params(
+    {"dictionaries": "no_validation", "gamma": ["array-like"], "noise_variance": [_POSITIVE],
+     "y": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def kronecker_posterior(dictionaries, gamma, noise_variance, y):
     """Posterior of ``x`` given learned hyperparameters: means and variances on the full grid.
 
@@ -555,10 +594,30 @@ def kronecker_posterior(dictionaries, gamma, noise_variance, y):
     log_likelihood : array of shape (n_samples,)
         ``log p(y)`` of each row under ``N(0, C)`` (real data).
     """
-    xp, _ = get_namespace(y)
+    xp, device, dictionaries, y = _check_problem(dictionaries, y, (2,))
     sizes = [int(A.shape[1]) for A in dictionaries]
     N, M = math.prod(sizes), int(y.shape[1])
-    if isinstance(gamma, (list, tuple)):
+    real = (xp.float64, xp.float32)
+    # A list of numbers is the flat form; a list of vectors the per-factor one.
+    if isinstance(gamma, (list, tuple)) and not all(isinstance(g, Real) for g in gamma):
+        if len(gamma) != len(sizes):
+            raise ValueError(f"gamma must hold one vector per factor of dictionaries "
+                             f"({len(sizes)}), got {len(gamma)}.")
+        gamma = [check_array_arg(g, f"gamma[{i}]", ndim=1, dtype=real, non_negative=True,
+                                 allow_empty=True, xp=xp, device=device)
+                 for i, g in enumerate(gamma)]
+        for i, (g, n) in enumerate(zip(gamma, sizes)):
+            if g.shape[0] != n:
+                raise ValueError(f"gamma[{i}] must have {n} entries (the columns of "
+                                 f"dictionaries[{i}]), got {g.shape[0]}.")
+    else:
+        gamma = check_array_arg(gamma, "gamma", ndim=1, dtype=real, non_negative=True,
+                                allow_empty=True, xp=xp, device=device)
+        if gamma.shape[0] != N:
+            raise ValueError(f"gamma must have prod N_i = {N} entries (the columns of the "
+                             f"Kronecker dictionary), got {gamma.shape[0]}.")
+    noise_variance = float(noise_variance)
+    if isinstance(gamma, list):
         active = [xp.nonzero(g > 0)[0] for g in gamma]
         parts = [xp.take(A, idx, axis=1) for A, idx in zip(dictionaries, active)]
         post = _kron_posterior(parts, [xp.take(g, idx) for g, idx in zip(gamma, active)],
