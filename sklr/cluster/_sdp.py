@@ -16,6 +16,7 @@ out: ``Z 1 = 1``).
 import math
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -23,6 +24,7 @@ from sklearn.utils import check_random_state
 
 from ..utils._array_api import device as array_device
 from ..utils._array_api import get_namespace, random_normal
+from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 
 __all__ = ["SDPResult", "la_sdp", "partition_cost", "solve_admm", "solve_bm"]
 
@@ -89,6 +91,59 @@ def _project_psd(A, xp):
     return (V * w[None, :]) @ xp.matrix_transpose(V)
 
 
+def _check_blocks(Ws, hs, traces):
+    """The solvers' block data, validated: every error names ``Ws``, ``hs`` or ``traces``.
+
+    ``Ws``: a sequence (or 3-D array) of 2-D blocks with one row count, or
+    ``(X, M)`` with ``X`` 2-D and ``M`` of shape ``(K, p, q)``; ``hs``: ``K``
+    vectors of that length; ``traces``: ``K`` positive numbers summing to at
+    most ``n`` (``sum_k Z_k 1 = 1`` with ``Z_k >= 0`` PSD caps the total trace).
+    """
+    def array(value, name, ndim):
+        axp = get_namespace(value)[0] if hasattr(value, "__array_namespace__") else np
+        return check_array_arg(value, name, ndim=ndim, dtype=[axp.float64, axp.float32])
+
+    if isinstance(Ws, tuple) and len(Ws) == 2 and np.ndim(Ws[1]) == 3:
+        X, M = array(Ws[0], "Ws[0]", 2), array(Ws[1], "Ws[1]", 3)
+        if M.shape[1] != X.shape[1]:
+            raise ValueError(f"Ws = (X, M) needs M of shape (K, {X.shape[1]}, q), got "
+                             f"{tuple(M.shape)}.")
+        blocks, n, K = (X, M), X.shape[0], M.shape[0]
+    else:
+        if Ws is None or isinstance(Ws, str) or not hasattr(Ws, "__len__") or len(Ws) == 0:
+            raise ValueError(f"Ws must be a non-empty sequence of 2-D arrays, got {Ws!r:.60}.")
+        blocks = [array(W, f"Ws[{k}]", 2) for k, W in enumerate(Ws)]
+        n, K = blocks[0].shape[0], len(blocks)
+        if any(W.shape[0] != n for W in blocks):
+            raise ValueError(f"Ws must have one number of rows, got shapes "
+                             f"{[tuple(W.shape) for W in blocks]}.")
+    if hs is None or isinstance(hs, str) or not hasattr(hs, "__len__") or len(hs) != K:
+        raise ValueError(f"hs must hold one vector per block of Ws ({K}), got {hs!r:.60}.")
+    hs = [array(h, f"hs[{k}]", 1) for k, h in enumerate(hs)]
+    if any(h.shape[0] != n for h in hs):
+        raise ValueError(f"hs must hold vectors of length n_samples = {n}, got "
+                         f"{[h.shape[0] for h in hs]}.")
+    traces = np.asarray(array(traces, "traces", 1), dtype=np.float64) \
+        if not isinstance(traces, (int, float)) else np.asarray([traces], dtype=np.float64)
+    if traces.shape[0] != K:
+        raise ValueError(f"traces must hold one number per block ({K}), got {traces.shape[0]}.")
+    if np.any(traces <= 0) or traces.sum() > n * (1 + 1e-12):
+        raise ValueError(f"traces must be positive with a sum of at most n_samples = {n}, got "
+                         f"{traces.tolist()}.")
+    return blocks, hs, traces.tolist()
+
+
+@validate_params(
+    {
+        "Ws": [list, tuple, "array-like"],
+        "hs": [list, tuple, "array-like"],
+        "traces": [list, tuple, "array-like"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def solve_admm(Ws, hs, traces, *, max_iter=5000, tol=1e-6, verbose=0):
     """The SDP exactly, by two-block ADMM on the full ``n x n`` matrices (small ``n``).
 
@@ -124,6 +179,7 @@ def solve_admm(Ws, hs, traces, *, max_iter=5000, tol=1e-6, verbose=0):
         ``objective``, ``embedding`` (top eigenvectors of ``sum_k Z_k``),
         ``n_iter``, ``residual``, ``converged``.
     """
+    Ws, hs, traces = _check_blocks(Ws, hs, traces)
     Ws = _block_list(Ws)
     xp, _ = get_namespace(Ws[0])
     n, K = Ws[0].shape[0], len(Ws)
@@ -196,6 +252,21 @@ def _selectors(widths, like, xp):
     return xp.stack(out)
 
 
+@validate_params(
+    {
+        "Ws": [list, tuple, "array-like"],
+        "hs": [list, tuple, "array-like"],
+        "traces": [list, tuple, "array-like"],
+        "rank": [Interval(Integral, 1, None, closed="left")],
+        "factors": [list, tuple, "array-like", None],
+        "beta": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000, tol=1e-4,
              random_state=None, verbose=0):
     """The SDP by non-negative Burer-Monteiro factors and an augmented Lagrangian.
@@ -255,6 +326,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
         With ``factors`` (the ``U_k``), ``embedding`` (their concatenation),
         ``objective``, ``n_iter``, ``residual``, ``converged``.
     """
+    Ws, hs, traces = _check_blocks(Ws, hs, traces)
     if isinstance(Ws, tuple):  # W_k = X M_k with one shared X
         X, M = Ws
     elif len(Ws) == 1:
@@ -314,6 +386,10 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
             norms = xp.sqrt(xp.sum(V * V, axis=(1, 2), keepdims=True))
         return V * (xp.sqrt(t) / norms)
 
+    if factors is not None:
+        if len(factors) != K or any(tuple(U.shape) != (n, factors[0].shape[1]) for U in factors):
+            raise ValueError(f"factors must hold {K} arrays of shape (n_samples={n}, rank), got "
+                             f"{[tuple(U.shape) for U in factors]}.")
     if factors is None:
         rng = check_random_state(random_state)
         U0 = xp.abs(random_normal(rng, (K, rank, n), xp=xp, device=dev, dtype=dtype)) + 1.0
@@ -542,6 +618,99 @@ def _kmeans_start(X, n_clusters, covariance_type, rng, xp, n_starts=30):
     return best
 
 
+def _point_costs(X, labels, n_clusters, covariance_type, weighted, xp):
+    """``(n, K)`` cost of each point in each cluster, for the partition's Gaussians.
+
+    ``(||x - mean_k||^2_{Sigma_k^-1} + log|Sigma_k|) / 2``, minus ``log(n_k / n)``
+    when ``weighted``; ``+inf`` for empty clusters. The partition's cost
+    (:func:`partition_cost`) is the sum of each point's cost in its own cluster.
+    """
+    n = X.shape[0]
+    means, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
+    columns = []
+    for k in range(n_clusters):
+        n_k = int(xp.sum(xp.astype(labels == k, xp.int64)))
+        if n_k == 0:
+            columns.append(xp.full(n, math.inf, dtype=X.dtype, device=array_device(X)))
+            continue
+        L = xp.linalg.cholesky(covs[k, ...])
+        W = xp.linalg.solve(L, xp.matrix_transpose(X - means[k, :]))
+        log_det = 2.0 * float(xp.sum(xp.log(xp.linalg.diagonal(L))))
+        cost = 0.5 * (xp.sum(W * W, axis=0) + log_det)
+        columns.append(cost - math.log(n_k / n) if weighted else cost)
+    return xp.stack(columns, axis=1)
+
+
+def _classification_em(X, labels, n_clusters, covariance_type, weighted, xp, max_iter=100):
+    """Classification EM: move every point to its cheapest cluster until none moves.
+
+    Each step lowers the partition cost for fixed Gaussians; re-estimating
+    them lowers it again (up to the covariance shrinkage).
+    """
+    for _ in range(max_iter):
+        costs = _point_costs(X, labels, n_clusters, covariance_type, weighted, xp)
+        new = xp.argmin(costs, axis=1)
+        if bool(xp.all(new == labels)):
+            break
+        labels = new
+    return labels
+
+
+def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidates=3):
+    """A partition grown one cluster at a time from the points the current clusters fit worst.
+
+    Greedy mixture learning (Vlassis and Likas, 2002; Verbeek, Vlassis and
+    Krose, 2003) with classification EM: from one cluster, each step seeds a
+    new cluster at a point and its ``p + 1`` nearest neighbours (in the metric
+    of the point's cluster), runs classification EM, and keeps the candidate
+    of lowest partition cost. Candidates: the ``n_candidates`` points of
+    highest cost in their cluster, then as many drawn with probability
+    proportional to their squared Mahalanobis distance (k-means++ in each
+    cluster's metric; it makes ``n_init`` runs differ). K-means starts never
+    see a small tight cluster next to a large one (every K-means optimum
+    splits the large one); its points are among the worst fitted by the
+    large cluster's Gaussian. None when no candidate keeps every cluster.
+    """
+    from ..utils._array_api import to_numpy
+
+    n, p = X.shape
+    n_near = max(2, min(p + 1, n // n_clusters))
+    labels = xp.zeros(n, dtype=xp.int64, device=array_device(X))
+    for k in range(1, n_clusters):
+        means, covs = _covariances(X, labels, k, covariance_type, xp)
+        host = to_numpy(labels)
+        own = to_numpy(_point_costs(X, labels, k, covariance_type, weighted, xp))[np.arange(n), host]
+        squared = np.zeros(n)
+        chol = [xp.linalg.cholesky(covs[j, ...]) for j in range(k)]
+        for j in range(k):
+            W = xp.linalg.solve(chol[j], xp.matrix_transpose(X - means[j, :]))
+            squared = np.where(host == j, to_numpy(xp.sum(W * W, axis=0)), squared)
+        seeds = np.argsort(-own, kind="stable")[:n_candidates].tolist()
+        if squared.sum() > 0:
+            seeds += rng.choice(n, size=n_candidates, p=squared / squared.sum()).tolist()
+        best, best_cost, seeded = None, math.inf, set()
+        for i in seeds:
+            if i in seeded:
+                continue
+            W = xp.linalg.solve(chol[int(host[i])], xp.matrix_transpose(X - X[i, :]))
+            near = np.argsort(to_numpy(xp.sum(W * W, axis=0)), kind="stable")[:n_near]
+            seeded.update(near.tolist())
+            candidate = np.where(np.isin(np.arange(n), near), k, host)
+            candidate = _classification_em(
+                X, xp.asarray(candidate, dtype=xp.int64, device=array_device(X)), k + 1,
+                covariance_type, weighted, xp)
+            if int(xp.unique_values(candidate).shape[0]) < k + 1:
+                continue
+            _, candidate_covs = _covariances(X, candidate, k + 1, covariance_type, xp)
+            cost = partition_cost(X, candidate, candidate_covs, xp, weighted=weighted)
+            if cost < best_cost:
+                best, best_cost = candidate, cost
+        if best is None:
+            return None
+        labels = best
+    return labels
+
+
 def partition_cost(X, labels, covariances, xp, *, weighted=False):
     """Negative profile log-likelihood of a partition (the LA-SDP objective at its indicator point).
 
@@ -571,6 +740,23 @@ def partition_cost(X, labels, covariances, xp, *, weighted=False):
 _RESTART_FRACTION = 0.1
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "method": [StrOptions({"ila-sdp", "kmeans-sdp"})],
+        "solver": [StrOptions({"bm", "admm"})],
+        "covariance_type": [StrOptions({"full", "diag", "spherical"})],
+        "cluster_weights": [StrOptions({"estimated", "equal"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "kmeans-sdp"}), "array-like"],
+        "rank": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="full",
            cluster_weights="estimated", max_iter=20, init="k-means++", rank=None, tol=1e-4,
            random_state=None, verbose=0):
@@ -582,14 +768,21 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     ``p / (n_k + p)``), the LA-SDP with those covariances, and rounding,
     until the partition stops changing, ``max_iter`` rounds, or two rounds
     in a row that fail to lower the partition cost (the iteration is not
-    monotone). The partition of lowest cost met is returned.
+    monotone).
+
+    The iteration runs from each starting partition (see ``init``); of
+    every partition it evaluates, the starts included, the one of lowest
+    partition cost (weighted with ``cluster_weights="estimated"``) is
+    returned, so the search never ends in a worse partition than one it
+    saw. ``X`` is centred and divided by its root mean variance first: the
+    labels and the rounds do not depend on the units or the origin.
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features)
         The points.
     n_clusters : int
-        Number of clusters ``K``.
+        Number of clusters ``K`` (at most ``n_samples``).
     method : {"ila-sdp", "kmeans-sdp"}, default="ila-sdp"
         The iteration, or the K-means SDP alone.
     solver : {"bm", "admm"}, default="bm"
@@ -600,24 +793,28 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         ``"equal"``: the paper's LA-SDP, whose likelihood has no cluster
         weights. ``"estimated"``: after the equal-weight iteration, a
         weighted one from its partition and, when the equal-weight iteration
-        moved more than 10 % of the points, one from the starting partition,
-        keeping the lower weighted cost. In these each
-        round adds ``-log(n_k / n)``, from the previous round's partition,
-        to block ``k``'s cost, and rounds are compared by the weighted
-        partition cost (the classification likelihood of a mixture with
-        weights).
+        moved more than 10 % of the points, one from the starting partition.
+        In these each round adds ``-log(n_k / n)``, from the previous
+        round's partition, to block ``k``'s cost, and partitions are
+        compared by the weighted partition cost (the classification
+        likelihood of a mixture with weights).
     max_iter : int, default=20
         Maximum rounds of each iteration.
-    init : {"k-means++", "kmeans-sdp"} or int array of shape (n_samples,)
+    init : {"k-means++", "kmeans-sdp"} or int array-like of shape (n_samples,)
         Starting partition: the K-means partition of lowest partition cost
-        among 30 k-means++ runs, the rounded K-means SDP, or given labels.
+        among 30 k-means++ runs, or the rounded K-means SDP, each together
+        with a greedy start (clusters grown one at a time from the points
+        the others fit worst, by classification EM; it finds a small tight
+        cluster next to a large one, which every K-means partition splits);
+        or given labels in ``[0, n_clusters)`` (that start only).
     rank : int or None, default=None
         Burer-Monteiro rank per block (None: 2 per LA-SDP block, ``2 K`` for
         the K-means SDP, as in the NLR paper).
     tol : float, default=1e-4
         The SDP solver's tolerance.
     random_state : int, RandomState instance or None, default=None
-        Seeds K-means, the solver's start and the rounding.
+        Seeds K-means, the greedy start's drawn seeds, the solver's start and
+        the rounding.
     verbose : int, default=0
         1 prints each round; 2 also the solver's progress.
 
@@ -626,28 +823,53 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     labels : int array of shape (n_samples,)
         Label ``k`` is the cluster of the SDP's block ``k``.
     n_iter : int
-        Rounds run, all iterations together (1 for the K-means SDP).
+        Rounds run, all iterations from all starts together (1 for the
+        K-means SDP, 0 for ``n_clusters=1``).
     objective : float
         The optimal value of the SDP that produced the kept partition (a
         lower bound on the partition cost with the covariances it was
-        built from); when no round improved on the partition an
-        iteration started from, the value of its first SDP, built from
-        that partition's covariances.
+        built from); when the kept partition is a start, the value of the
+        first SDP built from it. For ``n_clusters=1`` the only feasible
+        point's value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.cluster import la_sdp
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(0, 0.3, (30, 2)), rng.normal(0, 1, (30, 2)) * [4, 0.5] + [0, 3]])
+    >>> labels, n_iter, objective = la_sdp(X, 2, random_state=0)
+    >>> sorted(np.bincount(labels).tolist())
+    [30, 30]
     """
     xp, dev = get_namespace(X)
-    n = X.shape[0]
+    X, init = _check_la_sdp_input(X, n_clusters, init, xp)
+    n, p = X.shape
     X = X - xp.mean(X, axis=0)
+    # Units and origin out: every threshold below (K-means' tolerance, the covariance
+    # floor, the solvers' scaling, the cost comparisons) then sees the same numbers.
+    unit = math.sqrt(float(xp.mean(X * X)))
+    unit = unit if unit > 0 else 1.0
+    X = X / unit
     rng = check_random_state(random_state)
+    weighted = method == "ila-sdp" and cluster_weights == "estimated"
+    if n_clusters == 1:  # the SDP's only feasible point is the one cluster's
+        labels = xp.zeros(n, dtype=xp.int64, device=dev)
+        if method == "kmeans-sdp":
+            return labels, 0, 0.0
+        _, covs = _covariances(X, labels, 1, covariance_type, xp)
+        return labels, 0, partition_cost(X, labels, covs, xp) + n * p * math.log(unit)
     zeros = xp.zeros(n, dtype=X.dtype, device=dev)
     if method == "kmeans-sdp" or (isinstance(init, str) and init == "kmeans-sdp"):
+        warm = None
         if solver == "admm":
             result = solve_admm([X], [zeros], [n_clusters], tol=tol, verbose=verbose)
         else:
             factors = None
             if method == "kmeans-sdp" and isinstance(init, str) and init == "k-means++":
                 # Warm start from K-means (the SDP is convex: the start only sets the speed).
-                start = _kmeans_labels(X, n_clusters, 10, rng, xp)
-                factors = [xp.concat(_indicator_factors(start, n_clusters, 2, rng, xp), axis=1)]
+                warm = _kmeans_labels(X, n_clusters, 10, rng, xp)
+                factors = [xp.concat(_indicator_factors(warm, n_clusters, 2, rng, xp), axis=1)]
             result = solve_bm([X], [zeros], [n_clusters], rank=rank or 2 * n_clusters,
                               factors=factors, tol=tol, random_state=rng, verbose=verbose)
         labels = _round(result.embedding, n_clusters, rng, xp)
@@ -655,55 +877,144 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
             print(f"[sdp] K-means SDP: objective {result.objective:.6g}, {result.n_iter} "
                   f"solver iterations")
         if method == "kmeans-sdp":
-            return labels, 1, result.objective
-        init = labels
+            # The K-means partition it started from, when its within-cluster sum of squares
+            # (the K-means SDP's partition cost) is lower than the rounded solution's.
+            if warm is not None and _inertia(X, warm, n_clusters, xp) < _inertia(
+                    X, labels, n_clusters, xp) * (1.0 - 1e-12):
+                labels = warm
+            return labels, 1, result.objective * unit**2
+        starts = [labels]
     elif isinstance(init, str):
-        init = _kmeans_start(X, n_clusters, covariance_type, rng, xp)
-    labels = xp.asarray(init, dtype=xp.int64, device=dev)
+        starts = [_kmeans_start(X, n_clusters, covariance_type, rng, xp)]
+    else:
+        starts = [init]
+    if isinstance(init, str):
+        greedy = _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp)
+        if greedy is not None and not _same_partition(greedy, starts[0]):
+            starts.append(greedy)
     options = dict(solver=solver, covariance_type=covariance_type, rank=rank or 2, tol=tol,
                    max_iter=max_iter, rng=rng, verbose=verbose)
-    # With estimated weights, the equal-weight iteration runs first, then the weighted one
-    # from its partition and, when the equal-weight iteration moved more than a tenth of the
-    # points away from the start, from the start too; the lower weighted cost is kept.
-    # Measured: from the start alone, the weights can lock in an unbalanced K-means start
-    # (0.17 error instead of 0 on two equal clusters); from the equal-weight partition
-    # alone, they cannot always undo its split of a large cluster (0.38 instead of 0.017 on
-    # 270 + 30 points, where the equal-weight iteration moved 19 % of the points, and 0.38
-    # instead of 0.039 on 900 + 100, 26 %). On the heterogeneous mixtures of the benchmark
-    # it moved 0.5 to 5 % and the second weighted iteration only cost time (and at p = 2
-    # found worse partitions of lower weighted cost).
-    start = labels
-    labels, _, objective, n_iter, converged = _ila_rounds(
-        X, labels, n_clusters, weighted=False, **options)
-    if cluster_weights == "estimated":
-        starts = [labels]
-        if float(xp.mean(xp.astype(labels != start, xp.float64))) > _RESTART_FRACTION:
-            starts.append(start)
-        runs = [_ila_rounds(X, candidate, n_clusters, weighted=True, **options)
-                for candidate in starts]
-        n_iter += sum(run[3] for run in runs)
-        labels, _, objective, _, converged = min(runs, key=lambda run: run[1])
+    best, n_iter = None, 0
+    for start in starts:
+        run = _from_start(X, start, n_clusters, weighted, options)
+        n_iter += run[3]
+        if best is None or run[1] < best[1] - 1e-12 * abs(best[1]):
+            best = run
+    labels, _, objective, _, converged = best
     if not converged:
         warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
                       f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=2)
-    return labels, n_iter, objective
+    return labels, n_iter, objective + n * p * math.log(unit)
 
 
-def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, rank, tol,
-                max_iter, rng, verbose):
+def _check_la_sdp_input(X, n_clusters, init, xp):
+    """``X`` as a finite float64 matrix of at least ``n_clusters`` rows; ``init`` as labels."""
+    from ..utils._array_api import to_numpy
+
+    X = check_array_arg(X, "X", ndim=2, dtype=[xp.float64, xp.float32])
+    X = xp.astype(X, xp.float64)
+    n = X.shape[0]
+    if n_clusters > n:
+        raise ValueError(f"n_clusters={n_clusters} must be <= n_samples={n}.")
+    if isinstance(init, str):
+        return X, init
+    labels = check_array_arg(init if hasattr(init, "shape") else np.asarray(init), "init",
+                             ndim=1, dtype=None)
+    labels = np.asarray(to_numpy(labels))
+    if labels.shape[0] != n:
+        raise ValueError(f"init must hold one label per sample ({n}), got {labels.shape[0]}.")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_clusters:
+        raise ValueError(f"init must hold integer labels in [0, n_clusters={n_clusters}), got "
+                         f"dtype {labels.dtype} in [{labels.min()}, {labels.max()}].")
+    return X, xp.asarray(labels, dtype=xp.int64, device=array_device(X))
+
+
+def _inertia(X, labels, n_clusters, xp):
+    """Within-cluster sum of squares."""
+    total = 0.0
+    for k in range(n_clusters):
+        members = X[labels == k]
+        if members.shape[0]:
+            total += float(xp.sum((members - xp.mean(members, axis=0)) ** 2))
+    return total
+
+
+def _same_partition(a, b):
+    """Whether two labelings are the same partition up to the clusters' names."""
+    from ..utils._array_api import to_numpy
+
+    a, b = np.asarray(to_numpy(a)), np.asarray(to_numpy(b))
+    pairs = np.unique(np.stack([a, b]), axis=1).shape[1]
+    return pairs == np.unique(a).size == np.unique(b).size
+
+
+def _from_start(X, start, n_clusters, weighted, options):
+    """The iterations from one start; the partition of lowest cost among all they evaluate.
+
+    With estimated weights, the equal-weight iteration runs first, then the weighted one
+    from its partition and, when the equal-weight iteration moved more than a tenth of
+    the points away from the start, from the start too. Measured: from the start alone,
+    the weights can lock in an unbalanced K-means start (0.17 error instead of 0 on two
+    equal clusters); from the equal-weight partition alone, they cannot always undo its
+    split of a large cluster (0.38 instead of 0.017 on 270 + 30 points, where the
+    equal-weight iteration moved 19 % of the points, and 0.38 instead of 0.039 on
+    900 + 100, 26 %). On the heterogeneous mixtures of the benchmark it moved 0.5 to 5 %
+    and the second weighted iteration only cost time.
+
+    Returns the kept partition, its cost (weighted when ``weighted``), the value of the
+    SDP that produced it, the rounds run, and whether the iteration that found it settled.
+    """
+    xp, _ = get_namespace(X)
+    equal = _ila_rounds(X, start, n_clusters, weighted=False, select_weighted=weighted,
+                        **options)
+    best, n_iter = equal, equal.n_iter
+    if weighted:
+        starts = [equal.labels]
+        if float(xp.mean(xp.astype(equal.labels != start, xp.float64))) > _RESTART_FRACTION:
+            starts.append(start)
+        for candidate in starts:
+            run = _ila_rounds(X, candidate, n_clusters, weighted=True, select_weighted=True,
+                              **options)
+            n_iter += run.n_iter
+            if run.kept[1] < best.kept[1] - 1e-12 * abs(best.kept[1]):
+                best = run
+    labels, cost, objective = best.kept
+    return labels, cost, objective, n_iter, best.converged
+
+
+class _Rounds:
+    """What :func:`_ila_rounds` returns (see there)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, covariance_type,
+                rank, tol, max_iter, rng, verbose):
     """Rounds of iLA-SDP from ``labels``.
 
-    Returns the best partition met, its partition cost, the value of the
-    SDP that produced it (of the first SDP when no round improved on
-    ``labels``), the rounds run, and whether the partition settled.
+    ``labels``, ``cost``, ``objective``: the partition of lowest cost under the
+    iteration's own likelihood (``weighted``) met, the start included, its cost,
+    and the value of the SDP that produced it (of the first SDP when that is the
+    start); ``kept``: the same triple under the likelihood that selects the final
+    partition (``select_weighted``). Also the rounds run and whether the partition
+    settled.
     """
     xp, _ = get_namespace(X)
     n = X.shape[0]
     factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
-    objective, first_objective, it, stalled, converged = math.nan, math.nan, 0, 0, False
-    _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
-    best_cost = partition_cost(X, labels, covs, xp, weighted=weighted)
-    best_labels, best_objective = labels, math.nan
+
+    def costs(labels):
+        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
+        own = partition_cost(X, labels, covs, xp, weighted=weighted)
+        select = (own if select_weighted == weighted
+                  else partition_cost(X, labels, covs, xp, weighted=select_weighted))
+        return covs, own, select
+
+    covs, best_cost, kept_cost = costs(labels)
+    best = [labels, best_cost, math.nan]
+    kept = [labels, kept_cost, math.nan]
+    it, stalled, converged = 0, 0, False
     for it in range(1, max_iter + 1):
         Ws, hs = _la_blocks(X, covs, xp)
         if weighted:
@@ -717,17 +1028,18 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, ran
             result = solve_bm(Ws, hs, [1.0] * n_clusters, rank=rank, factors=factors, tol=tol,
                               random_state=rng, verbose=verbose)
         objective = result.objective
-        if it == 1:
-            first_objective = objective
+        if it == 1:  # the start's SDP
+            best[2] = kept[2] = objective
         new = _match_blocks(_round(result.embedding, n_clusters, rng, xp), result, xp)
         changed = int(xp.sum(xp.astype(new != labels, xp.int64)))
         labels = new
-        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
-        cost = partition_cost(X, labels, covs, xp, weighted=weighted)
-        if cost < best_cost - 1e-12 * abs(best_cost):
-            best_labels, best_cost, best_objective, stalled = labels, cost, objective, 0
+        covs, cost, select = costs(labels)
+        if cost < best[1] - 1e-12 * abs(best[1]):
+            best, stalled = [labels, cost, objective], 0
         else:
             stalled += 1
+        if select < kept[1] - 1e-12 * abs(kept[1]):
+            kept = [labels, select, objective]
         if solver != "admm":
             # The next SDP differs only by the re-estimated covariances: start from this
             # solution (measured at n = 10^4, p = 10: 23 s instead of 64 s, same partition).
@@ -739,6 +1051,5 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, solver, covariance_type, ran
         if changed == 0 or stalled >= 2:
             converged = True
             break
-    if math.isnan(best_objective):
-        best_objective = first_objective
-    return best_labels, best_cost, best_objective, it, converged
+    return _Rounds(labels=best[0], cost=best[1], objective=best[2], kept=tuple(kept), n_iter=it,
+                   converged=converged)

@@ -18,12 +18,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import check_same_namespace, get_namespace
 from ..utils._array_api import device as array_device
-from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
+from ..utils._validation import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_array_arg,
+    validate_data,
+    validate_params,
+)
 from ._sdp import _covariances, la_sdp, partition_cost
 
 __all__ = ["SDPClusterer", "misclustering_error"]
 
 
+@validate_params({"labels_true": ["array-like"], "labels_pred": ["array-like"]},
+                 prefer_skip_nested_validation=True)
 def misclustering_error(labels_true, labels_pred):
     """Fraction of points mis-clustered under the best one-to-one matching of the clusters.
 
@@ -56,14 +65,20 @@ def misclustering_error(labels_true, labels_pred):
 
     from ..utils._array_api import to_numpy
 
-    truth = np.asarray(to_numpy(labels_true) if hasattr(labels_true, "shape") else labels_true)
-    found = np.asarray(to_numpy(labels_pred) if hasattr(labels_pred, "shape") else labels_pred)
-    if truth.ndim != 1 or truth.shape != found.shape or truth.size == 0:
-        raise ValueError(f"labels_true and labels_pred must be non-empty 1-D arrays of the same "
-                         f"length, got shapes {truth.shape} and {found.shape}.")
-    if not (np.issubdtype(truth.dtype, np.integer) and np.issubdtype(found.dtype, np.integer)) \
-            or truth.min() < 0 or found.min() < 0:
-        raise ValueError("labels_true and labels_pred must hold non-negative integers.")
+    def labels(value, name):
+        value = check_array_arg(value if hasattr(value, "shape") else np.asarray(value), name,
+                                ndim=1, dtype=None)
+        value = np.asarray(to_numpy(value))
+        if value.dtype.kind not in "iu" or value.min() < 0:
+            raise ValueError(f"{name} must hold non-negative integers, got dtype {value.dtype}"
+                             + (f" with minimum {value.min()}." if value.dtype.kind in "iu"
+                                else "."))
+        return value
+
+    truth, found = labels(labels_true, "labels_true"), labels(labels_pred, "labels_pred")
+    if truth.shape != found.shape:
+        raise ValueError(f"labels_true and labels_pred must have the same length, got "
+                         f"{truth.shape[0]} and {found.shape[0]}.")
     counts = np.zeros((int(truth.max()) + 1, int(found.max()) + 1))
     np.add.at(counts, (truth, found), 1)
     rows, cols = linear_sum_assignment(-counts)
