@@ -123,6 +123,12 @@ def check_array_arg(
         raise TypeError(f"{name} must be an array-like, got None.")
     if isinstance(value, str):
         raise TypeError(f"{name} must be an array-like of numbers, got the string {value!r}.")
+    if isinstance(dtype, (tuple, list)) and all(isinstance(d, str) for d in dtype):
+        # Names of dtypes, resolved in the input's own namespace (array_api_strict
+        # rejects strings as dtypes).
+        vxp = get_namespace(value)[0] if hasattr(value, "__array_namespace__") else None
+        if vxp is not None and not vxp.__name__.endswith("numpy"):
+            dtype = [getattr(vxp, d) for d in dtype]
     try:
         arr = check_array(
             value, input_name=name, ensure_2d=False, allow_nd=True, dtype=dtype,
