@@ -478,9 +478,11 @@ def sinkhorn_newton(
     maximum) the L1 marginal error stayed at 0.02-0.04 for ``reg = 1e-5``
     and 0.15-0.8 for ``1e-6``; with the warm starts ``tol = 1e-9`` is reached
     in 20 to 75 Newton steps, and the cost is within ``1e-8`` of the exact
-    transport cost at ``1e-6``. Float64 resolves the plan's exponents to
-    ``eps * max|M| / reg``: much below ``reg = 1e-7`` of the cost's spread a
-    marginal error of ``1e-9`` is out of reach.
+    transport cost at ``1e-6``. Float64 resolves the plan's exponents
+    ``(f_i + g_j - M_ij) / reg`` only to about ``eps * spread / reg``: far
+    below ``1e-7`` of the spread ``tol`` may be out of reach (measured on
+    1-D histograms: ``1e-8`` converges, ``1e-10`` stops at ``1e-7``), and
+    the ``ConvergenceWarning`` then says so.
 
     Parameters
     ----------
@@ -515,7 +517,7 @@ def sinkhorn_newton(
         Stop when ``||P 1 - a||_1 + ||P^T 1 - b||_1 <= tol`` (raised to
         ``100 eps`` of ``M``'s dtype, ``1.2e-5`` in float32).
     max_iter : int, default=100
-        Maximum Newton iterations.
+        Maximum Newton iterations (per epsilon-scaling stage).
     linear_solver : {"auto", "cholesky", "cg"}, default="auto"
         How each Newton system is solved. ``"cholesky"``: directly, by a
         dense Cholesky factorization of its Schur complement on the smaller
@@ -603,9 +605,18 @@ def sinkhorn_newton(
     else:
         P = P_s
     if warn and not info["converged"]:
+        advice = "increase max_iter or reg"
+        spread = float(xp.max(M_s) - xp.min(M_s))
+        if reg < _FLOAT_LIMIT * spread:
+            resolution = float(xp.finfo(M.dtype).eps) * spread / reg
+            advice = (
+                f"reg is {reg / spread:.1e} of the cost's spread (max - min), where "
+                f"{M.dtype} resolves the plan's exponents only to about {resolution:.1e}: "
+                f"increase reg or tol"
+            )
         warnings.warn(
             f"sinkhorn_newton stopped after {info['n_newton']} Newton iterations with a marginal "
-            f"error of {info['final_err']:.3g} > tol={tol}; increase max_iter or reg.",
+            f"error of {info['final_err']:.3g} > tol={tol}; {advice}.",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -634,6 +645,10 @@ def _sinkhorn_iterations_needed(errors, tol):
 _SCALING_FROM = 1e-3
 _REG_FACTOR = 10.0
 _STAGE_TOL = 1e-6
+
+# Below this fraction of the cost's spread, a ConvergenceWarning blames the
+# resolution of the plan's exponents (see sinkhorn_newton's docstring).
+_FLOAT_LIMIT = 1e-7
 
 
 def _solve(a, b, M, reg, n_sinkhorn, density, tol, max_iter, linear_solver, cg_tol, cg_max_iter,

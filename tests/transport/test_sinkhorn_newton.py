@@ -310,3 +310,12 @@ def test_bad_input_matrix():
     for func in (sinkhorn_newton, sinkhorn_newton2):
         check_bad_inputs(func, valid, arrays=["a", "b", "M"], weights=["a", "b"],
                          positive=["reg"], extra_cases=extra, expect=uniform)
+
+
+def test_warning_below_float64_resolution_says_why():
+    """Far below 1e-7 of the cost's spread the warning blames float64, not max_iter."""
+    M = _clouds(40, 30, seed=22) * 1e3  # spread 1e3: reg = 1e-8 is 1e-11 of it
+    with pytest.warns(ConvergenceWarning, match=r"1\.0e-11 of the cost's spread.*increase reg"):
+        sinkhorn_newton([], [], M, 1e-8, max_iter=1, n_sinkhorn=1)
+    with pytest.warns(ConvergenceWarning, match="increase max_iter or reg"):
+        sinkhorn_newton([], [], M, 1e-1, max_iter=1, n_sinkhorn=1)
