@@ -127,8 +127,10 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     -----
     Cost per sweep: ``O(K n R^2)`` for the messages with ``R = prod r_k``
     (the second moments of the core against those of the other modes;
-    exponential in the number of modes, as for any Tucker model), ``O(S_k d_k^3)`` for the Kalman/RTS pass of mode ``k`` over its
-    ``S_k`` distinct values, and ``O(R^3)`` for the core.
+    exponential in the number of modes, as for any Tucker model),
+    ``O(S_k d_k^3)`` for the Kalman/RTS pass of mode ``k`` over its ``S_k``
+    distinct values, and ``O(R^3)`` for the core; ``rank`` is clipped so
+    that ``R <= n`` (see ``ranks_``).
 
     Deviations from the paper's code, each measured on the shipped
     synthetic set (test RMSE 4.7e-5 here with the default noise prior,
