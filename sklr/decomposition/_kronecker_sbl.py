@@ -19,7 +19,9 @@ from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 
-from ..linalg._kronecker import kron, kron_matvec, mode_product
+from ..linalg._kronecker import _kron as kron
+from ..linalg._kronecker import _kron_matvec as kron_matvec
+from ..linalg._kronecker import _mode_product as mode_product
 from ..utils._array_api import get_namespace, segment_sum, solve_triangular
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 

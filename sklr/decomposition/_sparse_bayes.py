@@ -6,7 +6,7 @@ from numbers import Integral, Real
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..linalg._kronecker import kron_matvec
+from ..linalg._kronecker import _kron_matvec as kron_matvec
 from ..utils._array_api import check_same_namespace, get_namespace
 from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
 from ._kronecker_sbl import check_dictionaries, kronecker_posterior, kronecker_sbl
