@@ -821,7 +821,7 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     Returns
     -------
     labels : int array of shape (n_samples,)
-        Label ``k`` is the cluster of the SDP's block ``k``.
+        The clusters, numbered in the order of their first points.
     n_iter : int
         Rounds run, all iterations from all starts together (1 for the
         K-means SDP, 0 for ``n_clusters=1``).
@@ -882,7 +882,7 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
             if warm is not None and _inertia(X, warm, n_clusters, xp) < _inertia(
                     X, labels, n_clusters, xp) * (1.0 - 1e-12):
                 labels = warm
-            return labels, 1, result.objective * unit**2
+            return _in_order_of_appearance(labels, xp), 1, result.objective * unit**2
         starts = [labels]
     elif isinstance(init, str):
         starts = [_kmeans_start(X, n_clusters, covariance_type, rng, xp)]
@@ -898,13 +898,32 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     for start in starts:
         run = _from_start(X, start, n_clusters, weighted, options)
         n_iter += run[3]
-        if best is None or run[1] < best[1] - 1e-12 * abs(best[1]):
+        # The same partition under other names (costs differing by rounding) keeps the
+        # first start's names: float32 and float64 data then give the same labels.
+        if best is None or (run[1] < best[1] - 1e-9 * abs(best[1])
+                            and not _same_partition(run[0], best[0])):
             best = run
     labels, _, objective, _, converged = best
     if not converged:
         warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
                       f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=2)
-    return labels, n_iter, objective + n * p * math.log(unit)
+    return _in_order_of_appearance(labels, xp), n_iter, objective + n * p * math.log(unit)
+
+
+def _in_order_of_appearance(labels, xp):
+    """The clusters renamed 0, 1, ... in the order of their first points (empty ones last).
+
+    The partition's names then do not depend on which start or rounding found it (float32
+    and float64 data give the same labels).
+    """
+    from ..utils._array_api import to_numpy
+
+    host = np.asarray(to_numpy(labels))
+    _, first = np.unique(host, return_index=True)
+    order = np.unique(host)[np.argsort(first)]
+    names = np.empty(int(host.max()) + 1, dtype=np.int64)
+    names[order] = np.arange(order.size)
+    return xp.asarray(names[host], dtype=xp.int64, device=array_device(labels))
 
 
 def _check_la_sdp_input(X, n_clusters, init, xp):
