@@ -200,9 +200,10 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    components_ : array of shape (n_components_, n_features)
-        ``V^T``: the column factors (orthonormal rows when ``alpha == 0``).
-    row_factors_ : array of shape (n_samples, n_components_)
+    components_ : array of shape (rank, n_features)
+        ``V^T``: the column factors, ``rank = n_components_`` (orthonormal rows
+        when ``alpha == 0``).
+    row_factors_ : array of shape (n_samples, rank)
         ``U``: the factors of the training rows, refitted exactly against
         ``components_`` (what :meth:`transform` would compute for them).
     mean_ : float
