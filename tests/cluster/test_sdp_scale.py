@@ -12,31 +12,38 @@ from sklr.cluster import SDPClusterer, la_sdp, misclustering_error
 from sklr.datasets import make_heterogeneous_mixture
 
 
-def _data(seed):
-    X, _, _, _ = make_heterogeneous_mixture(60, 2, 3, separation=2.5, random_state=seed)
+def _data(seed, separation=2.5):
+    X, _, _, _ = make_heterogeneous_mixture(60, 2, 3, separation=separation, random_state=seed)
     return X
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(exponent=st.integers(-6, 6), shift=st.floats(-100.0, 100.0), seed=st.integers(0, 30))
-def test_same_labels_and_rounds_in_any_units(exponent, shift, seed):
-    X = _data(seed)
-    scale = 10.0**exponent
-    moved = X * scale + shift * scale * np.array([1.0, -0.5])
+def _fit_both(X, moved):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a ConvergenceWarning, if any, is the same for both
-        ref = SDPClusterer(3, random_state=0).fit(X)
-        res = SDPClusterer(3, random_state=0).fit(moved)
-    assert misclustering_error(ref.labels_, res.labels_) == 0.0
+        return SDPClusterer(3, random_state=0).fit(X), SDPClusterer(3, random_state=0).fit(moved)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(exponent=st.integers(-20, 20), seed=st.integers(0, 30))
+def test_identical_in_power_of_two_units(exponent, seed):
+    # Scaling by a power of two is exact in floating point, and so is the
+    # standardisation that follows: the whole search must be the same, on any data.
+    X = _data(seed)
+    scale = 2.0**exponent
+    ref, res = _fit_both(X, X * scale)
+    assert np.array_equal(ref.labels_, res.labels_)
     assert res.n_iter_ == ref.n_iter_
     # The fitted Gaussians follow the data; the costs shift by n p log(scale).
-    order = [int(np.argmax(np.bincount(ref.labels_[res.labels_ == k], minlength=3)))
-             for k in range(3)]
-    assert_allclose(res.means_, ref.means_[order] * scale + shift * scale * np.array([1.0, -0.5]),
-                    rtol=1e-6, atol=1e-6 * scale * (1 + abs(shift)))
-    assert_allclose(res.covariances_, ref.covariances_[order] * scale**2, rtol=1e-6)
+    assert_allclose(res.means_, ref.means_ * scale, rtol=1e-12)
+    assert_allclose(res.covariances_, ref.covariances_ * scale**2, rtol=1e-12)
     n, p = X.shape
-    assert res.cost_ == pytest.approx(ref.cost_ + n * p * np.log(scale), rel=1e-7, abs=1e-6)
+    assert res.cost_ == pytest.approx(ref.cost_ + n * p * np.log(scale), rel=1e-12, abs=1e-9)
+
+
+# Not asserted: the same partition for decimal scales and for shifts. Those change the
+# standardised data by rounding, and the search can then end elsewhere: seed 12, shift 3,
+# scale 1e4 gives a partition of cost 24.45 instead of 23.72 (issue 17 stays open on it;
+# doc/modules/reliability.rst states the limit).
 
 
 @pytest.mark.parametrize("scale", [1e-6, 1e6])
