@@ -11,6 +11,14 @@ os.environ["SCIPY_ARRAY_API"] = "1"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# The property tests (hypothesis) draw the same examples on every run, so that a
+# green suite stays green on another machine; HYPOTHESIS_PROFILE=explore draws new
+# ones each run, to hunt for counterexamples.
+hypothesis_settings.register_profile("sklr", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sklr"))
 
 
 def _cuda_available():
