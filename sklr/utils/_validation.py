@@ -8,6 +8,8 @@ estimators; they come through :mod:`sklr.utils._sklearn_compat`, whose names
 
 import math
 
+import numpy as np
+
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -123,6 +125,13 @@ def check_array_arg(
         raise TypeError(f"{name} must be an array-like, got None.")
     if isinstance(value, str):
         raise TypeError(f"{name} must be an array-like of numbers, got the string {value!r}.")
+    if isinstance(value, (list, tuple, int, float)):
+        # Plain Python data becomes a NumPy array first: scikit-learn 1.8 under
+        # array API dispatch hands it to array-api-compat 1.11, which rejects lists.
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{name}: {exc}") from exc
     if isinstance(dtype, (tuple, list)) and all(isinstance(d, str) for d in dtype):
         # Names of dtypes, resolved in the input's own namespace (array_api_strict
         # rejects strings as dtypes).
