@@ -254,9 +254,11 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     With ``alpha == 0`` the data may not determine the rank asked for; the
     estimator then says so (``UserWarning``) rather than return a silent
     wrong answer: when some row or column has fewer than ``n_components``
-    observed entries, or there are fewer than ``k n log n`` of them, each
-    factor row is solved with a small ridge that keeps the completion
-    bounded; when a lower rank fits the observed entries exactly, that rank
+    observed entries, or there are fewer than ``k n log n`` of them, it
+    warns, and keeps the plain fit only while it stays within the range of
+    the observed values; a fit that runs away on the missing entries
+    (under-sampled or not) is refitted with a small ridge that keeps the
+    completion bounded, with a warning; when a lower rank fits the observed entries exactly, that rank
     is returned (``n_components_``), since the extra components could take
     any value on the missing entries. The fit is scale-free: ``X * s``
     gives the completion times ``s`` (with ``alpha * s`` for the same

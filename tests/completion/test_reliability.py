@@ -145,3 +145,32 @@ def test_the_lower_rank_check_is_cheap_at_the_true_rank():
                               random_state=0)
     assert res.n_components == 3
     assert out.getvalue().count("rank 2, sweep") <= 5
+
+
+def _factor_model(shape, rank, fraction, seed=0):
+    rng = np.random.RandomState(seed)
+    M = rng.standard_t(4, (shape[0], rank)) @ rng.exponential(size=(rank, shape[1]))
+    X = M.copy()
+    X[rng.uniform(size=shape) >= fraction] = np.nan
+    return M, X
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_under_sampled_but_exact_fit_is_kept():
+    # 6000 entries < k n log n = 6845: the old rule always refitted with the ridge
+    # (error 0.12 at 600 x 500 rank 8); the plain fit is exact here and is kept.
+    M, X = _factor_model((300, 250), 4, 0.08)
+    with pytest.warns(UserWarning, match="may not determine a rank-4 model"):
+        filled = MatrixCompleter(n_components=4, random_state=0).fit_transform(X)
+    assert _missing_error(filled, M, X) < 1e-4
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_runaway_fit_above_k_n_log_n_warns_and_stays_bounded():
+    # 7500 entries > k n log n = 6845, yet the plain fit ran away silently to a
+    # missing-entry error of 1.4e2.
+    M, X = _factor_model((300, 250), 4, 0.1)
+    with pytest.warns(UserWarning, match="rank-4 fit ran away on the missing entries"):
+        filled = MatrixCompleter(n_components=4, random_state=0).fit_transform(X)
+    assert _missing_error(filled, M, X) < 1.0
+    assert np.abs(filled).max() <= 2 * np.nanmax(np.abs(X))
