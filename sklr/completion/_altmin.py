@@ -579,7 +579,9 @@ def complete_matrix(
     n_components : int or "auto"
         Rank ``k`` of the model, ``1 <= k < min(shape)``, or ``"auto"``: the
         lowest rank whose RMSE on 10% of the observed entries, held out
-        (drawn from ``random_state``) while ranks 1, 2, ... are fitted to
+        (drawn from ``random_state``; with None, the same entries and
+        starts on every call, so that the chosen rank does not vary from one
+        fit to the next) while ranks 1, 2, ... are fitted to
         the rest, is within 1% of the best rank's; the model of that rank
         is then fitted to all entries. The search stops two ranks past the
         best (and at rank 20).
@@ -689,7 +691,12 @@ def complete_matrix(
     if sketch_size is not None and n_components != "auto" and sketch_size < n_components:
         raise ValueError(f"sketch_size={sketch_size} must be >= n_components={n_components}.")
     rows, cols, values = _check_entries(rows, cols, values, (n_rows, n_cols), xp, device)
+    # With random_state=None the held-out entries of n_components="auto" are still
+    # the same on every call (seed 0), so that the chosen rank, and the shapes of
+    # the fitted factors, do not change from one fit to the next.
+    split_state = check_random_state(0) if random_state is None else None
     random_state = check_random_state(random_state)
+    split_state = random_state if split_state is None else split_state
     options = dict(
         solver=solver, alpha=alpha, center=center, max_iter=max_iter, tol=tol,
         inner_tol=inner_tol, inner_max_iter=inner_max_iter, sketch_size=sketch_size,
@@ -698,7 +705,7 @@ def complete_matrix(
     validation_rmse = None
     if n_components == "auto":
         n_components, validation_rmse = _select_rank(
-            rows, cols, values, (n_rows, n_cols), random_state, options
+            rows, cols, values, (n_rows, n_cols), split_state, options
         )
     result = _complete(rows, cols, values, (n_rows, n_cols), n_components, random_state,
                        **options)

@@ -134,7 +134,8 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_components : int or "auto", default="auto"
         Rank ``k`` of the low-rank part, ``1 <= k < min(n_samples,
         n_features)``, or ``"auto"``: the rank is chosen on held-out entries
-        (10% of the observed entries, drawn from ``random_state``, hidden
+        (10% of the observed entries, drawn from ``random_state`` (the same
+        entries on every fit when it is None), hidden
         while ranks 1, 2, ... up to 20 are fitted to the rest; the lowest
         rank within 1% of the best held-out RMSE wins) and the model of that
         rank is refitted to all entries. ``n_components_`` holds the rank

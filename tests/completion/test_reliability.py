@@ -174,3 +174,15 @@ def test_runaway_fit_above_k_n_log_n_warns_and_stays_bounded():
         filled = MatrixCompleter(n_components=4, random_state=0).fit_transform(X)
     assert _missing_error(filled, M, X) < 1.0
     assert np.abs(filled).max() <= 2 * np.nanmax(np.abs(X))
+
+
+def test_auto_rank_does_not_vary_between_fits_without_a_seed():
+    # With random_state=None the held-out entries used to be drawn afresh on each
+    # fit, so dense data with no clear rank gave different n_components_ (and
+    # components_ shapes) from one fit to the next; scikit-learn's
+    # check_array_api_input failed at random.
+    from sklearn.datasets import make_classification
+
+    X = make_classification(random_state=42)[0]
+    ranks = {MatrixCompleter().fit(X).n_components_ for _ in range(8)}
+    assert len(ranks) == 1
