@@ -586,7 +586,21 @@ def _leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_p
     k = max(50, math.ceil(8 * math.log(n))) if n_projections is None else int(n_projections)
     rng = check_random_state(random_state)
     S = make_sketch(sketch, n, m, random_state=rng)
-    R = qr_r(S._sketch_many([A], [None])[0])
-    G = random_normal(rng, (d, k), xp=xp, device=dev, dtype=A.dtype) / math.sqrt(k)
-    P = A @ solve_triangular(R, G, xp=xp)
+    SA = S._sketch_many([A], [None])[0]
+    R = qr_r(SA)
+    diag = xp.abs(xp.linalg.diagonal(R))
+    rank_tol = max(m, d) * float(xp.finfo(A.dtype).eps)
+    if float(xp.min(diag)) > rank_tol * float(xp.max(diag)):
+        G = random_normal(rng, (d, k), xp=xp, device=dev, dtype=A.dtype) / math.sqrt(k)
+        P = A @ solve_triangular(R, G, xp=xp)
+        return xp.sum(P * P, axis=1)
+    # Rank-deficient A (S A has A's rank w.h.p.): R^-1 would blow up the null
+    # directions (scores summing to 7.3 instead of rank 5, 2x off per row), so
+    # the basis comes from the SVD of S A restricted to its numerical rank,
+    # A V_r diag(1/s_r), as the exact path's SVD fallback.
+    _, s, Vt = xp.linalg.svd(SA, full_matrices=False)
+    rank = int(xp.sum(xp.astype(s > s[0] * rank_tol, xp.int64)))
+    T = xp.matrix_transpose(Vt[:rank, :]) / s[:rank]
+    G = random_normal(rng, (rank, k), xp=xp, device=dev, dtype=A.dtype) / math.sqrt(k)
+    P = A @ (T @ G)
     return xp.sum(P * P, axis=1)

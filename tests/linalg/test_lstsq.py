@@ -282,6 +282,23 @@ def test_leverage_scores_rank_deficient_and_backends(xp):
         leverage_scores(X, method="fast")
 
 
+def test_approx_leverage_scores_of_a_rank_deficient_matrix(xp):
+    # Rank 5 in 8 columns (3 combinations of two of them, one set in units 1e6):
+    # R^-1 of the sketch's QR blew up the null directions (scores summing to 7.3,
+    # 2x off per row); the SVD of the sketch restricted to its rank is as accurate
+    # as the full-rank path.
+    rng = np.random.RandomState(0)
+    B = rng.standard_normal((2000, 5))
+    A = np.c_[B, 1e6 * B[:, :2] @ rng.standard_normal((2, 3))]
+    exact = leverage_scores(A)
+    assert_allclose(exact.sum(), 5.0)
+    approx = leverage_scores(xp.asarray(A), method="approx", random_state=0)
+    assert get_namespace(approx)[0] is xp
+    ratio = to_numpy(approx) / exact
+    assert 0.4 < ratio.min() and ratio.max() < 2.5
+    assert abs(float(np.sum(to_numpy(approx))) - 5.0) < 1.0
+
+
 def test_precondition_stops_at_rounding_floor_with_clear_warning():
     X, y, x_opt, r_opt = _problem(n=3000, d=10, design="ill_conditioned", cond=1e14)
     with pytest.warns(ConvergenceWarning, match="too ill-conditioned for this tolerance"):
