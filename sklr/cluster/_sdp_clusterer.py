@@ -3,6 +3,7 @@
 import math
 import time
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 from joblib import Parallel, delayed
@@ -26,7 +27,8 @@ from ..utils._validation import (
     validate_data,
     validate_params,
 )
-from ._sdp import _covariances, la_sdp, partition_cost
+from ._gaussian import _covariances, _pooled_spherical, partition_cost
+from ._sdp import la_sdp
 
 __all__ = ["SDPClusterer", "misclustering_error"]
 
@@ -85,20 +87,6 @@ def misclustering_error(labels_true, labels_pred):
     return float(1.0 - counts[rows, cols].sum() / truth.size)
 
 
-def _pooled_spherical(X, labels, n_clusters, xp):
-    """Means and the shared spherical within-cluster variance (the K-means SDP's model)."""
-    n, p = X.shape
-    means, within = [], 0.0
-    for k in range(n_clusters):
-        members = X[labels == k]
-        mean = xp.mean(members, axis=0)
-        means.append(mean)
-        within += float(xp.sum((members - mean) ** 2))
-    variance = max(within / (n * p), 1e-6 * max(float(xp.mean(xp.var(X, axis=0))), 1e-300))
-    eye = xp.eye(p, dtype=X.dtype, device=array_device(X))
-    return xp.stack(means), xp.stack([variance * eye] * n_clusters)
-
-
 def _to_type(covs, covariance_type, xp):
     """Full ``(K, p, p)`` covariances in GaussianMixture's layout for ``covariance_type``."""
     if covariance_type == "full":
@@ -118,6 +106,18 @@ def _to_full(covariances, covariance_type, n_features, xp):
     return eye[None, :, :] * covariances[:, None, None]
 
 
+@dataclass
+class _Run:
+    """One run of :func:`_one_run`: its partition, rounds, SDP value, cost and Gaussians."""
+
+    labels: object
+    n_iter: int
+    objective: float
+    cost: float
+    means: object
+    covariances: object
+
+
 def _one_run(X, n_clusters, params, seed):
     """One iLA-SDP (or K-means SDP) run from one seed: labels, rounds, SDP value, partition cost."""
     xp, _ = get_namespace(X)
@@ -133,7 +133,7 @@ def _one_run(X, n_clusters, params, seed):
     if params["verbose"]:
         print(f"[SDPClusterer] run with seed {seed}: {n_iter} rounds, partition cost "
               f"{cost:.6g} ({time.perf_counter() - start:.2f} s)")
-    return labels, n_iter, objective, cost, means, covs
+    return _Run(labels, n_iter, objective, cost, means, covs)
 
 
 def _weighted(params):
@@ -418,19 +418,20 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         if K == 1:
             labels = xp.zeros(n, dtype=xp.int64, device=array_device(X))
             means, covs = _fitted_gaussians(X64, labels, K, params, xp)
-            runs = [(labels, 0, math.nan,
-                     partition_cost(X64, labels, covs, xp, weighted=_weighted(params)),
-                     means, covs)]
+            runs = [_Run(labels, 0, math.nan,
+                         partition_cost(X64, labels, covs, xp, weighted=_weighted(params)),
+                         means, covs)]
         else:
             seeds = check_random_state(self.random_state).randint(
                 0, 2**31 - 1, size=self.n_init).tolist()
             runs = Parallel(n_jobs=self.n_jobs)(
                 delayed(_one_run)(X64, K, params, seed) for seed in seeds)
-        labels, n_iter, objective, cost, means, covs = min(runs, key=lambda run: run[3])
+        best = min(runs, key=lambda run: run.cost)
+        labels, means, covs = best.labels, best.means, best.covariances
         n_partition = int(xp.unique_values(labels).shape[0])
-        self.n_iter_ = n_iter
-        self.objective_ = objective
-        self.cost_ = cost
+        self.n_iter_ = best.n_iter
+        self.objective_ = best.objective
+        self.cost_ = best.cost
         self.means_ = xp.astype(means, dtype)
         self.covariances_ = xp.astype(_to_type(covs, self.covariance_type, xp), dtype)
         if _weighted(params):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sklr.cluster import SDPClusterer, la_sdp, misclustering_error
-from sklr.cluster._sdp import _covariances, partition_cost
+from sklr.cluster._gaussian import _covariances, partition_cost
 
 
 def _tight_cluster(seed, n_large=495, n_small=5, distance=4.5, p=2):

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 from sklearn.metrics import adjusted_rand_score
 
 from sklr.cluster import misclustering_error
-from sklr.cluster._sdp import _project_affine, solve_admm, solve_bm
+from sklr.cluster._sdp_solvers import _project_affine, solve_admm, solve_bm
 
 
 def _mixture(seed=0):
