@@ -6,6 +6,7 @@ classification-EM step that refines a partition under it.
 
 import math
 
+from ..linalg._gaussian import cholesky_log_det, gaussian_neg_log_density, whiten
 from ..utils._array_api import device as array_device
 
 __all__ = ["partition_cost"]
@@ -58,9 +59,7 @@ def _point_costs(X, labels, n_clusters, covariance_type, weighted, xp):
             columns.append(xp.full(n, math.inf, dtype=X.dtype, device=array_device(X)))
             continue
         L = xp.linalg.cholesky(covs[k, ...])
-        W = xp.linalg.solve(L, xp.matrix_transpose(X - means[k, :]))
-        log_det = 2.0 * float(xp.sum(xp.log(xp.linalg.diagonal(L))))
-        cost = 0.5 * (xp.sum(W * W, axis=0) + log_det)
+        cost = gaussian_neg_log_density(X, means[k, :], L, xp, constant=False)
         columns.append(cost - math.log(n_k / n) if weighted else cost)
     return xp.stack(columns, axis=1)
 
@@ -95,10 +94,8 @@ def partition_cost(X, labels, covariances, xp, *, weighted=False):
         if n_k == 0:
             continue
         L = xp.linalg.cholesky(covariances[k, ...])
-        centred = members - xp.mean(members, axis=0)
-        W = xp.linalg.solve(L, xp.matrix_transpose(centred))
-        log_det = 2.0 * float(xp.sum(xp.log(xp.linalg.diagonal(L))))
-        total += 0.5 * (float(xp.sum(W * W)) + n_k * log_det)
+        W = whiten(members, xp.mean(members, axis=0), L, xp)
+        total += 0.5 * (float(xp.sum(W * W)) + n_k * float(cholesky_log_det(L, xp)))
         if weighted:
             total -= n_k * math.log(n_k / n)
     return total

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ..linalg._gaussian import cholesky_log_det
 from ..utils._array_api import device as array_device
 from ..utils._array_api import get_namespace, random_normal
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
@@ -36,7 +37,7 @@ def _la_blocks(X, covs, xp):
         L = xp.linalg.cholesky(covs[k, ...])
         M = xp.matrix_transpose(xp.linalg.solve(L, eye))  # L^{-T}
         W = X @ M
-        log_det = 2.0 * float(xp.sum(xp.log(xp.linalg.diagonal(L))))
+        log_det = float(cholesky_log_det(L, xp))
         Ms.append(M)
         hs.append(0.5 * (xp.sum(W * W, axis=1) + log_det))
     return (X, xp.stack(Ms)), hs

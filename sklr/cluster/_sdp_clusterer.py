@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..linalg._gaussian import gaussian_neg_log_density
 from ..utils._array_api import check_same_namespace, get_namespace
 from ..utils._array_api import device as array_device
 from ..utils._validation import (
@@ -471,10 +472,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         columns = []
         for k in range(means.shape[0]):
             L = xp.linalg.cholesky(covs[k, ...])
-            W = xp.linalg.solve(L, xp.matrix_transpose(X64 - means[k, :]))
-            log_det = 2.0 * xp.sum(xp.log(xp.linalg.diagonal(L)))
-            columns.append(0.5 * (xp.sum(W * W, axis=0) + log_det
-                                  + n_features * math.log(2.0 * math.pi)))
+            columns.append(gaussian_neg_log_density(X64, means[k, :], L, xp))
         return xp.astype(xp.stack(columns, axis=1), X.dtype)
 
     def _assignment_costs(self, X, xp):

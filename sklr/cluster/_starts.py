@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..linalg._gaussian import whiten
 from ..utils._array_api import device as array_device
 from ._gaussian import _classification_em, _covariances, _point_costs, partition_cost
 
@@ -83,7 +84,7 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
         squared = np.zeros(n)
         chol = [xp.linalg.cholesky(covs[j, ...]) for j in range(k)]
         for j in range(k):
-            W = xp.linalg.solve(chol[j], xp.matrix_transpose(X - means[j, :]))
+            W = whiten(X, means[j, :], chol[j], xp)
             squared = np.where(host == j, to_numpy(xp.sum(W * W, axis=0)), squared)
         seeds = np.argsort(-own, kind="stable")[:n_candidates].tolist()
         if squared.sum() > 0:
@@ -92,7 +93,7 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
         for i in seeds:
             if i in seeded:
                 continue
-            W = xp.linalg.solve(chol[int(host[i])], xp.matrix_transpose(X - X[i, :]))
+            W = whiten(X, X[i, :], chol[int(host[i])], xp)
             near = np.argsort(to_numpy(xp.sum(W * W, axis=0)), kind="stable")[:n_near]
             seeded.update(near.tolist())
             candidate = np.where(np.isin(np.arange(n), near), k, host)
