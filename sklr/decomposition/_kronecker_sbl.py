@@ -19,10 +19,11 @@ from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 
+from ..linalg._gaussian import cholesky_and_inverse_factor
 from ..linalg._kronecker import _kron as kron
 from ..linalg._kronecker import _kron_matvec as kron_matvec
 from ..linalg._kronecker import _mode_product as mode_product
-from ..utils._array_api import get_namespace, segment_sum, solve_triangular
+from ..utils._array_api import get_namespace, segment_sum
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 
 __all__ = ["KroneckerSBLResult", "kronecker_posterior", "kronecker_sbl"]
@@ -167,8 +168,7 @@ def _dense_posterior(A, gamma, s2, Y, xp):
         root = xp.astype(xp.sqrt(gamma), eye_dtype)
         AR = A * root[None, :]
         B = _conj_t(AR, xp) @ AR / s2 + xp.eye(N, dtype=eye_dtype)
-        L = xp.linalg.cholesky(B)
-        L_inv = solve_triangular(L, xp.eye(N, dtype=eye_dtype), lower=True, xp=xp)
+        L, L_inv = cholesky_and_inverse_factor(B, xp)
         B_inv = _conj_t(L_inv, xp) @ L_inv
         AHy = (Y @ xp.conj(AR) if xp.isdtype(A.dtype, "complex floating") else Y @ AR) / s2
         mu = (AHy @ xp.matrix_transpose(B_inv)) * root[None, :]
@@ -180,8 +180,7 @@ def _dense_posterior(A, gamma, s2, Y, xp):
     else:
         AG = A * xp.astype(gamma, eye_dtype)[None, :]
         C = AG @ AH + xp.eye(M, dtype=eye_dtype) * s2
-        L = xp.linalg.cholesky(C)
-        L_inv = solve_triangular(L, xp.eye(M, dtype=eye_dtype), lower=True, xp=xp)
+        L, L_inv = cholesky_and_inverse_factor(C, xp)
         W = L_inv @ A  # C^{-1} = L_inv^H L_inv
         Yw = Y @ xp.matrix_transpose(L_inv)  # rows: L_inv y
         mu = (Yw @ xp.conj(W) if xp.isdtype(A.dtype, "complex floating") else Yw @ W)

@@ -1,13 +1,57 @@
-"""Gaussian densities through a Cholesky factor: the one home of Mahalanobis norms and log-determinants.
+"""Gaussians through a Cholesky factor: Mahalanobis norms, log-determinants, inverses.
 
-Used by the clustering family (the iLA-SDP partition cost, its point costs,
-starts and ``SDPClusterer``'s likelihood). Everything is in the array API
-namespace of the inputs; nothing here branches on the array library.
+The one home of these for the families: the clustering family (the iLA-SDP
+partition cost, its point costs, starts and ``SDPClusterer``'s likelihood),
+KroSBL's posterior and FunBaT's core posterior. Everything is in the array
+API namespace of the inputs; nothing here branches on the array library.
 """
 
 import math
 
-__all__ = ["cholesky_log_det", "gaussian_neg_log_density", "whiten"]
+from ..utils._array_api import device as array_device
+from ..utils._array_api import solve_triangular
+
+__all__ = [
+    "cholesky_and_inverse_factor",
+    "cholesky_log_det",
+    "gaussian_neg_log_density",
+    "spd_inverse",
+    "whiten",
+]
+
+
+def cholesky_and_inverse_factor(M, xp):
+    """``L`` with ``L L^H = M`` (Hermitian positive definite) and ``L^-1``, by a triangular solve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg._gaussian import cholesky_and_inverse_factor
+    >>> L, L_inv = cholesky_and_inverse_factor(np.array([[4.0, 2.0], [2.0, 5.0]]), np)
+    >>> bool(np.allclose(L_inv @ L, np.eye(2)))
+    True
+    """
+    L = xp.linalg.cholesky(M)
+    eye = xp.eye(M.shape[0], dtype=M.dtype, device=array_device(M))
+    return L, solve_triangular(L, eye, lower=True, xp=xp)
+
+
+def spd_inverse(M, xp):
+    """``M^-1 = L^-H L^-1`` for a Hermitian positive-definite ``M``, through its Cholesky factor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg._gaussian import spd_inverse
+    >>> M = np.array([[4.0, 2.0], [2.0, 5.0]])
+    >>> bool(np.allclose(spd_inverse(M, np) @ M, np.eye(2)))
+    True
+    """
+    _, L_inv = cholesky_and_inverse_factor(M, xp)
+    L_inv_h = xp.matrix_transpose(L_inv)
+    if xp.isdtype(L_inv.dtype, "complex floating"):
+        L_inv_h = xp.conj(L_inv_h)
+    return L_inv_h @ L_inv
 
 
 def cholesky_log_det(L, xp):

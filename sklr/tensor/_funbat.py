@@ -28,7 +28,8 @@ import warnings
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ..utils._array_api import get_namespace, random_uniform, segment_sum, solve_triangular
+from ..linalg._gaussian import spd_inverse
+from ..utils._array_api import get_namespace, random_uniform, segment_sum
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._state_space import (
     _kalman_filter,
@@ -181,10 +182,7 @@ def _core_embedding(ranks, core, xp, dtype, device):
 
 def _chol_inverse(prec, xp):
     """Inverse of a symmetric positive-definite matrix through its Cholesky factor."""
-    L = xp.linalg.cholesky(prec)
-    Linv = solve_triangular(L, xp.eye(prec.shape[0], dtype=prec.dtype, device=prec.device),
-                            lower=True, xp=xp)
-    return xp.matrix_transpose(Linv) @ Linv
+    return spd_inverse(prec, xp)
 
 
 def _damp(new, old, damping):

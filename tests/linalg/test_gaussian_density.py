@@ -30,3 +30,18 @@ def test_agrees_with_scipy_on_every_backend(xp, p):
     assert W.shape == (p, 40)
     assert_allclose((W * W).sum(0), np.einsum("ij,jk,ik->i", X - mean, np.linalg.inv(cov),
                                               X - mean), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_spd_inverse_and_inverse_factor(dtype):
+    from sklr.linalg._gaussian import cholesky_and_inverse_factor, spd_inverse
+
+    rng = np.random.RandomState(0)
+    A = rng.standard_normal((6, 6)).astype(dtype)
+    if dtype == np.complex128:
+        A = A + 1j * rng.standard_normal((6, 6))
+    M = A @ A.conj().T + np.eye(6)
+    L, L_inv = cholesky_and_inverse_factor(M, np)
+    assert_allclose(L @ L.conj().T, M, rtol=1e-12, atol=1e-12)
+    assert_allclose(L_inv @ L, np.eye(6), atol=1e-12)
+    assert_allclose(spd_inverse(M, np), np.linalg.inv(M), rtol=1e-10, atol=1e-12)
