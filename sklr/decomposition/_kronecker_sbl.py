@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..linalg._gaussian import cholesky_and_inverse_factor
 from ..linalg._kronecker import _kron as kron
 from ..linalg._kronecker import _kron_matvec as kron_matvec
+from ..linalg._kronecker import _kron_vector
 from ..linalg._kronecker import _mode_product as mode_product
 from ..utils._array_api import get_namespace, segment_sum
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
@@ -72,11 +73,6 @@ def _conj_t(A, xp):
 
 def _abs2(z, xp):
     return xp.real(z * xp.conj(z)) if xp.isdtype(z.dtype, "complex floating") else z * z
-
-
-def _kron_vector(vectors, xp):
-    """``v_1 (x) ... (x) v_I`` for 1-D arrays."""
-    return kron([v[:, None] for v in vectors], xp=xp)[:, 0]
 
 
 def check_dictionaries(dictionaries, n_features, xp, device, dtype, name="dictionaries"):

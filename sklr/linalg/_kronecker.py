@@ -182,3 +182,62 @@ def _kron(factors, *, xp=None):
         p, q = A.shape
         K = xp.reshape(K[:, None, :, None] * A[None, :, None, :], (m * p, n * q))
     return K
+
+
+# Helpers of the families' Kronecker algebra (KroSBL, FunBaT and its state-space
+# priors), kept here so that each product has one implementation.
+
+
+def unfold(W, mode, *, xp=None):
+    """Mode-``mode`` unfolding ``W_(k)`` of shape ``(r_k, prod_{j != k} r_j)``, C-order.
+
+    Parameters
+    ----------
+    W : array of shape (r_1, ..., r_K)
+        The tensor.
+    mode : int
+        The mode ``k``.
+    xp : module, default=None
+        Namespace of ``W`` (inferred when None).
+
+    Returns
+    -------
+    W_k : array of shape (r_k, prod_{j != k} r_j)
+        Columns ordered like ``kron(u^j for j != k)`` (earlier modes slower).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg._kronecker import unfold
+    >>> unfold(np.arange(8.0).reshape(2, 2, 2), 1)
+    array([[0., 1., 4., 5.],
+           [2., 3., 6., 7.]])
+    """
+    if xp is None:
+        xp, _ = get_namespace(W)
+    return xp.reshape(xp.moveaxis(W, mode, 0), (W.shape[mode], -1))
+
+
+def _rowwise_kron(mats, n, xp, dtype, device):
+    """Row-wise Kronecker (face-splitting) product of (n, d_j) arrays; ones (n, 1) if none."""
+    if not mats:
+        return xp.ones((n, 1), dtype=dtype, device=device)
+    out = mats[0]
+    for B in mats[1:]:
+        out = xp.reshape(out[:, :, None] * B[:, None, :], (n, -1))
+    return out
+
+
+def _kron_eye(M, n_components, xp):
+    """``kron(M, I_r)`` for a batch of matrices ``M`` of shape (..., d, d)."""
+    if n_components == 1:
+        return M
+    *batch, d, e = M.shape
+    eye = xp.eye(n_components, dtype=M.dtype, device=M.device)
+    out = M[..., :, None, :, None] * eye[:, None, :]
+    return xp.reshape(out, (*batch, d * n_components, e * n_components))
+
+
+def _kron_vector(vectors, xp):
+    """``v_1 (x) ... (x) v_I`` for 1-D arrays."""
+    return _kron([v[:, None] for v in vectors], xp=xp)[:, 0]

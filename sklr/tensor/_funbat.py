@@ -21,14 +21,15 @@ convention everywhere; the official code mixed two orders).
 """
 
 import math
-from numbers import Integral, Real
 import time
 import warnings
+from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ..linalg._gaussian import spd_inverse
+from ..linalg._kronecker import _rowwise_kron, unfold
 from ..utils._array_api import get_namespace, random_uniform, segment_sum
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._state_space import (
@@ -71,46 +72,6 @@ class FunBaTResult:
         return (f"FunBaTResult(ranks={tuple(int(r) for r in self.core.shape)}, "
                 f"n_iter={self.n_iter}, converged={self.converged}, "
                 f"noise_precision={self.noise_precision:.4g})")
-
-
-def unfold(W, mode, *, xp=None):
-    """Mode-``mode`` unfolding ``W_(k)`` of shape ``(r_k, prod_{j != k} r_j)``, C-order.
-
-    Parameters
-    ----------
-    W : array of shape (r_1, ..., r_K)
-        The tensor.
-    mode : int
-        The mode ``k``.
-    xp : module, default=None
-        Namespace of ``W`` (inferred when None).
-
-    Returns
-    -------
-    W_k : array of shape (r_k, prod_{j != k} r_j)
-        Columns ordered like ``kron(u^j for j != k)`` (earlier modes slower).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklr.tensor._funbat import unfold
-    >>> unfold(np.arange(8.0).reshape(2, 2, 2), 1)
-    array([[0., 1., 4., 5.],
-           [2., 3., 6., 7.]])
-    """
-    if xp is None:
-        xp, _ = get_namespace(W)
-    return xp.reshape(xp.moveaxis(W, mode, 0), (W.shape[mode], -1))
-
-
-def _rowwise_kron(mats, n, xp, dtype, device):
-    """Row-wise Kronecker (face-splitting) product of (n, d_j) arrays; ones (n, 1) if none."""
-    if not mats:
-        return xp.ones((n, 1), dtype=dtype, device=device)
-    out = mats[0]
-    for B in mats[1:]:
-        out = xp.reshape(out[:, :, None] * B[:, None, :], (n, -1))
-    return out
 
 
 def _split(modes):

@@ -25,6 +25,7 @@ All functions take and return arrays of one array API namespace.
 import math
 from numbers import Integral, Real
 
+from ..linalg._kronecker import _kron_eye
 from ..utils._array_api import get_namespace
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 
@@ -94,16 +95,6 @@ def _check_covariance(M, name, xp, *, strict=False):
         kind = "positive definite" if strict else "positive semi-definite"
         raise ValueError(f"{name} must be {kind}; its smallest eigenvalue is "
                          f"{float(xp.min(low)):.3g} (largest {float(xp.max(top)):.3g}).")
-
-
-def _kron_eye(M, n_components, xp):
-    """``kron(M, I_r)`` for a batch of matrices ``M`` of shape (..., d, d)."""
-    if n_components == 1:
-        return M
-    *batch, d, e = M.shape
-    eye = xp.eye(n_components, dtype=M.dtype, device=M.device)
-    out = M[..., :, None, :, None] * eye[:, None, :]
-    return xp.reshape(out, (*batch, d * n_components, e * n_components))
 
 
 @validate_params(
