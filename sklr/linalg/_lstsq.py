@@ -295,9 +295,15 @@ def sketched_lstsq(
     B = xp.reshape(b, (-1, 1)) if one_d else b
 
     m = default_sketch_size(n, d, solver) if n_components is None else int(n_components)
-    if not (min(d, n) <= m <= n):
+    if m > n:
         raise ValueError(
-            f"n_components={m} must be between n_features={d} and n_samples={n}."
+            f"n_components={m} must be <= n_samples={n}: a sketch cannot have more rows than "
+            "the data."
+        )
+    if m < min(d, n):
+        raise ValueError(
+            f"n_components={m} must be >= n_features={d}: a sketch with fewer rows than "
+            "features loses the solution."
         )
 
     row_scale = None

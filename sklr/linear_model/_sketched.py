@@ -6,7 +6,7 @@ from numbers import Integral, Real
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..linalg import default_sketch_size, sketched_lstsq, theoretical_sketch_size
+from ..linalg import sketched_lstsq, theoretical_sketch_size
 from ..utils._array_api import check_same_namespace, get_namespace, move_to
 from ..utils._validation import (
     Interval,
@@ -242,8 +242,10 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _resolve_n_components(self, n_samples, n_features):
+        """The estimator's own option, "theory", resolved; "auto" and the bounds of an int
+        are :func:`sketched_lstsq`'s (one place for each)."""
         if self.n_components == "auto":
-            return default_sketch_size(n_samples, n_features, self.solver)
+            return None
         if self.n_components == "theory":
             m = theoretical_sketch_size(n_samples, n_features)
             if m > n_samples:
@@ -254,18 +256,7 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
                     stacklevel=3,
                 )
             return min(m, n_samples)
-        m = self.n_components
-        if m > n_samples:
-            raise ValueError(
-                f"n_components={m} must be <= n_samples={n_samples}: a sketch cannot "
-                "have more rows than the data."
-            )
-        if m < min(n_features, n_samples):
-            raise ValueError(
-                f"n_components={m} must be >= n_features={n_features}: a sketch with fewer "
-                "rows than features loses the solution."
-            )
-        return m
+        return self.n_components
 
     def predict(self, X):
         """Predict with the fitted linear model.

@@ -211,9 +211,9 @@ def test_verbose_prints_progress(capsys):
 
 def test_errors():
     X, y, _, _ = _problem(n=200, d=5)
-    with pytest.raises(ValueError, match="n_components=300 must be between"):
+    with pytest.raises(ValueError, match="n_components=300 must be <= n_samples="):
         sketched_lstsq(X, y, n_components=300)
-    with pytest.raises(ValueError, match="n_components=3 must be between"):
+    with pytest.raises(ValueError, match="n_components=3 must be >= n_features="):
         sketched_lstsq(X, y, n_components=3)
     with pytest.raises(ValueError, match="'solver' parameter of sketched_lstsq must be"):
         sketched_lstsq(X, y, solver="qr")
