@@ -436,7 +436,8 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
             kept = [labels, select, objective]
         if solver != "admm":
             # The next SDP differs only by the re-estimated covariances: start from this
-            # solution (measured at n = 10^4, p = 10: 23 s instead of 64 s, same partition).
+            # solution: far fewer steps, the same partition (timings: benchmarks/results/
+            # 2026-12-05_moved_from_docstrings_cluster_completion.md).
             factors = list(result.factors)
         if verbose:
             print(f"[sdp] {'weighted ' if weighted else ''}round {it}: LA-SDP objective "

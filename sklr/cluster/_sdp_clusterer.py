@@ -185,8 +185,8 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         step, never an ``n x n`` matrix. ``"admm"``: the convex SDP on the
         full ``n x n`` matrices (:func:`~sklr.cluster.solve_admm`),
         ``O(K n^3)`` per iteration, for small ``n`` and as a reference.
-        Measured on 3-cluster mixtures (p = 5): ``"bm"`` is 16 times faster
-        at n = 100 and 130 times at n = 400, with the same labels.
+        ``"bm"`` gives the same labels far faster, and the gap widens with
+        ``n`` (timings: ``benchmarks/README.md``).
     covariance_type : {"full", "diag", "spherical"}, default="full"
         Form of the clusters' covariances (ignored by ``"kmeans-sdp"``,
         which shares one spherical covariance). Each is shrunk towards

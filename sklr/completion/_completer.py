@@ -150,9 +150,9 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
           (``benchmarks/README.md``): the batched LU of ``"exact"`` costs
           ``(n_samples + n_features) k^3`` against ``nnz k^2`` for its
           normal equations, so it dominates on sparse ratings, where
-          ``"cg"`` fits 1.35 to 3.4 times faster to the same test RMSE
-          (MovieLens, rank 10 and 20); with 100 entries per row ``"exact"``
-          was the faster one (18 s against 23 s at rank 20).
+          ``"cg"`` fits faster to the same test RMSE (MovieLens, rank 10
+          and 20); with 100 entries per row ``"exact"`` is the faster one
+          (timings: ``benchmarks/README.md``).
         - ``"exact"``: normal equations of every row (column) at once, built
           in one sparse product (``O(nnz k^2)``), solved by batched LU.
         - ``"cg"``: at most ``inner_max_iter`` warm-started conjugate
