@@ -417,7 +417,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m sklr",
         description="A tour of sklr: each estimator on a small problem, next to its peer "
-                    "(minutes on 2 cores; under a minute with --quick).",
+                    "(minutes; under a minute with --quick).",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true",

@@ -49,9 +49,10 @@ def default_sketch_size(n_samples, n_features, solver="sketch"):
     ``solver="precondition"``: ``m = min(n, max(20 d, 1000, min(50 d, n // 20)))``.
     A larger sketch gives a better preconditioner (condition number about
     ``(1 + sqrt(d/m)) / (1 - sqrt(d/m))``) and so fewer passes over the data;
-    measured at ``n = 10**6, d = 100`` to ``tol=1e-10``: 16 iterations and
-    3.1 s with ``m = 20 d``, 12 iterations and 2.4 s with ``m = 50 d``, no gain
-    beyond. The cap ``n // 20`` keeps the QR of the sketch cheap.
+    at ``n = 10**6, d = 100`` to ``tol=1e-10``: 16 iterations with
+    ``m = 20 d``, 12 with ``m = 50 d`` and a shorter solve, no gain beyond
+    (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
+    The cap ``n // 20`` keeps the QR of the sketch cheap.
 
     Parameters
     ----------
@@ -463,9 +464,10 @@ def _cholesky_qr2_leverage(A, xp):
 
     Two Gram-matrix Cholesky passes (Fukaya et al., 2014) give an orthonormal
     basis as accurate as Householder QR when ``cond(A) < ~1e7``, with
-    matrix-matrix products only: 11x faster than ``numpy.linalg.qr`` at
-    ``10**6 x 22`` (measured, 0.2 s against 2.4 s), which matters for
-    :func:`lewis_weights`, one leverage computation per iteration.
+    matrix-matrix products only: far faster than ``numpy.linalg.qr`` on tall
+    matrices (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``),
+    which matters for :func:`lewis_weights`, one leverage computation per
+    iteration.
     """
     Q = A
     for _ in range(2):

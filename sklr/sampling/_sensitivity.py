@@ -242,8 +242,8 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         sensitivities themselves, one linear program (``p = 1``) or l_p
         regression per row, the sampling the paper analyses; ``O(n)``
         solves of size ``n x k``, practical for ``n`` up to a few thousand
-        (about 10 s at ``n = 1000``); then ``total_sensitivity_`` is the
-        exact total sensitivity.
+        (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``);
+        then ``total_sensitivity_`` is the exact total sensitivity.
     fit_intercept : bool, default=True
         Preserve the loss of models with an intercept (a constant column is
         added to the subspace).
@@ -260,7 +260,8 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         Tolerance on the relative change of the Lewis weights. Constant
         factor approximations suffice for sampling: at ``n = 10**5,
         d = 20`` the coresets drawn with ``tol=1e-2`` (5 to 8 iterations)
-        and ``1e-4`` (10 to 15) fit equally well, in half the time.
+        and ``1e-4`` (10 to 15) fit equally well, with half the iterations
+        (``benchmarks/results/2026-11-23_sensitivity_sampler.md``).
     random_state : int, RandomState instance or None, default=None
         Seed of the sample. Pass an int for reproducible results.
     verbose : int, default=0

@@ -49,20 +49,20 @@ _DROP_RATIO = 0.1
 # linear_solver="auto" solves the Newton systems directly (dense Cholesky of the
 # Schur complement on the smaller side) up to this size, by CG above it: the
 # dense matrix is then no larger than the plan, and its factorization costs
-# min(n, m)^3 / 3 flops (0.1 s at 2000 on 2 cores), against CG steps that
-# grow into the hundreds as reg falls (measured: 300 to 450 at n = 500,
-# reg = 1e-3; thousands at 1e-4).
+# min(n, m)^3 / 3 flops, against CG steps that grow into the hundreds as reg
+# falls (300 to 450 at n = 500, reg = 1e-3; thousands at 1e-4). Timings:
+# benchmarks/results/2026-12-05_sinkhorn_newton_scaling.md.
 _CHOLESKY_MAX = 4000
 
 # Sinkhorn iterations after a damped or failed Newton step (see _solve).
 _EXTRA_SWEEPS = 100
 
 # Sinkhorn finishes the job alone while its measured linear rate predicts at most
-# this many more iterations (measured on 2-D clouds, n = 1000, reg = 1e-2: 20
-# Sinkhorn + 4 Newton steps took 0.93 s, POT's kernel Sinkhorn 0.10 s for its
-# 190 iterations; the prediction after 20 iterations was 175 more, and 176
-# were needed. At reg = 1e-3 the predictions after 20 iterations were 224 to
-# 558 and grew as Sinkhorn slowed down).
+# this many more iterations. On 2-D clouds, n = 1000, reg = 1e-2, Sinkhorn alone
+# (190 iterations, POT's) was far faster than 20 Sinkhorn + 4 Newton steps (timings:
+# benchmarks/results/2026-12-05_moved_from_docstrings.md); there the prediction
+# after 20 iterations was 175 more, and 176 were needed. At reg = 1e-3 the
+# predictions after 20 iterations were 224 to 558 and grew as Sinkhorn slowed down.
 _SINKHORN_FINISH = 200
 
 # The line search gives up below this step (then Sinkhorn iterations follow).
@@ -166,10 +166,10 @@ def _sinkhorn_stage(M, reg, a, b, log_a, log_b, n_iter, tol, xp, errors, start=N
     exponent ``(f_i + g_j - M_ij) / reg`` is at most 0 and each row and each
     column of the kernel holds a 1, so the kernel has no zero row or column
     however small ``reg`` is (entries below ``e^-700`` sit at that floor, far
-    below what the marginals resolve). No log-sum-exp is needed. Measured on
-    the assignment problem, n = 2000, reg = 1e-3 (50 iterations): 1.6 s
-    with a first iteration in the log domain (three log-sum-exps over the
-    matrix, 0.63 s) against 0.84 s with this start (median of 3 runs).
+    below what the marginals resolve). No log-sum-exp is needed: the start
+    replaces a first iteration in the log domain (three log-sum-exps over
+    the matrix), which made the stage markedly slower on the assignment
+    problem (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
     """
     if start is None:
         f = xp.min(M, axis=1)
@@ -195,8 +195,8 @@ def _scaling_sweeps(f, g, K, M, reg, a, b, log_a, log_b, n_iter, tol, xp, errors
     """Up to ``n_iter`` Sinkhorn iterations from the plan ``K`` of ``(f, g)``.
 
     They scale ``K`` by ``u, v`` (two matrix-vector products each, not two
-    log-sum-exps over the whole matrix: measured 6 times faster at
-    ``n = 500``) and absorb ``u, v`` into ``f, g`` when they leave
+    log-sum-exps over the whole matrix, which take an exp per entry) and
+    absorb ``u, v`` into ``f, g`` when they leave
     ``[e^-s, e^s]`` (``s = 50``, or 10 in float32); a sweep whose scalings
     are not finite and positive is redone in the log domain. The iterates
     are those of log-domain Sinkhorn. After each iteration the column
@@ -257,8 +257,8 @@ def _sparse_hessian(P, k, xp, max_dropped=None):
     At least ``k`` entries; more when the mass left out would exceed
     ``max_dropped``: then the fewest entries whose complement weighs at most
     that. They are found by doubling the count by partitions until the
-    dropped mass is small enough, then sorting only the last band (measured
-    at ``n = 1000``: 110 ms for a sort of the whole plan, a few ms this way).
+    dropped mass is small enough, then sorting only the last band (a
+    partition takes linear time, a sort of the whole plan does not).
     """
     n, m = P.shape
     size = n * m
@@ -363,9 +363,10 @@ def _schur_direction(r, c, entries, bf, bg, reg, xp):
     is eliminated, which leaves ``(diag(c) - S^T diag(1/r) S) dg = reg (bg -
     S^T (bf / r))`` on the smaller side, dense, with its last unknown pinned
     to 0, and solved by Cholesky. The dense matrix is no larger than the plan
-    and costs ``min(n, m)^3 / 3`` flops. Measured against SuperLU on the whole
-    sparse system (``n = m``, 16 to 30 kept entries per row): 10 ms against 88
-    ms at ``n = 500``, 0.12 s against 6.8 s at ``n = 2000``.
+    and costs ``min(n, m)^3 / 3`` flops. It was much faster than SuperLU on
+    the whole sparse system (``n = m``, 16 to 30 kept entries per row) at
+    ``n = 500`` and ``2000`` (timings:
+    ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
     """
     n, m = r.shape[0], c.shape[0]
     data, rows, cols = entries
@@ -502,12 +503,12 @@ def sinkhorn_newton(
         ``"auto"``: ``min(n, m) // 5``, clipped to ``[20, 500]``, about the
         time of three Newton steps (a Newton step costs a factorization of
         ``min(n, m)^3 / 3`` flops, a Sinkhorn iteration two matrix-vector
-        products). A deviation from the paper, measured (median of 3, 2
-        cores): 2-D clouds n = 1000, reg = 1e-3: 0.76 s with 20, 0.44 s with
-        200 (10 and 5 Newton steps); 10-D clouds: 0.96 s and 0.69 s;
-        assignment n = 500, reg = 1e-4: 0.47 s and 0.28 s with 100;
-        assignment n = 2000, reg = 1e-4: 6.3 s and 4.5 s with 400. The
-        early Newton steps, far from the solution, gain little per cost.
+        products). A deviation from the paper: the early Newton steps, far
+        from the solution, gain little per cost (2-D clouds n = 1000,
+        reg = 1e-3: 5 Newton steps with 200 iterations, 10 with 20), and
+        ``"auto"`` was faster than 20 on every case tried, 2-D and 10-D
+        clouds and assignment problems (timings:
+        ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
     density : float, default=None
         Least fraction of the plan's entries kept in the sparsified Hessian;
         by default ``16 / min(n, m)`` (16 entries per row of a square plan),
@@ -525,9 +526,10 @@ def sinkhorn_newton(
         preconditioned conjugate gradient as in the paper, falling back on
         the direct solve when it does not converge in ``cg_max_iter`` steps;
         ``"auto"``: ``"cholesky"`` up to ``min(n, m) = 4000``, ``"cg"``
-        above. Measured at ``n = 500, reg = 1e-3`` (assignment problem): CG
-        needed 300 to 450 steps per Newton step (thousands at ``1e-4``),
-        the direct solve takes 5 ms.
+        above. At ``n = 500, reg = 1e-3`` (assignment problem) CG needed
+        300 to 450 steps per Newton step (thousands at ``1e-4``), each a
+        pass over the sparsified Hessian; the direct solve was far faster
+        (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
     cg_tol : float, default=1e-10
         Relative residual of each conjugate-gradient solve.
     cg_max_iter : int, default=100
@@ -755,9 +757,10 @@ def _solve_at(a, b, M, reg, n_sinkhorn, density, tol, max_iter, linear_solver, c
             # Damped or failed: far from the region where Newton converges fast.
             # Sinkhorn iterations cost two matrix-vector products each, a Newton
             # step several passes over the plan and a factorization: take a
-            # batch of them. Measured over six benchmark cases (assignment
-            # n = 500 at reg 1e-3 and 1e-4; 2-D clouds n = 1000 at 1e-2, 1e-3,
-            # 1e-4; 10-D clouds at 1e-3): 10.0 s in all without, 6.7 s with 100.
+            # batch of them: over six benchmark cases (assignment n = 500 at
+            # reg 1e-3 and 1e-4; 2-D clouds n = 1000 at 1e-2, 1e-3, 1e-4; 10-D
+            # clouds at 1e-3) the total time fell with a batch of 100 (timings:
+            # benchmarks/results/2026-12-05_moved_from_docstrings.md).
             f_new, g_new, P_new, n_extra = _scaling_sweeps(
                 f_new, g_new, P_new, M, reg, a, b, log_a, log_b, _EXTRA_SWEEPS, tol, xp)
             dual_new = _dual(f_new, g_new, P_new, a, b, reg, xp)

@@ -115,10 +115,10 @@ def sparse_gram(data, rows, cols, shape):
     Repeated coordinates are added. The product is taken sparse (SciPy) when
     ``A`` has few entries per row, and as a dense matrix product otherwise
     (always for CuPy); other namespaces go through the host and back.
-    Measured on 2 cores, 500 x 500 with 38 entries per row: 13.7 ms sparse,
-    2.8 ms dense; the sparse product costs about ``m d^2`` scalar steps for
-    ``d`` entries per row, the dense one ``2 m n^2`` BLAS flops, about 1300
-    times cheaper each, which sets the switch.
+    The sparse product costs about ``m d^2`` scalar steps for ``d`` entries
+    per row, the dense one ``2 m n^2`` BLAS flops; the switch counts a
+    scalar step as 1300 flops, a weight set from timings of the two
+    products (``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
 
     Parameters
     ----------
