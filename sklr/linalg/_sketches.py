@@ -456,12 +456,13 @@ class SRHT(_DenseSketch):
             if row_scale is not None:
                 scale = scale * row_scale
         rows = rng.choice(n_rows, size=self.n_components, replace=False)
-        # Transform along the rows of B.T. For C-ordered B this equals axis 0 of B within
-        # noise (1.2-1.4 s at 10**6 x 100); making B.T contiguous first costs more than it saves.
+        # Transform along the rows of B.T. For C-ordered B this is as fast as axis 0 of B
+        # (timings: benchmarks/results/2026-12-05_moved_from_docstrings.md); making B.T
+        # contiguous first costs more than it saves.
         Bt = B.T * scale if scale is not None else xp.asarray(B.T, copy=True)
         Ht = dct(Bt, axis=-1, overwrite_x=True)
         rows = xp.asarray(rows, device=device(B))
-        # rows of Ht.T, not columns of Ht: NumPy's take along the strided axis is 1000x slower
+        # rows of Ht.T, not columns of Ht: NumPy's take along the strided axis is far slower
         return xp.take(Ht.T, rows, axis=0) * math.sqrt(n_rows / self.n_components)
 
 
