@@ -20,12 +20,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ..linalg._cg import conjugate_gradient
+from ..linalg._sketches import grouped_sparse_sign_matrix
 from ..utils._array_api import device as array_device
 from ..utils._array_api import (
     get_namespace,
-    random_integers,
     random_normal,
-    random_signs,
     random_uniform,
     segment_sum,
     sparse_matmul,
@@ -284,96 +284,12 @@ def _batched_matvec(A, x, xp):
     return xp.matmul(A, x[:, :, None])[:, :, 0]
 
 
-def _sketch_matrix(side, sketch_size, sparsity, random_state):
-    """The fixed block sparse-sign sketch of every problem's observed rows.
-
-    Problem ``i`` gets ``sketch_size`` rows: each of its observed entries is
-    hashed to ``sparsity`` of them with random signs ``+-1/sqrt(sparsity)``
-    (a sparse subspace embedding). Problems with at most ``sketch_size``
-    entries are not sketched: their entries are copied one per row, so their
-    preconditioner is exact.
-    """
-    xp, device = side.xp, side.device
-    nnz = side.problem.shape[0]
-    s, z = sketch_size, sparsity
-    start = xp.take(side.indptr, side.problem)
-    position = xp.arange(nnz, dtype=xp.int64, device=device) - start
-    small = xp.take(side.counts, side.problem) <= s
-    buckets = random_integers(random_state, 0, s, (nnz, z), xp=xp, device=device)
-    signs = random_signs(random_state, (nnz, z), xp=xp, device=device, dtype=side.values.dtype)
-    first = xp.where(small, position, buckets[:, 0])
-    buckets = xp.concat([first[:, None], buckets[:, 1:]], axis=1)
-    scale = 1.0 / math.sqrt(z)
-    value_big = signs * scale
-    value_small = xp.concat(
-        [xp.ones((nnz, 1), dtype=signs.dtype, device=device),
-         xp.zeros((nnz, z - 1), dtype=signs.dtype, device=device)], axis=1)
-    values = xp.where(small[:, None], value_small, value_big)
-    rows = xp.reshape(side.problem[:, None] * s + buckets, (-1,))
-    cols = xp.reshape(xp.broadcast_to(side.other[:, None], (nnz, z)), (-1,))
-    values = xp.reshape(values, (-1,))
-    order = xp.argsort(rows, stable=True)
-    rows, cols, values = xp.take(rows, order), xp.take(cols, order), xp.take(values, order)
-    ones = xp.ones(rows.shape, dtype=values.dtype, device=device)
-    counts = xp.astype(xp.round(segment_sum(ones, rows, side.n_problems * s, xp=xp)), xp.int64)
-    indptr = xp.cumulative_sum(counts, include_initial=True)
-    return sparse_matrix(
-        values, cols, indptr, (side.n_problems * s, side.n_other), format="csr", like=values
-    )
-
-
 def _sketch_preconditioner(side, F, alpha, sketch, sketch_size):
     """``L^-1`` with ``L L^T = (S_i A_i)^T (S_i A_i) + alpha I``, for every problem ``i``."""
     xp, k = side.xp, F.shape[1]
     SA = xp.reshape(sparse_matmul(sketch, F), (side.n_problems, sketch_size, k))
     M = _shifted(xp.matmul(xp.matrix_transpose(SA), SA), alpha, math.sqrt(xp.finfo(F.dtype).eps))
     return xp.linalg.inv(xp.linalg.cholesky(M))
-
-
-def _solve_pcg(side, B, X0, alpha, blocks, precondition, inner_tol, inner_max_iter):
-    """Warm-started preconditioned CG on every problem's normal equations at once.
-
-    Solves ``(A_i^T A_i + alpha I) x_i = b_i`` from ``x_i = X0[i]``; one step
-    costs two batched products with the padded design blocks (``O(nnz k)``),
-    plus the preconditioner. Stops when
-    the residual has shrunk by ``inner_tol`` relative to the warm start's, or
-    after ``inner_max_iter`` steps. Returns the iterate and the step count.
-    """
-    xp = side.xp
-
-    def normal_matvec(P):
-        return side.normal_matvec(blocks, P) + alpha * P
-
-    X = X0
-    R = B - normal_matvec(X)
-    rr0 = xp.vecdot(R, R)
-    if float(xp.max(rr0)) == 0.0:
-        return X, 0
-    # Problems stop one by one (a rank-deficient one converges in fewer
-    # steps, after which its directions are rounding noise).
-    target = inner_tol**2 * rr0
-    Z = precondition(R)
-    P = Z
-    rz = xp.vecdot(R, Z)
-    active = rr0 > target
-    steps = 0
-    for steps in range(1, inner_max_iter + 1):
-        AP = normal_matvec(P)
-        pAp = xp.vecdot(P, AP)
-        usable = active & (pAp > 0)
-        step = xp.where(usable, rz / xp.where(usable, pAp, 1.0), 0.0)
-        X = X + step[:, None] * P
-        R = R - step[:, None] * AP
-        rr = xp.vecdot(R, R)
-        active = usable & (rr > target)
-        if steps == inner_max_iter or not bool(xp.any(active)):
-            break
-        Z = precondition(R)
-        rz_new = xp.vecdot(R, Z)
-        beta = xp.where(active, rz_new / xp.where(rz > 0, rz, 1.0), 0.0)
-        P = Z + beta[:, None] * P
-        rz = rz_new
-    return X, steps
 
 
 class _Updater:
@@ -385,7 +301,10 @@ class _Updater:
         self.inner_tol, self.inner_max_iter = inner_tol, inner_max_iter
         self.sketch_size = sketch_size
         self.sketch = (
-            _sketch_matrix(side, sketch_size, sparsity, random_state)
+            grouped_sparse_sign_matrix(
+                side.problem, side.other, side.indptr, side.n_other, sketch_size, sparsity,
+                random_state, dtype=side.values.dtype, xp=side.xp,
+            )
             if solver == "sketch" else None
         )
         self.inner_iterations = 0
@@ -410,11 +329,17 @@ class _Updater:
             def precondition(R):
                 return _batched_matvec(L_inv_T, _batched_matvec(L_inv, R, xp), xp)
 
-        X, steps = _solve_pcg(
-            side, B, X0, self.alpha, blocks, precondition, self.inner_tol, self.inner_max_iter
+        def normal_matvec(P):
+            # (A_i^T A_i + alpha I) p_i for every problem: two batched products
+            # with the padded design blocks, O(nnz k) per CG step.
+            return side.normal_matvec(blocks, P) + self.alpha * P
+
+        result = conjugate_gradient(
+            normal_matvec, B, X0, precondition=precondition, rtol=self.inner_tol,
+            max_iter=self.inner_max_iter, xp=xp,
         )
-        self.inner_iterations += steps
-        return X
+        self.inner_iterations += result.n_iter
+        return result.x
 
 
 def _fit_biases(rows, cols, values, alpha, xp):

@@ -21,7 +21,10 @@ from ..utils._array_api import (
     device,
     get_namespace,
     issparse,
+    random_integers,
     random_normal,
+    random_signs,
+    segment_sum,
     sparse_matmul,
     sparse_matrix,
     to_numpy,
@@ -34,6 +37,7 @@ __all__ = [
     "GaussianSketch",
     "SRHT",
     "SparseSignSketch",
+    "grouped_sparse_sign_matrix",
     "make_sketch",
     "theoretical_sketch_size",
 ]
@@ -564,3 +568,89 @@ def make_sketch(kind, n_samples, n_components, *, random_state=None, **params):
     (50, 2)
     """
     return _SKETCHES[kind](n_samples, n_components, random_state=random_state, **params)
+
+
+def grouped_sparse_sign_matrix(group, column, indptr, n_columns, sketch_size, sparsity,
+                               random_state, *, dtype, xp):
+    """One sparse-sign sketch per group of rows, all in one sparse matrix.
+
+    The rows of a tall matrix come in groups: row ``t`` belongs to group
+    ``group[t]`` (sorted, group ``g`` owning rows ``indptr[g]:indptr[g + 1]``)
+    and is row ``column[t]`` of a matrix ``F``, so group ``g``'s matrix is
+    ``A_g = F[column[indptr[g]:indptr[g + 1]]]``. The result ``T`` satisfies
+    ``T @ F = [S_0 A_0; S_1 A_1; ...]``, each ``S_g`` a ``sketch_size``-row
+    sparse-sign sketch: every row of ``A_g`` is hashed to ``sparsity`` of its
+    rows (drawn independently, so two may coincide) with random signs
+    ``+-1/sqrt(sparsity)``, a sparse subspace embedding. A group of at most
+    ``sketch_size`` rows is copied instead (``S_g A_g`` holds ``A_g`` and
+    zero rows), so a preconditioner built from it is exact.
+
+    It differs from :class:`SparseSignSketch`, one sketch of one matrix with
+    its nonzeros in distinct blocks, in the per-group structure and the
+    copied small groups; its random numbers come from ``random_state``
+    directly (positions first, then signs), through the backend's generators.
+
+    Parameters
+    ----------
+    group : int array of shape (n_rows,)
+        The group of each row, sorted.
+    column : int array of shape (n_rows,)
+        The row of ``F`` that each row is (a column of ``T``).
+    indptr : int array of shape (n_groups + 1,)
+        Where each group's rows start, as in CSR.
+    n_columns : int
+        Number of rows of ``F`` (columns of ``T``).
+    sketch_size : int
+        Rows of each group's sketch.
+    sparsity : int
+        Nonzeros per row of a sketched group.
+    random_state : int, RandomState instance or None
+        Source of the positions and signs.
+    dtype : dtype
+        Floating dtype of ``T``.
+    xp : namespace
+        The namespace of ``group``, ``column`` and ``indptr``.
+
+    Returns
+    -------
+    T : sparse matrix of shape (n_groups * sketch_size, n_columns)
+        CSR, in the backend's sparse format for ``xp``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg._sketches import grouped_sparse_sign_matrix
+    >>> group, column = np.array([0, 0, 1, 1, 1]), np.array([0, 2, 0, 1, 2])
+    >>> indptr = np.array([0, 2, 5])
+    >>> T = grouped_sparse_sign_matrix(group, column, indptr, 3, 2, 2, 0, dtype=np.float64, xp=np)
+    >>> T.shape  # two rows per group; group 0 (2 rows) is copied
+    (4, 3)
+    >>> T.toarray()[:2]
+    array([[1., 0., 0.],
+           [0., 0., 1.]])
+    """
+    dev = device(column)
+    n_rows, n_groups = column.shape[0], indptr.shape[0] - 1
+    s, z = sketch_size, sparsity
+    start = xp.take(indptr, group)
+    position = xp.arange(n_rows, dtype=xp.int64, device=dev) - start
+    small = xp.take(indptr[1:] - indptr[:-1], group) <= s
+    buckets = random_integers(random_state, 0, s, (n_rows, z), xp=xp, device=dev)
+    signs = random_signs(random_state, (n_rows, z), xp=xp, device=dev, dtype=dtype)
+    first = xp.where(small, position, buckets[:, 0])
+    buckets = xp.concat([first[:, None], buckets[:, 1:]], axis=1)
+    value_big = signs * (1.0 / math.sqrt(z))
+    value_small = xp.concat(
+        [xp.ones((n_rows, 1), dtype=dtype, device=dev),
+         xp.zeros((n_rows, z - 1), dtype=dtype, device=dev)], axis=1)
+    values = xp.where(small[:, None], value_small, value_big)
+    rows = xp.reshape(group[:, None] * s + buckets, (-1,))
+    cols = xp.reshape(xp.broadcast_to(column[:, None], (n_rows, z)), (-1,))
+    values = xp.reshape(values, (-1,))
+    order = xp.argsort(rows, stable=True)
+    rows, cols, values = xp.take(rows, order), xp.take(cols, order), xp.take(values, order)
+    ones = xp.ones(rows.shape, dtype=dtype, device=dev)
+    counts = xp.astype(xp.round(segment_sum(ones, rows, n_groups * s, xp=xp)), xp.int64)
+    indptr_T = xp.cumulative_sum(counts, include_initial=True)
+    return sparse_matrix(values, cols, indptr_T, (n_groups * s, n_columns), format="csr",
+                         like=values)

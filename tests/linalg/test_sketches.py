@@ -140,3 +140,54 @@ def test_errors():
         SRHT(10, 5).apply(np.ones((10, 2)), row_scale=np.ones(3))
     with pytest.raises(ValueError, match="n_buckets must be >= 5"):
         SRHT(100, 5, n_buckets=2)
+
+
+def _groups(counts, n_columns, seed=0):
+    """Sorted group ids, each row's column (distinct within a group) and the CSR indptr."""
+    rng = np.random.RandomState(seed)
+    group = np.repeat(np.arange(len(counts)), counts)
+    column = np.concatenate([np.sort(rng.choice(n_columns, c, replace=False)) for c in counts])
+    return group, column, np.r_[0, np.cumsum(counts)]
+
+
+def test_grouped_sparse_sign_structure():
+    from sklr.linalg._sketches import grouped_sparse_sign_matrix
+
+    counts, s, z, n_columns = [3, 40, 0, 25], 8, 2, 60
+    group, column, indptr = _groups(counts, n_columns)
+    T = grouped_sparse_sign_matrix(group, column, indptr, n_columns, s, z, 0,
+                                   dtype=np.float64, xp=np).toarray()
+    assert T.shape == (len(counts) * s, n_columns)
+    F = np.random.RandomState(1).standard_normal((n_columns, 4))
+    for g, c in enumerate(counts):
+        block, A_g = T[g * s:(g + 1) * s], F[column[indptr[g]:indptr[g + 1]]]
+        own = np.zeros(n_columns, dtype=bool)
+        own[column[indptr[g]:indptr[g + 1]]] = True
+        assert_array_equal(block[:, ~own], 0.0)  # each group sketches only its own rows
+        if c <= s:  # copied: its rows, in order, then zero rows
+            assert_array_equal(block @ F, np.r_[A_g, np.zeros((s - c, 4))])
+        else:  # `sparsity` hashes of +-1/sqrt(z) per row; two on one bucket add or cancel
+            S_g = block[:, own] * np.sqrt(z)
+            assert set(np.unique(np.abs(S_g[S_g != 0]))) <= {1.0, 2.0}
+            assert set(np.abs(S_g).sum(axis=0).tolist()) <= {float(z), float(z - 2)}
+            assert (np.abs(S_g).sum(axis=0) == z).mean() > 0.5
+
+
+def test_grouped_sparse_sign_is_reproducible_and_backend_free(xp):
+    from sklr.linalg._sketches import grouped_sparse_sign_matrix
+    from sklr.utils._array_api import sparse_matmul
+
+    group, column, indptr = _groups([5, 30, 12], 50, seed=2)
+    F = np.random.RandomState(3).standard_normal((50, 3))
+    ref = grouped_sparse_sign_matrix(group, column, indptr, 50, 6, 3,
+                                     np.random.RandomState(0), dtype=np.float64, xp=np)
+    again = grouped_sparse_sign_matrix(group, column, indptr, 50, 6, 3,
+                                       np.random.RandomState(0), dtype=np.float64, xp=np)
+    assert_array_equal(again.toarray(), ref.toarray())
+    T = grouped_sparse_sign_matrix(
+        xp.asarray(group), xp.asarray(column), xp.asarray(indptr), 50, 6, 3,
+        np.random.RandomState(0), dtype=xp.float32, xp=xp,
+    )
+    out = sparse_matmul(T, xp.asarray(F, dtype=xp.float32))
+    assert get_namespace(out)[0] is xp and out.dtype == xp.float32
+    assert_allclose(to_numpy(out), ref @ F, rtol=1e-6, atol=1e-6)
