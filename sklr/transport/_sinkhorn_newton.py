@@ -22,6 +22,7 @@ from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 
+from ..linalg._cg import conjugate_gradient
 from ..utils._array_api import device as array_device
 from ..utils._array_api import (
     add_to_diagonal,
@@ -318,42 +319,30 @@ def _newton_direction(P, grad_f, grad_g, reg, k, max_dropped, linear_solver, cg_
 
 
 def _cg_direction(r, c, S, grad_f, grad_g, reg, cg_tol, cg_max_iter, xp):
-    """Diagonally preconditioned CG on the sparsified system, last ``g`` pinned."""
-    m = c.shape[0]
+    """Diagonally preconditioned CG on the sparsified system, last ``g`` pinned.
+
+    One two-block system, solved by :func:`sklr.linalg._cg.conjugate_gradient`
+    as a batch of one concatenated vector ``(df, dg)``, stopped at ``cg_tol``
+    relative to the right-hand side.
+    """
+    n, m = r.shape[0], c.shape[0]
     ST = S.T
-    pin = xp.concat([xp.ones(m - 1, dtype=r.dtype, device=array_device(r)),
-                     xp.zeros(1, dtype=r.dtype, device=array_device(r))])
+    dev = array_device(r)
+    pin = xp.concat([xp.ones(m - 1, dtype=r.dtype, device=dev),
+                     xp.zeros(1, dtype=r.dtype, device=dev)])
 
-    def matvec(df, dg):
-        return ((r * df + sparse_matmul(S, dg)) / reg,
-                (c * dg + sparse_matmul(ST, df)) / reg * pin)
+    def matvec(P):
+        df, dg = P[0, :n], P[0, n:]
+        top = (r * df + sparse_matmul(S, dg)) / reg
+        bottom = (c * dg + sparse_matmul(ST, df)) / reg * pin
+        return xp.concat([top, bottom])[None, :]
 
-    inv_r = xp.where(r > 0, reg / xp.where(r > 0, r, 1.0), 0.0)
-    inv_c = xp.where(c > 0, reg / xp.where(c > 0, c, 1.0), 0.0) * pin
-    bf, bg = grad_f, grad_g * pin
-    df, dg = xp.zeros_like(bf), xp.zeros_like(bg)
-    rf, rg = bf, bg
-    zf, zg = rf * inv_r, rg * inv_c
-    pf, pg = zf, zg
-    rz = float(xp.vecdot(rf, zf) + xp.vecdot(rg, zg))
-    norm_b = math.sqrt(float(xp.vecdot(bf, bf) + xp.vecdot(bg, bg)))
-    steps, converged = 0, False
-    for steps in range(1, cg_max_iter + 1):
-        qf, qg = matvec(pf, pg)
-        pq = float(xp.vecdot(pf, qf) + xp.vecdot(pg, qg))
-        if pq <= 0:
-            break
-        alpha = rz / pq
-        df, dg = df + alpha * pf, dg + alpha * pg
-        rf, rg = rf - alpha * qf, rg - alpha * qg
-        if math.sqrt(float(xp.vecdot(rf, rf) + xp.vecdot(rg, rg))) <= cg_tol * norm_b:
-            converged = True
-            break
-        zf, zg = rf * inv_r, rg * inv_c
-        rz_new = float(xp.vecdot(rf, zf) + xp.vecdot(rg, zg))
-        pf, pg = zf + (rz_new / rz) * pf, zg + (rz_new / rz) * pg
-        rz = rz_new
-    return df, dg, steps, converged
+    inv_diag = xp.concat([xp.where(r > 0, reg / xp.where(r > 0, r, 1.0), 0.0),
+                          xp.where(c > 0, reg / xp.where(c > 0, c, 1.0), 0.0) * pin])
+    b = xp.concat([grad_f, grad_g * pin])[None, :]
+    result = conjugate_gradient(matvec, b, precondition=lambda R: R * inv_diag[None, :],
+                                rtol=cg_tol, max_iter=cg_max_iter, reference="rhs", xp=xp)
+    return result.x[0, :n], result.x[0, n:], result.n_iter, bool(result.converged[0])
 
 
 def _schur_direction(r, c, entries, bf, bg, reg, xp):
