@@ -571,7 +571,7 @@ def make_sketch(kind, n_samples, n_components, *, random_state=None, **params):
 
 
 def grouped_sparse_sign_matrix(group, column, indptr, n_columns, sketch_size, sparsity,
-                               random_state, *, dtype, xp):
+                               random_state, *, dtype, xp=None):
     """One sparse-sign sketch per group of rows, all in one sparse matrix.
 
     The rows of a tall matrix come in groups: row ``t`` belongs to group
@@ -608,8 +608,10 @@ def grouped_sparse_sign_matrix(group, column, indptr, n_columns, sketch_size, sp
         Source of the positions and signs.
     dtype : dtype
         Floating dtype of ``T``.
-    xp : namespace
-        The namespace of ``group``, ``column`` and ``indptr``.
+    xp : namespace or None, default=None
+        The array-API namespace of ``group``, ``column`` and ``indptr``
+        (as :func:`sklr.utils._array_api.get_namespace` returns it); found
+        from ``column`` when None.
 
     Returns
     -------
@@ -622,13 +624,15 @@ def grouped_sparse_sign_matrix(group, column, indptr, n_columns, sketch_size, sp
     >>> from sklr.linalg._sketches import grouped_sparse_sign_matrix
     >>> group, column = np.array([0, 0, 1, 1, 1]), np.array([0, 2, 0, 1, 2])
     >>> indptr = np.array([0, 2, 5])
-    >>> T = grouped_sparse_sign_matrix(group, column, indptr, 3, 2, 2, 0, dtype=np.float64, xp=np)
+    >>> T = grouped_sparse_sign_matrix(group, column, indptr, 3, 2, 2, 0, dtype=np.float64)
     >>> T.shape  # two rows per group; group 0 (2 rows) is copied
     (4, 3)
     >>> T.toarray()[:2]
     array([[1., 0., 0.],
            [0., 0., 1.]])
     """
+    if xp is None:
+        xp, _ = get_namespace(column)
     dev = device(column)
     n_rows, n_groups = column.shape[0], indptr.shape[0] - 1
     s, z = sketch_size, sparsity

@@ -156,7 +156,7 @@ def test_grouped_sparse_sign_structure():
     counts, s, z, n_columns = [3, 40, 0, 25], 8, 2, 60
     group, column, indptr = _groups(counts, n_columns)
     T = grouped_sparse_sign_matrix(group, column, indptr, n_columns, s, z, 0,
-                                   dtype=np.float64, xp=np).toarray()
+                                   dtype=np.float64).toarray()
     assert T.shape == (len(counts) * s, n_columns)
     F = np.random.RandomState(1).standard_normal((n_columns, 4))
     for g, c in enumerate(counts):
@@ -180,9 +180,9 @@ def test_grouped_sparse_sign_is_reproducible_and_backend_free(xp):
     group, column, indptr = _groups([5, 30, 12], 50, seed=2)
     F = np.random.RandomState(3).standard_normal((50, 3))
     ref = grouped_sparse_sign_matrix(group, column, indptr, 50, 6, 3,
-                                     np.random.RandomState(0), dtype=np.float64, xp=np)
+                                     np.random.RandomState(0), dtype=np.float64)
     again = grouped_sparse_sign_matrix(group, column, indptr, 50, 6, 3,
-                                       np.random.RandomState(0), dtype=np.float64, xp=np)
+                                       np.random.RandomState(0), dtype=np.float64)
     assert_array_equal(again.toarray(), ref.toarray())
     T = grouped_sparse_sign_matrix(
         xp.asarray(group), xp.asarray(column), xp.asarray(indptr), 50, 6, 3,
