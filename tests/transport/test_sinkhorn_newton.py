@@ -224,7 +224,7 @@ def test_sinkhorn_finishes_when_its_rate_predicts_tol_soon():
 
 def test_schur_direction_solves_the_sparsified_system():
     """The direct Newton step solves [[diag r, S], [S^T, diag c]] d = reg grad (last g pinned)."""
-    from sklr.transport._sinkhorn_newton import _schur_direction
+    from sklr.transport._newton_step import _schur_direction
 
     rng = np.random.RandomState(13)
     for n, m in ((30, 20), (20, 30)):
@@ -246,7 +246,7 @@ def test_schur_direction_solves_the_sparsified_system():
 def test_sinkhorn_finish_rule_with_a_rate_that_rounds_to_one():
     # errors[-1] / errors[-4] = 1 - 2^-53: its cube root rounds to 1.0, whose
     # logarithm used to divide by zero (ZeroDivisionError at reg = 1e-6).
-    from sklr.transport._sinkhorn_newton import _sinkhorn_iterations_needed
+    from sklr.transport._sinkhorn_stage import _sinkhorn_iterations_needed
 
     e = 0.5
     slow = [e, e, e, e * (1.0 - 2.0**-53)]

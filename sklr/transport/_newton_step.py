@@ -1,0 +1,192 @@
+"""The Newton half of :func:`sklr.transport.sinkhorn_newton`: one sparsified Newton system.
+
+At the plan ``P`` of the dual potentials, the dual's negative Hessian is
+``(1 / reg) [[diag(P 1), P], [P^T, diag(P^T 1)]]``. :class:`_NewtonSystem`
+keeps the diagonal blocks exact and the off-diagonal blocks sparsified to the
+plan's largest entries (:func:`_sparse_hessian`), pins one potential (the
+exact Hessian is singular along ``(1, -1)``) and solves for the Newton
+direction by preconditioned conjugate gradient (:meth:`_NewtonSystem.solve_cg`)
+or directly through the Schur complement (:func:`_schur_direction`).
+"""
+
+from dataclasses import dataclass
+
+from ..linalg._cg import conjugate_gradient
+from ..utils._array_api import (
+    add_to_diagonal,
+    kth_largest,
+    segment_sum,
+    solve_triangular,
+    sparse_gram,
+    sparse_matmul,
+    sparse_matrix,
+)
+from ..utils._array_api import device as array_device
+from ._sinkhorn_stage import _plan_floor
+
+# The sparsified Hessian keeps at least the density's entries, and more when the
+# plan mass it drops would exceed this fraction of the current L1 marginal
+# error (measured: with 16 entries per row alone, reg = 1e-2 plans, which are
+# dense, converged only linearly: 4e-4 after 100 Newton steps; with this rule,
+# 3 to 4 steps).
+_DROP_RATIO = 0.1
+
+# linear_solver="auto" solves the Newton systems directly (dense Cholesky of the
+# Schur complement on the smaller side) up to this size, by CG above it: the
+# dense matrix is then no larger than the plan, and its factorization costs
+# min(n, m)^3 / 3 flops, against CG steps that grow into the hundreds as reg
+# falls (300 to 450 at n = 500, reg = 1e-3; thousands at 1e-4). Timings:
+# benchmarks/results/2026-12-05_sinkhorn_newton_scaling.md.
+_CHOLESKY_MAX = 4000
+
+# The direct solve's relative ridge on the Schur complement (times max(c), at
+# least 10 eps): the kept bipartite graph may fall apart into components, each
+# with its own null direction (only one is pinned). It grows by _RIDGE_GROWTH
+# for each of up to _RIDGE_TRIES failed factorizations.
+_RIDGE = 1e-12
+_RIDGE_GROWTH = 1e4
+_RIDGE_TRIES = 4
+
+
+def _sparse_hessian(P, k, xp, max_dropped=None):
+    """The largest entries of ``P`` as a CSR matrix (ties at the threshold kept).
+
+    At least ``k`` entries; more when the mass left out would exceed
+    ``max_dropped``: then the fewest entries whose complement weighs at most
+    that. They are found by doubling the count by partitions until the
+    dropped mass is small enough, then sorting only the last band (a
+    partition takes linear time, a sort of the whole plan does not).
+    Returns the CSR matrix and its entries as ``(data, rows, cols)``.
+    """
+    n, m = P.shape
+    size = n * m
+    threshold = kth_largest(P, k) if k < size else 0.0
+    if max_dropped is not None and threshold > 0:
+        dropped = float(xp.sum(xp.where(P < threshold, P, 0.0)))
+        count = k
+        while dropped > max_dropped and threshold > 0:
+            upper = threshold  # too few entries are kept at this threshold
+            count = min(size, 2 * count)
+            threshold = kth_largest(P, count) if count < size else 0.0
+            dropped = float(xp.sum(xp.where(P < threshold, P, 0.0)))
+        if count > k:
+            # Drop the band [threshold, upper) from its smallest entry up while
+            # the dropped mass stays within the limit.
+            flat = xp.reshape(P, (-1,))
+            band = xp.take(flat, xp.nonzero((flat >= threshold) & (flat < upper))[0])
+            band = xp.sort(band)
+            tail = dropped + xp.cumulative_sum(band)
+            n_drop = int(xp.sum(xp.astype(tail <= max_dropped, xp.int64)))
+            threshold = float(band[n_drop]) if n_drop < band.shape[0] else upper
+    # Entries at the plan's floor (exponents clipped just above underflow, see
+    # _plan) carry no mass: never keep them, however many tie at the threshold.
+    keep = (P >= threshold) & (P > _plan_floor(P.dtype, xp))
+    rows, cols = xp.nonzero(keep)
+    data = xp.take(xp.reshape(P, (-1,)), rows * m + cols)
+    counts = xp.sum(xp.astype(keep, xp.int64), axis=1)
+    indptr = xp.cumulative_sum(counts, include_initial=True)
+    S = sparse_matrix(data, cols, indptr, (n, m), format="csr", like=data)
+    return S, (data, rows, cols)
+
+
+@dataclass
+class _NewtonSystem:
+    """``H = (1/reg) [[diag(r), S], [S^T, diag(c)]]``, last ``g`` pinned.
+
+    ``r, c``: the plan's exact marginals (plus a Levenberg-Marquardt
+    ``damping``); ``S``: its largest entries, CSR, with ``entries =
+    (data, rows, cols)``.
+    """
+
+    r: object
+    c: object
+    S: object
+    entries: tuple
+    reg: float
+    xp: object
+
+    @classmethod
+    def at_plan(cls, P, reg, k, max_dropped, damping, xp):
+        """The system at ``P``: at least ``k`` Hessian entries, at most ``max_dropped`` mass left out."""
+        r, c = xp.sum(P, axis=1) + damping, xp.sum(P, axis=0) + damping
+        S, entries = _sparse_hessian(P, k, xp, max_dropped)
+        return cls(r, c, S, entries, reg, xp)
+
+    @property
+    def nnz(self):
+        return int(self.entries[0].shape[0])
+
+    def solve_cg(self, grad_f, grad_g, cg_tol, cg_max_iter):
+        """Diagonally preconditioned CG, stopped at ``cg_tol`` relative to the right-hand side.
+
+        One two-block system, solved by
+        :func:`sklr.linalg._cg.conjugate_gradient` as a batch of one
+        concatenated vector ``(df, dg)``. Returns ``df, dg``, the CG steps
+        and whether it converged.
+        """
+        xp, r, c, S, reg = self.xp, self.r, self.c, self.S, self.reg
+        n, m = r.shape[0], c.shape[0]
+        ST = S.T
+        dev = array_device(r)
+        pin = xp.concat([xp.ones(m - 1, dtype=r.dtype, device=dev),
+                         xp.zeros(1, dtype=r.dtype, device=dev)])
+
+        def matvec(P):
+            df, dg = P[0, :n], P[0, n:]
+            top = (r * df + sparse_matmul(S, dg)) / reg
+            bottom = (c * dg + sparse_matmul(ST, df)) / reg * pin
+            return xp.concat([top, bottom])[None, :]
+
+        inv_diag = xp.concat([xp.where(r > 0, reg / xp.where(r > 0, r, 1.0), 0.0),
+                              xp.where(c > 0, reg / xp.where(c > 0, c, 1.0), 0.0) * pin])
+        b = xp.concat([grad_f, grad_g * pin])[None, :]
+        result = conjugate_gradient(matvec, b, precondition=lambda R: R * inv_diag[None, :],
+                                    rtol=cg_tol, max_iter=cg_max_iter, reference="rhs", xp=xp)
+        return result.x[0, :n], result.x[0, n:], result.n_iter, bool(result.converged[0])
+
+    def solve_direct(self, grad_f, grad_g):
+        """``df, dg`` by :func:`_schur_direction`."""
+        return _schur_direction(self.r, self.c, self.entries, grad_f, grad_g, self.reg, self.xp)
+
+
+def _schur_direction(r, c, entries, bf, bg, reg, xp):
+    """The sparsified Newton system, solved directly through its Schur complement.
+
+    ``[[diag(r), S], [S^T, diag(c)]] (df, dg) = reg (bf, bg)``: the larger side
+    is eliminated, which leaves ``(diag(c) - S^T diag(1/r) S) dg = reg (bg -
+    S^T (bf / r))`` on the smaller side, dense, with its last unknown pinned
+    to 0, and solved by Cholesky. The dense matrix is no larger than the plan
+    and costs ``min(n, m)^3 / 3`` flops. It was much faster than SuperLU on
+    the whole sparse system (``n = m``, 16 to 30 kept entries per row) at
+    ``n = 500`` and ``2000`` (timings:
+    ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
+    """
+    n, m = r.shape[0], c.shape[0]
+    data, rows, cols = entries
+    if n < m:
+        dg, df = _schur_direction(c, r, (data, cols, rows), bg, bf, reg, xp)
+        return df, dg
+    dtype = r.dtype
+    tiny = xp.finfo(dtype).smallest_normal
+    r_safe = xp.maximum(r, tiny)
+    w = data / xp.sqrt(xp.take(r_safe, rows))
+    A = sparse_gram(w, rows, cols, (n, m))  # S^T diag(1 / r) S
+    A = -A[:m - 1, :m - 1]
+    rhs = reg * (bg - segment_sum(data * xp.take(bf / r_safe, rows), cols, m, xp=xp))
+    ridge = max(_RIDGE, 10.0 * float(xp.finfo(dtype).eps)) * float(xp.max(c))
+    A = add_to_diagonal(A, c[:m - 1] + ridge)
+    for _ in range(_RIDGE_TRIES):
+        try:
+            L = xp.linalg.cholesky(A)
+        except Exception:  # NumPy raises on a non-positive pivot (CuPy gives NaN)
+            L = None
+        if L is not None and bool(xp.all(xp.isfinite(L))):
+            y = solve_triangular(L, rhs[:m - 1], lower=True, xp=xp)
+            y = solve_triangular(L, y, lower=True, trans=True, xp=xp)
+            dg = xp.concat([y, xp.zeros(1, dtype=dtype, device=array_device(r))])
+            df = (reg * bf - segment_sum(data * xp.take(dg, cols), rows, n, xp=xp)) / r_safe
+            return df, dg
+        A = add_to_diagonal(A, _RIDGE_GROWTH * ridge)
+        ridge *= _RIDGE_GROWTH
+    # Numerically indefinite even with a ridge: fall back on the diagonal step.
+    return reg * bf / r_safe, reg * bg / xp.maximum(c, tiny)
