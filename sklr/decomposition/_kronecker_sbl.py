@@ -10,6 +10,11 @@ gives the posterior ``N(mu, Sigma)`` of ``x``; the M-step fits ``gamma`` to
 ``Lambda = diag(Sigma) + |mu|^2`` (the unstructured EM update would be
 ``gamma = Lambda``) under the Kronecker constraint. The SBL cost is
 ``log|C| + y^H C^{-1} y`` (per measurement vector).
+
+This module holds the public functions, their checks and the EM driver; the
+E-step is in ``_sbl_posterior.py`` and the prior variants (Kronecker for
+``"svd"`` and ``"am"``, dense for ``"classic"``: M-step, pruning, change of
+``gamma``) in ``_sbl_priors.py``.
 """
 
 import math
@@ -19,17 +24,26 @@ from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 
-from ..linalg._gaussian import cholesky_and_inverse_factor
 from ..linalg._kronecker import _kron as kron
-from ..linalg._kronecker import _kron_matvec as kron_matvec
-from ..linalg._kronecker import _kron_vector
-from ..linalg._kronecker import _mode_product as mode_product
 from ..utils._array_api import get_namespace, segment_sum
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
+from ._sbl_posterior import (
+    _abs2,
+    _dense_posterior,
+    _kron_index,
+    _kron_posterior,
+    _scatter,
+)
+from ._sbl_priors import make_prior
 
 __all__ = ["KroneckerSBLResult", "kronecker_posterior", "kronecker_sbl"]
 
+# The paper's relative pruning thresholds, per method (prune=None).
 _DEFAULT_PRUNE = {"svd": 1e-3, "am": 1e-2, "classic": 1e-3}
+# A learned noise variance starts at this fraction of the measurements' variance.
+_NOISE_START = 0.1
+# Noise variances below this times the measurements' mean power are lost to rounding in C.
+_NOISE_FLOOR = 1e-12
 
 
 class KroneckerSBLResult:
@@ -64,15 +78,6 @@ class KroneckerSBLResult:
     def __repr__(self):
         return (f"KroneckerSBLResult(n_iter={self.n_iter}, converged={self.converged}, "
                 f"noise_variance={self.noise_variance:.4g})")
-
-
-def _conj_t(A, xp):
-    At = xp.matrix_transpose(A)
-    return xp.conj(At) if xp.isdtype(A.dtype, "complex floating") else At
-
-
-def _abs2(z, xp):
-    return xp.real(z * xp.conj(z)) if xp.isdtype(z.dtype, "complex floating") else z * z
 
 
 def check_dictionaries(dictionaries, n_features, xp, device, dtype, name="dictionaries"):
@@ -110,135 +115,6 @@ def check_dictionaries(dictionaries, n_features, xp, device, dtype, name="dictio
             f"vectors have {n_features} entries: they must be equal."
         )
     return factors
-
-
-class _Posterior:
-    """The E-step for one ``(gamma, s2)``: ``mu``, ``diag(Sigma)``, the SBL cost."""
-
-    def __init__(self, mu, diag_sigma, log_det, quad, xp):
-        self.mu, self.diag_sigma, self.log_det, self.quad = mu, diag_sigma, log_det, quad
-        self.cost = log_det + float(xp.mean(quad))  # per measurement vector
-
-
-def _kron_posterior(factors, gammas, s2, Y, xp):
-    """The E-step through eigendecompositions of the small ``A_i Gamma_i A_i^H``.
-
-    ``C = (x)_i U_i diag(s2 + (x)_i p_i) (x)_i U_i^H``, so with
-    ``d = 1 / (s2 + (x) p_i)`` and ``G_i = Gamma_i A_i^H U_i``:
-    ``mu = ((x) G_i) (d o ((x) U_i^H) y)`` and
-    ``diag(Sigma) = gamma - ((x) |G_i|^2) d``. ``factors`` and ``gammas`` are
-    the active (unpruned) parts; ``Y`` has one measurement vector per row.
-    """
-    Us, ps, Gs = [], [], []
-    for A, g in zip(factors, gammas):
-        AG = A * xp.astype(g, A.dtype)[None, :]
-        S = AG @ _conj_t(A, xp)
-        S = (S + _conj_t(S, xp)) / 2.0
-        p, U = xp.linalg.eigh(S)
-        Us.append(U)
-        ps.append(xp.maximum(p, 0.0))
-        Gs.append(_conj_t(AG, xp) @ U)
-    denom = s2 + _kron_vector(ps, xp)
-    d = 1.0 / denom
-    Z = kron_matvec(Us, Y, adjoint=True, xp=xp)
-    mu = kron_matvec(Gs, xp.astype(d, Z.dtype) * Z, xp=xp)
-    diag_sigma = _kron_vector(gammas, xp) - kron_matvec([_abs2(G, xp) for G in Gs], d, xp=xp)
-    log_det = float(xp.sum(xp.log(denom)))
-    quad = xp.sum(d * _abs2(Z, xp), axis=-1)
-    return _Posterior(mu, xp.maximum(diag_sigma, 0.0), log_det, quad, xp)
-
-
-def _dense_posterior(A, gamma, s2, Y, xp):
-    """The E-step with an explicit dictionary ``A`` (its active columns) and any ``gamma``.
-
-    Solved in the smaller of the two spaces: ``N x N`` (scaled precision)
-    when there are fewer active columns than rows, else ``C = s2 I + A Gamma
-    A^H`` (``M x M``).
-    """
-    M, N = A.shape
-    eye_dtype = A.dtype
-    AH = _conj_t(A, xp)
-    if N <= M:
-        # Scaled: Sigma = Gamma^(1/2) B^{-1} Gamma^(1/2) with B = I + Gamma^(1/2) A^H A
-        # Gamma^(1/2) / s2 >= I, well conditioned however small some gamma_j are.
-        root = xp.astype(xp.sqrt(gamma), eye_dtype)
-        AR = A * root[None, :]
-        B = _conj_t(AR, xp) @ AR / s2 + xp.eye(N, dtype=eye_dtype)
-        L, L_inv = cholesky_and_inverse_factor(B, xp)
-        B_inv = _conj_t(L_inv, xp) @ L_inv
-        AHy = (Y @ xp.conj(AR) if xp.isdtype(A.dtype, "complex floating") else Y @ AR) / s2
-        mu = (AHy @ xp.matrix_transpose(B_inv)) * root[None, :]
-        diag_sigma = gamma * xp.real(xp.linalg.diagonal(B_inv))
-        # |C| = s2^M |B| and y^H C^{-1} y = (|y|^2 - y^H A mu) / s2.
-        log_det = M * math.log(s2) + 2.0 * float(xp.sum(xp.log(xp.real(xp.linalg.diagonal(L)))))
-        fitted = mu @ xp.matrix_transpose(A)
-        quad = xp.sum(xp.real(xp.conj(Y) * (Y - fitted)), axis=-1) / s2
-    else:
-        AG = A * xp.astype(gamma, eye_dtype)[None, :]
-        C = AG @ AH + xp.eye(M, dtype=eye_dtype) * s2
-        L, L_inv = cholesky_and_inverse_factor(C, xp)
-        W = L_inv @ A  # C^{-1} = L_inv^H L_inv
-        Yw = Y @ xp.matrix_transpose(L_inv)  # rows: L_inv y
-        mu = (Yw @ xp.conj(W) if xp.isdtype(A.dtype, "complex floating") else Yw @ W)
-        mu = mu * xp.astype(gamma, mu.dtype)[None, :]
-        diag_sigma = gamma - gamma**2 * xp.sum(_abs2(W, xp), axis=0)
-        log_det = 2.0 * float(xp.sum(xp.log(xp.real(xp.linalg.diagonal(L)))))
-        quad = xp.sum(_abs2(Yw, xp), axis=-1)
-    return _Posterior(mu, xp.maximum(diag_sigma, 0.0), log_det, quad, xp)
-
-
-def _m_step_am(Lam, gammas, inner_max_iter, inner_tol, xp):
-    """Cyclic exact block minimisation of ``sum_j log gamma_j + Lambda_j / gamma_j``.
-
-    ``gamma_i[j] = mean over the other indices of Lambda / prod_{l != i}
-    gamma_l``, factor after factor, then the first ``I - 1`` factors are
-    scaled to unit norm (the scale is not identified); until the Kronecker
-    product moves by less than ``inner_tol`` relative to its norm.
-    """
-    gammas = list(gammas)
-    n_modes = len(gammas)
-    if n_modes == 1:
-        return [xp.reshape(Lam, (-1,))]
-    floor = xp.finfo(Lam.dtype).smallest_normal
-    for _ in range(inner_max_iter):
-        old = list(gammas)
-        for i in range(n_modes):
-            W = Lam
-            for l in range(n_modes):
-                if l != i:
-                    W = mode_product(W, (1.0 / xp.maximum(gammas[l], floor))[None, :], l, xp=xp)
-            gammas[i] = xp.reshape(W, (-1,)) / (math.prod(Lam.shape) / Lam.shape[i])
-        for i in range(n_modes - 1):
-            norm = float(xp.linalg.vector_norm(gammas[i]))
-            gammas[i] = gammas[i] / norm
-            gammas[-1] = gammas[-1] * norm
-        if _kron_change(gammas, old, xp) <= inner_tol:
-            break
-    return gammas
-
-
-def _m_step_svd(Lam, xp):
-    """Sequential rank-1 Kronecker fit of ``Lambda`` by leading singular pairs.
-
-    Reshape ``Lambda`` to ``N_1 x (N / N_1)``; ``gamma_1 = |u|``; carry
-    ``s v`` on to the next factor the same way; the last gets the remainder.
-    """
-    sizes = Lam.shape
-    rest = xp.reshape(Lam, (-1,))
-    gammas = []
-    for n_i in sizes[:-1]:
-        U, S, Vh = xp.linalg.svd(xp.reshape(rest, (n_i, -1)), full_matrices=False)
-        gammas.append(xp.abs(U[:, 0]))
-        rest = S[0] * Vh[0, :]
-    gammas.append(xp.abs(rest))
-    return gammas
-
-
-def _kron_change(new, old, xp):
-    """``||(x) new - (x) old|| / ||(x) old||``, on the full grid (a formula through the
-    factors' inner products would cancel catastrophically below ~1e-8)."""
-    new, old = _kron_vector(new, xp), _kron_vector(old, xp)
-    return float(xp.linalg.vector_norm(new - old)) / float(xp.linalg.vector_norm(old))
 
 
 _POSITIVE = Interval(Real, 0, math.inf, closed="neither")
@@ -427,106 +303,35 @@ def kronecker_sbl(
     y_scale = float(xp.max(xp.abs(Y)))
     y_scale = 1.0 if y_scale == 0.0 else y_scale
     Y = Y / y_scale
-    power = float(xp.mean(_abs2(Y - xp.mean(Y), xp)))
-    floor = max(1e-12 * float(xp.mean(_abs2(Y, xp))), float(xp.finfo(real_dtype).smallest_normal))
     learn_noise = noise_variance is None
-    if learn_noise:
-        s2 = max(0.1 * power, floor)
-    else:
-        s2 = float(noise_variance) / (y_scale * y_scale)
-        # Far below the measurements' power a noise variance is lost in the
-        # rounding of C = s2 I + A Gamma A^H and the E-step breaks down (AM
-        # divided by zero, the dense Cholesky failed at 1e-17 x power): the
-        # floor of the learned noise variance applies to a given one too.
-        if s2 < floor:
-            warnings.warn(
-                f"noise_variance={noise_variance:.3g} is below 1e-12 times the measurements' "
-                f"power; using {floor * y_scale * y_scale:.3g} instead (smaller values are lost "
-                f"to rounding in the E-step).",
-                UserWarning, stacklevel=2,
-            )
-            s2 = floor
+    s2, floor = _noise_start(Y, noise_variance, y_scale, real_dtype, xp)
     M = int(Y.shape[1])
-    sizes = [int(A.shape[1]) for A in factors]
-    # The start: every coefficient as large as if it alone explained the
-    # measurements, N ||y||^2 / ||A||_F^2 (the paper's code starts at gamma = 1,
-    # which assumes y and A in matched units: with y x 1000 it pruned every
-    # coefficient at once). Split evenly between the factors.
-    frob = math.prod(float(xp.sum(_abs2(A, xp))) for A in factors)
-    gamma_start = math.prod(sizes) * float(xp.mean(xp.sum(_abs2(Y, xp), axis=-1))) / frob
-    gamma_start = gamma_start if gamma_start > 0.0 else 1.0
-    structured = method != "classic"
-    if structured:
-        factor_start = gamma_start ** (1.0 / len(sizes))
-        gammas = [xp.full(n, factor_start, dtype=real_dtype, device=device) for n in sizes]
-        active = [xp.arange(n, device=device) for n in sizes]
-    else:
-        dense = kron(factors, xp=xp)
-        gamma = xp.full(math.prod(sizes), gamma_start, dtype=real_dtype, device=device)
-        active = xp.arange(math.prod(sizes), device=device)
+    prior = make_prior(method, factors, _gamma_start(factors, Y, xp), prune, inner_max_iter,
+                       inner_tol, real_dtype, xp, device)
 
     cost_path, converged, n_iter = [], False, 0
     start = time.perf_counter()
     while True:
-        if structured:
-            parts = [xp.take(A, idx, axis=1) for A, idx in zip(factors, active)]
-            g_act = [xp.take(g, idx) for g, idx in zip(gammas, active)]
-            post = _kron_posterior(parts, g_act, s2, Y, xp)
-            g_flat = _kron_vector(g_act, xp)
-        else:
-            A_act = xp.take(dense, active, axis=1)
-            g_flat = xp.take(gamma, active)
-            post = _dense_posterior(A_act, g_flat, s2, Y, xp)
+        post = prior.posterior(s2, Y)
         if n_iter == max_iter or converged:
             break
         n_iter += 1
         cost_path.append(post.cost)
         if learn_noise:
-            fitted = (kron_matvec(parts, post.mu, xp=xp) if structured
-                      else post.mu @ xp.matrix_transpose(A_act))
-            residual = float(xp.mean(xp.sum(_abs2(Y - fitted, xp), axis=-1)))
-            ratio = xp.where(g_flat > 0, post.diag_sigma / xp.where(g_flat > 0, g_flat, 1.0), 1.0)
-            s2 = max((residual + s2 * float(xp.sum(1.0 - ratio))) / M, floor)
-        Lam = post.diag_sigma + xp.mean(_abs2(post.mu, xp), axis=0)
-        if structured:
-            old = list(gammas)
-            shape = tuple(int(idx.shape[0]) for idx in active)
-            Lam = xp.reshape(Lam, shape)
-            if method == "svd":
-                new = _m_step_svd(Lam, xp)
-            else:
-                new = _m_step_am(Lam, g_act, inner_max_iter, inner_tol, xp)
-            keep = [xp.nonzero(g >= prune * xp.max(g))[0] for g in new]
-            active = [xp.take(idx, k) for idx, k in zip(active, keep)]
-            gammas = [_scatter(xp.take(g, k), idx, n, xp)
-                      for g, k, idx, n in zip(new, keep, active, sizes)]
-            change = _kron_change(gammas, old, xp)
-        else:
-            old = gamma
-            keep = xp.nonzero(Lam >= prune * xp.max(Lam))[0]
-            active = xp.take(active, keep)
-            gamma = _scatter(xp.take(Lam, keep), active, math.prod(sizes), xp)
-            change = float(xp.linalg.vector_norm(gamma - old)) / float(xp.linalg.vector_norm(old))
+            s2 = _noise_update(prior, post, Y, s2, floor, xp)
+        change = prior.update(post.diag_sigma + xp.mean(_abs2(post.mu, xp), axis=0))
         converged = change <= tol
         if verbose:
-            n_active = (math.prod(int(i.shape[0]) for i in active) if structured
-                        else int(active.shape[0]))
             print(f"[kronecker_sbl] iteration {n_iter}: cost "
-                  f"{post.cost + M * 2.0 * math.log(y_scale):.6g}, {n_active} active, "
+                  f"{post.cost + M * 2.0 * math.log(y_scale):.6g}, {prior.n_active} active, "
                   f"noise variance {s2 * (y_scale * y_scale):.4g}, change {change:.3g} "
                   f"({time.perf_counter() - start:.2f} s)")
-    N = math.prod(sizes)
-    if structured:
-        idx_full = _kron_index(active, sizes, xp)
-        gamma = _kron_vector(gammas, xp)
-    else:
-        idx_full = active
+    N = math.prod(int(A.shape[1]) for A in factors)
+    idx_full = prior.active_index()
     coef = xp.matrix_transpose(segment_sum(xp.matrix_transpose(post.mu), idx_full, N, xp=xp))
     coef = coef * y_scale
     posterior_variance = _scatter(post.diag_sigma, idx_full, N, xp) * y_scale * y_scale
-    gamma = gamma * y_scale * y_scale
-    if structured:
-        gammas = gammas[:-1] + [gammas[-1] * y_scale * y_scale]
+    gamma, gammas = prior.result(y_scale)
     # The cost log|C| + y^H C^{-1} y in the units of y: log|C| shifts by M log(y_scale^2).
     cost_path = [c + M * 2.0 * math.log(y_scale) for c in cost_path]
     if warn and not converged:
@@ -539,7 +344,7 @@ def kronecker_sbl(
     return KroneckerSBLResult(
         coef=coef if y.ndim == 2 else coef[0, :],
         gamma=gamma,
-        gammas=gammas if structured else None,
+        gammas=gammas,
         noise_variance=s2 * (y_scale * y_scale),
         posterior_variance=posterior_variance,
         n_iter=n_iter,
@@ -548,17 +353,48 @@ def kronecker_sbl(
     )
 
 
-def _scatter(values, index, size, xp):
-    """A length-``size`` vector with ``values`` at the (distinct) ``index`` and 0 elsewhere."""
-    return segment_sum(values, index, size, xp=xp)
+def _noise_start(Y, noise_variance, y_scale, dtype, xp):
+    """The starting noise variance of the scaled ``Y`` and the floor of every later one."""
+    power = float(xp.mean(_abs2(Y - xp.mean(Y), xp)))
+    floor = max(_NOISE_FLOOR * float(xp.mean(_abs2(Y, xp))),
+                float(xp.finfo(dtype).smallest_normal))
+    if noise_variance is None:
+        return max(_NOISE_START * power, floor), floor
+    s2 = float(noise_variance) / (y_scale * y_scale)
+    # Far below the measurements' power a noise variance is lost in the
+    # rounding of C = s2 I + A Gamma A^H and the E-step breaks down (AM
+    # divided by zero, the dense Cholesky failed at 1e-17 x power): the
+    # floor of the learned noise variance applies to a given one too.
+    if s2 < floor:
+        warnings.warn(
+            f"noise_variance={noise_variance:.3g} is below {_NOISE_FLOOR:g} times the "
+            f"measurements' power; using {floor * y_scale * y_scale:.3g} instead (smaller "
+            f"values are lost to rounding in the E-step).",
+            UserWarning, stacklevel=3,
+        )
+        s2 = floor
+    return s2, floor
 
 
-def _kron_index(active, sizes, xp):
-    """Flat indices (C order) of the Kronecker product of the per-factor index sets."""
-    flat = active[0]
-    for idx, n in zip(active[1:], sizes[1:]):
-        flat = xp.reshape(flat[:, None] * n + idx[None, :], (-1,))
-    return flat
+def _gamma_start(factors, Y, xp):
+    """Every coefficient as large as if it alone explained the measurements.
+
+    ``N ||y||^2 / ||A||_F^2`` (the paper's code starts at ``gamma = 1``, which
+    assumes ``y`` and ``A`` in matched units: with ``y`` x 1000 it pruned
+    every coefficient at once); 1 when ``y`` is zero.
+    """
+    frob = math.prod(float(xp.sum(_abs2(A, xp))) for A in factors)
+    sizes = [int(A.shape[1]) for A in factors]
+    gamma_start = math.prod(sizes) * float(xp.mean(xp.sum(_abs2(Y, xp), axis=-1))) / frob
+    return gamma_start if gamma_start > 0.0 else 1.0
+
+
+def _noise_update(prior, post, Y, s2, floor, xp):
+    """The EM update ``s2 = (||y - A mu||^2 + s2 sum_j (1 - Sigma_jj / gamma_j)) / M``."""
+    residual = float(xp.mean(xp.sum(_abs2(Y - prior.fitted(post.mu), xp), axis=-1)))
+    gamma = prior.active_gamma
+    ratio = xp.where(gamma > 0, post.diag_sigma / xp.where(gamma > 0, gamma, 1.0), 1.0)
+    return max((residual + s2 * float(xp.sum(1.0 - ratio))) / int(Y.shape[1]), floor)
 
 
 @validate_params(
