@@ -18,6 +18,11 @@ Conventions: ``vec`` is C-order (mode 1 slowest), so that
 ``f = vec(W) . kron(u^1, ..., u^K) = u^k . W_(k) kron(u^j, j != k)`` with
 ``W_(k) = moveaxis(W, k, 0).reshape(r_k, -1)`` for every ``k`` (one
 convention everywhere; the official code mixed two orders).
+
+Here: the public functions and the sweep (:func:`_fit_once`, a sequence of
+stages); the posterior's factors and their updates are in
+:mod:`sklr.tensor._funbat_factors`, the moments of Tucker products in
+:mod:`sklr.tensor._funbat_moments`.
 """
 
 import math
@@ -28,19 +33,19 @@ from numbers import Integral, Real
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ..linalg._gaussian import spd_inverse
 from ..linalg._kronecker import _rowwise_kron, unfold
-from ..utils._array_api import get_namespace, random_uniform, segment_sum
+from ..utils._array_api import get_namespace
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
-from ._state_space import (
-    _kalman_filter,
-    _matern_state_space,
-    _matern_transition,
-    _rts_smoother,
-    _state_space_predict,
-)
+from ._funbat_factors import _CoreState, _ModeState, _NoiseState
+from ._funbat_moments import _mode_messages, _quadratic_per_sample, _second_moment_sum
+from ._state_space import _state_space_predict
 
 __all__ = ["FunBaTResult", "funbat", "funbat_predict", "unfold"]
+
+# Root mean square of y as the fit sees it (y is scaled to it and the core scaled back).
+_Y_RMS = 0.5
+# Floor of the norm of the training predictions in the relative convergence test.
+_MIN_PREDICTION_NORM = 1e-12
 
 
 class FunBaTResult:
@@ -72,82 +77,6 @@ class FunBaTResult:
         return (f"FunBaTResult(ranks={tuple(int(r) for r in self.core.shape)}, "
                 f"n_iter={self.n_iter}, converged={self.converged}, "
                 f"noise_precision={self.noise_precision:.4g})")
-
-
-def _split(modes):
-    half = (len(modes) + 1) // 2
-    return modes[:half], modes[half:]
-
-
-def _pair_axes(modes, K):
-    """Axes of a (r_1..r_K, r_1..r_K) array in the interleaved order (a_j, b_j for j in modes)."""
-    return [ax for j in modes for ax in (j, K + j)]
-
-
-def _second_moment_sum(vec_seconds, modes, xp, n, dtype, device):
-    """``sum_n kron_k S^k_n`` as a (prod r_k, prod r_k) array, without forming n of them.
-
-    The modes are split in two halves whose row-wise Kronecker products of
-    ``vec(S^k_n)`` are multiplied (``A^T B``): memory ``O(n prod r_k)``.
-    """
-    g1, g2 = _split(modes)
-    Amat = _rowwise_kron([vec_seconds[j] for j in g1], n, xp, dtype, device)
-    Bmat = _rowwise_kron([vec_seconds[j] for j in g2], n, xp, dtype, device)
-    G = xp.matrix_transpose(Amat) @ Bmat
-    ranks = [int(math.isqrt(int(vec_seconds[j].shape[1]))) for j in modes]
-    G = xp.reshape(G, tuple(r for r in ranks for _ in range(2)))
-    K = len(modes)
-    G = xp.permute_dims(G, tuple(range(0, 2 * K, 2)) + tuple(range(1, 2 * K, 2)))
-    M = math.prod(ranks)
-    return xp.reshape(G, (M, M))
-
-
-def _quadratic_per_sample(M2, vec_seconds, ranks, out_mode, xp, n, dtype, device):
-    """Per sample, ``sum_{a,b} M2[(i,a),(i',b)] prod_{j != k} S^j_n[a_j, b_j]`` (k = out_mode).
-
-    ``M2`` is the second moment of ``vec(W)``. Returns (n, r_k^2); with
-    ``out_mode=None`` the full contraction ``E[f_n^2]`` of shape (n,).
-    Memory ``O(n r_k^2 sqrt(prod_{j != k} r_j^2))`` through the same split.
-    """
-    K = len(ranks)
-    others = [j for j in range(K) if j != out_mode]
-    g1, g2 = _split(others)
-    Amat = _rowwise_kron([vec_seconds[j] for j in g1], n, xp, dtype, device)
-    Bmat = _rowwise_kron([vec_seconds[j] for j in g2], n, xp, dtype, device)
-    lead = [] if out_mode is None else [out_mode, K + out_mode]
-    T = xp.permute_dims(xp.reshape(M2, tuple(ranks) * 2),
-                        tuple(lead + _pair_axes(g1, K) + _pair_axes(g2, K)))
-    c = 1 if out_mode is None else ranks[out_mode] ** 2
-    P1, P2 = int(Amat.shape[1]), int(Bmat.shape[1])
-    T = xp.reshape(xp.permute_dims(xp.reshape(T, (c, P1, P2)), (2, 0, 1)), (P2, c * P1))
-    out = xp.sum(xp.reshape(Bmat @ T, (n, c, P1)) * Amat[:, None, :], axis=2)
-    return out[:, 0] if out_mode is None else out
-
-
-def _distinct(x, xp):
-    """Sorted distinct values of ``x`` and the position of each entry among them."""
-    grid = xp.sort(xp.unique_values(x))
-    return grid, xp.searchsorted(grid, x)
-
-
-def _core_embedding(ranks, core, xp, dtype, device):
-    """(prod r_k, n_free) matrix mapping the free core entries to ``vec(W)``."""
-    M = math.prod(ranks)
-    if core == "full":
-        return None
-    strides = [math.prod(ranks[k + 1:]) for k in range(len(ranks))]
-    rows = [j * sum(strides) for j in range(ranks[0])]
-    E = [[1.0 if i == row else 0.0 for row in rows] for i in range(M)]
-    return xp.asarray(E, dtype=dtype, device=device)
-
-
-def _chol_inverse(prec, xp):
-    """Inverse of a symmetric positive-definite matrix through its Cholesky factor."""
-    return spd_inverse(prec, xp)
-
-
-def _damp(new, old, damping):
-    return new if old is None else damping * old + (1.0 - damping) * new
 
 
 _POSITIVE = Interval(Real, 0, math.inf, closed="neither")
@@ -264,7 +193,7 @@ def funbat(
     True
     """
     xp, device = get_namespace(*[v for v in (X, y) if hasattr(v, "shape")])
-    floats = dict(dtype=(xp.float64, xp.float32), xp=xp, device=device)
+    floats = {"dtype": (xp.float64, xp.float32), "xp": xp, "device": device}
     X = check_array_arg(X, "X", ndim=2, **floats)
     y = check_array_arg(y, "y", ndim=1, **floats)
     if X.shape[0] != y.shape[0]:
@@ -299,131 +228,104 @@ def funbat(
 def _fit_once(X, y, ranks, *, core, kernel, lengthscales, variances, max_iter, damping, tol,
               alpha_1, alpha_2, random_state, verbose):
     """One FunBaT fit from one random start (see :func:`funbat`)."""
-    xp, device = get_namespace(X, y)
-    n, K = X.shape
-    dtype = X.dtype
-    # Scale-free: the fit runs on y scaled to root mean square _Y_RMS and the
-    # core is scaled back (a deviation from the paper's code, whose priors and
-    # start assume y of a fixed order: y x 1e3 or x 1e-4 gave a zero fit).
-    y_max = float(xp.max(xp.abs(y))) if n else 0.0
-    y_rms = y_max * math.sqrt(float(xp.mean((y / y_max) ** 2))) if y_max > 0 else 1.0
-    y_scale = y_rms / _Y_RMS
-    y = y / y_scale
-
-    grids, idx, trans, priors = [], [], [], []
-    for k in range(K):
-        grid, pos = _distinct(X[:, k], xp)
-        grids.append(grid)
-        idx.append(pos)
-        deltas = xp.concat([xp.zeros(1, dtype=dtype, device=device), grid[1:] - grid[:-1]])
-        trans.append(_matern_transition(deltas, kernel, lengthscales[k], variances[k],
-                                       n_components=ranks[k]))
-        priors.append(_matern_state_space(kernel, lengthscales[k], variances[k], xp=xp,
-                                         n_components=ranks[k], dtype=dtype, device=device))
-
-    rng_kw = dict(xp=xp, device=device, dtype=dtype)
-    # Moments of q(U^k) at the distinct values: mean (S_k, r_k), covariance (S_k, r_k, r_k).
-    U_mean = [random_uniform(random_state, (int(g.shape[0]), r), **rng_kw)
-              for g, r in zip(grids, ranks)]
-    U_cov = [xp.zeros((int(g.shape[0]), r, r), dtype=dtype, device=device)
-             for g, r in zip(grids, ranks)]
-    E = _core_embedding(ranks, core, xp, dtype, device)
-    n_free = math.prod(ranks) if E is None else int(E.shape[1])
-    c_mean = random_uniform(random_state, (n_free,), **rng_kw)
-    c_cov = xp.zeros((n_free, n_free), dtype=dtype, device=device)
-    var_y = float(xp.mean(y * y))
-    tau = 1.0 / var_y if var_y > 0 else 1.0
-
-    def expand(c_mean, c_cov):
-        if E is None:
-            return c_mean, c_cov
-        return E @ c_mean, E @ c_cov @ xp.matrix_transpose(E)
-
-    msgs = [(None, None)] * K
-    core_msg, b_msg = (None, None), None
-    f_old, converged, n_iter = None, False, 0
-    start = time.perf_counter()
+    y, y_scale = _scaled_target(y)
+    # Draws: each mode's start, in order, then the core's.
+    modes = [_ModeState.start(X[:, k], ranks[k], kernel, lengthscales[k], variances[k],
+                              random_state) for k in range(len(ranks))]
+    tucker = _CoreState.start(ranks, core, random_state, like=y)
+    noise = _NoiseState.start(y, alpha_1, alpha_2)
+    f_old, converged, n_iter, start = None, False, 0, time.perf_counter()
     for n_iter in range(1, max_iter + 1):
-        w, W_cov = expand(c_mean, c_cov)
-        M2 = w[:, None] * w[None, :] + W_cov
-        W = xp.reshape(w, tuple(ranks))
-        means = [xp.take(U_mean[k], idx[k], axis=0) for k in range(K)]
-        seconds = [_vec_seconds(U_mean[k], U_cov[k], idx[k], xp) for k in range(K)]
-        for k in range(K):
-            # Messages to U^k per entry, summed per distinct value of mode k.
-            Lam_n = _quadratic_per_sample(M2, seconds, ranks, k, xp, n, dtype, device)
-            others = _rowwise_kron([means[j] for j in range(K) if j != k], n, xp, dtype, device)
-            eta_n = y[:, None] * (others @ xp.matrix_transpose(unfold(W, k, xp=xp)))
-            S_k = int(grids[k].shape[0])
-            Lam = tau * xp.reshape(segment_sum(Lam_n, idx[k], S_k, xp=xp),
-                                   (S_k, ranks[k], ranks[k]))
-            eta = tau * segment_sum(eta_n, idx[k], S_k, xp=xp)
-            Lam, eta = _damp(Lam, msgs[k][0], damping), _damp(eta, msgs[k][1], damping)
-            msgs[k] = (Lam, eta)
-            A, Q = trans[k]
-            _, P_inf, H = priors[k]
-            sm, sP, _ = _rts_smoother(A, *_kalman_filter(A, Q, H, Lam, eta, P_inf))
-            r = ranks[k]
-            U_mean[k], U_cov[k] = sm[:, :r], sP[:, :r, :r]
-            means[k] = xp.take(U_mean[k], idx[k], axis=0)
-            seconds[k] = _vec_seconds(U_mean[k], U_cov[k], idx[k], xp)
-
-        # Core: Gaussian prior N(0, I) on the free entries, data messages damped.
-        G = _second_moment_sum(seconds, list(range(K)), xp, n, dtype, device)
-        Z = _rowwise_kron(means, n, xp, dtype, device)
-        h = xp.matrix_transpose(Z) @ y
-        if E is not None:
-            G_c, h_c = xp.matrix_transpose(E) @ G @ E, xp.matrix_transpose(E) @ h
-        else:
-            G_c, h_c = G, h
-        J, hJ = _damp(tau * G_c, core_msg[0], damping), _damp(tau * h_c, core_msg[1], damping)
-        core_msg = (J, hJ)
-        c_cov = _chol_inverse(J + xp.eye(n_free, dtype=dtype, device=device), xp)
-        c_mean = c_cov @ hJ
-
-        # Noise precision: E[(y - f)^2] summed, under the new core.
-        w, W_cov = expand(c_mean, c_cov)
-        f = Z @ w
-        sq = (float(xp.sum(y * y)) - 2.0 * float(xp.sum(y * f))
-              + float(xp.sum((w[:, None] * w[None, :] + W_cov) * G)))
-        b_msg = _damp(0.5 * max(sq, 0.0), b_msg, damping)
-        tau = (alpha_1 + 0.5 * n) / (alpha_2 + b_msg)
-
-        if f_old is not None:
-            change = float(xp.linalg.vector_norm(f - f_old))
-            scale = float(xp.linalg.vector_norm(f_old))
-            converged = change <= tol * max(scale, 1e-12)
+        _update_modes(modes, tucker, y, noise.precision, damping)
+        design, gram = _update_core(tucker, modes, y, noise.precision, damping)
+        f = _update_noise(noise, tucker, design, gram, y, damping)
+        converged = _has_converged(f, f_old, tol)
         f_old = f
         if verbose:
-            rmse = float(xp.sqrt(xp.mean((y - f) ** 2))) * y_scale
-            print(f"[funbat] sweep {n_iter}: train RMSE {rmse:.5g}, "
-                  f"E[tau] {tau / y_scale / y_scale:.4g} "
-                  f"({time.perf_counter() - start:.2f} s)")
+            _report(n_iter, y, f, noise.precision, y_scale, start)
         if converged:
             break
+    return _result(modes, tucker, noise, y_scale, n_iter, converged)
 
-    modes = []
-    w, W_cov = expand(c_mean, c_cov)
-    M2 = w[:, None] * w[None, :] + W_cov
-    W = xp.reshape(w, tuple(ranks))
-    # Final smoothed states (with the last messages) for prediction at any index.
-    for k in range(K):
-        A, Q = trans[k]
-        _, P_inf, H = priors[k]
-        sm, sP, sC = _rts_smoother(A, *_kalman_filter(A, Q, H, *msgs[k], P_inf))
-        modes.append(dict(grid=grids[k], means=sm, covs=sP, cross_covs=sC, kernel=kernel,
-                          lengthscale=lengthscales[k], variance=variances[k], rank=ranks[k]))
-    return FunBaTResult(core=W * y_scale, core_cov=W_cov * y_scale * y_scale, modes=modes,
-                        noise_precision=tau / y_scale / y_scale, n_iter=n_iter,
+
+def _scaled_target(y):
+    """``y`` scaled to root mean square :data:`_Y_RMS`, and the scale.
+
+    Scale-free: the fit runs on the scaled ``y`` and the core is scaled back (a
+    deviation from the paper's code, whose priors and start assume ``y`` of a
+    fixed order: ``y`` x 1e3 or x 1e-4 gave a zero fit). ``_Y_RMS`` is the order
+    of the start's predictions (uniform draws for the modes and the core give
+    about 0.5 at rank 2). Fits that end in a rank-deficient optimum occur at
+    every scale and depend on the seed and the ranks (no scale was best on
+    every test problem), so this is a convention, not a tuning: what it buys
+    is that y's units no longer matter.
+    """
+    xp, _ = get_namespace(y)
+    y_max = float(xp.max(xp.abs(y))) if y.shape[0] else 0.0
+    y_rms = y_max * math.sqrt(float(xp.mean((y / y_max) ** 2))) if y_max > 0 else 1.0
+    y_scale = y_rms / _Y_RMS
+    return y / y_scale, y_scale
+
+
+def _update_modes(modes, tucker, y, tau, damping):
+    """Each mode in turn: its messages from the core and the other modes, then its smoother."""
+    w, _, core_second = tucker.moments()
+    xp, _ = get_namespace(w)
+    core_mean = xp.reshape(w, tuple(tucker.ranks))
+    for k, mode in enumerate(modes):
+        precisions, shifts = _mode_messages(core_mean, core_second, k,
+                                            [m.entry_mean for m in modes],
+                                            [m.entry_second for m in modes], y)
+        mode.update(precisions, shifts, tau, damping)
+
+
+def _update_core(tucker, modes, y, tau, damping):
+    """The core from the modes' moments; returns the design ``kron_k E[u^k_n]`` and the Gram."""
+    xp, device = get_namespace(y)
+    n, dtype = y.shape[0], y.dtype
+    gram = _second_moment_sum([m.entry_second for m in modes], list(range(len(modes))), xp, n,
+                              dtype, device)
+    design = _rowwise_kron([m.entry_mean for m in modes], n, xp, dtype, device)
+    tucker.update(gram, xp.matrix_transpose(design) @ y, tau, damping)
+    return design, gram
+
+
+def _update_noise(noise, tucker, design, gram, y, damping):
+    """The noise precision under the new core; returns the training predictions ``E[f]``."""
+    w, _, core_second = tucker.moments()
+    f = design @ w
+    noise.update(y, f, core_second, gram, damping)
+    return f
+
+
+def _has_converged(f, f_old, tol):
+    """Whether the training predictions moved by at most ``tol`` relative to their norm."""
+    if f_old is None:
+        return False
+    xp, _ = get_namespace(f)
+    change = float(xp.linalg.vector_norm(f - f_old))
+    scale = float(xp.linalg.vector_norm(f_old))
+    return change <= tol * max(scale, _MIN_PREDICTION_NORM)
+
+
+def _report(n_iter, y, f, tau, y_scale, start):
+    """The verbose line of a sweep, in the units of the unscaled ``y``."""
+    xp, _ = get_namespace(y)
+    rmse = float(xp.sqrt(xp.mean((y - f) ** 2))) * y_scale
+    print(f"[funbat] sweep {n_iter}: train RMSE {rmse:.5g}, "
+          f"E[tau] {tau / y_scale / y_scale:.4g} "
+          f"({time.perf_counter() - start:.2f} s)")
+
+
+def _result(modes, tucker, noise, y_scale, n_iter, converged):
+    """The fit, scaled back to ``y``'s units."""
+    w, W_cov, _ = tucker.moments()
+    xp, _ = get_namespace(w)
+    W = xp.reshape(w, tuple(tucker.ranks))
+    return FunBaTResult(core=W * y_scale, core_cov=W_cov * y_scale * y_scale,
+                        modes=[mode.states() for mode in modes],
+                        noise_precision=noise.precision / y_scale / y_scale, n_iter=n_iter,
                         converged=converged)
-
-
-# The scale the fit runs at: the order of the start's predictions (uniform
-# draws for the modes and the core give about 0.5 at rank 2). Fits that end in
-# a rank-deficient optimum occur at every scale and depend on the seed and the
-# ranks (no scale was best on every test problem), so this is a convention,
-# not a tuning: what it buys is that y's units no longer matter.
-_Y_RMS = 0.5
 
 
 def _per_mode(value, K, name):
@@ -500,13 +402,6 @@ def _clip_ranks(ranks, X, core, xp, warn):
             UserWarning, stacklevel=3,
         )
     return used
-
-
-def _vec_seconds(mean, cov, idx, xp):
-    """``vec(E[u u^T])`` at each entry, from the moments at the distinct values."""
-    second = cov + mean[:, :, None] * mean[:, None, :]
-    S, r = int(mean.shape[0]), int(mean.shape[1])
-    return xp.take(xp.reshape(second, (S, r * r)), idx, axis=0)
 
 
 def mode_posterior(result, X, *, xp=None):

@@ -1,0 +1,242 @@
+"""The factors of FunBaT's posterior ``q(W) q(tau) prod_k q(U^k)``, each with its update.
+
+A sweep of :func:`sklr.tensor.funbat` hands each factor its likelihood
+messages (natural parameters, computed in :mod:`sklr.tensor._funbat_moments`);
+the factor damps them and combines them with its prior:
+
+* :class:`_ModeState`, ``q(U^k)``: the ``r_k`` latent functions of mode ``k``
+  have independent Matérn GP priors, run as one linear state-space model over
+  the sorted distinct coordinates of the mode (:mod:`sklr.tensor._state_space`);
+  the entries' messages are summed per coordinate and combined with the prior
+  by a Kalman filter and RTS smoother.
+* :class:`_CoreState`, ``q(W)``: Gaussian, prior ``N(0, I)`` on the free core
+  entries (all of them, or the superdiagonal of the CP core).
+* :class:`_NoiseState`, ``q(tau)``: Gamma, from the expected squared residual.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..linalg._gaussian import spd_inverse
+from ..utils._array_api import get_namespace, random_uniform, segment_sum
+from ._state_space import (
+    _kalman_filter,
+    _matern_state_space,
+    _matern_transition,
+    _rts_smoother,
+)
+
+__all__ = ["_CoreState", "_ModeState", "_NoiseState"]
+
+
+def _damp(new, old, damping):
+    """``damping * old + (1 - damping) * new`` (``new`` when there is no old message)."""
+    return new if old is None else damping * old + (1.0 - damping) * new
+
+
+@dataclass
+class _ModeState:
+    """Mode ``k``'s coordinates, GP prior in state-space form, posterior and message.
+
+    Attributes
+    ----------
+    grid : array of shape (S,)
+        Sorted distinct training coordinates of the mode.
+    positions : int array of shape (n,)
+        Position of each training entry's coordinate in ``grid``.
+    rank, kernel, lengthscale, variance
+        The mode's number of latent functions and their Matérn prior.
+    transition : tuple of arrays
+        ``(A, Q)``: transition and process noise of each step along ``grid``.
+    stationary_cov, observation : arrays
+        ``P_inf`` (the state's prior covariance) and ``H`` (state to functions).
+    mean, cov : arrays of shape (S, r) and (S, r, r)
+        Moments of ``q(U^k)`` at the grid.
+    message : tuple
+        Damped ``(precision, shift)`` of the likelihood messages per grid value,
+        ``(None, None)`` before the first update.
+    smoothed : tuple of arrays or None
+        Full smoothed states ``(means, covs, cross_covs)`` of the last update.
+    entry_mean, entry_second : arrays of shape (n, r) and (n, r^2)
+        ``E[u]`` and ``vec(E[u u^T])`` at each training entry.
+    """
+
+    grid: Any
+    positions: Any
+    rank: int
+    kernel: str
+    lengthscale: float
+    variance: float
+    transition: tuple
+    stationary_cov: Any
+    observation: Any
+    mean: Any
+    cov: Any
+    message: tuple = (None, None)
+    smoothed: tuple = None
+    entry_mean: Any = None
+    entry_second: Any = None
+
+    @classmethod
+    def start(cls, x, rank, kernel, lengthscale, variance, random_state):
+        """The prior model on ``x``'s distinct values; mean uniform on [0, 1), zero covariance."""
+        xp, device = get_namespace(x)
+        dtype = x.dtype
+        grid = xp.sort(xp.unique_values(x))
+        deltas = xp.concat([xp.zeros(1, dtype=dtype, device=device), grid[1:] - grid[:-1]])
+        _, stationary_cov, observation = _matern_state_space(
+            kernel, lengthscale, variance, xp=xp, n_components=rank, dtype=dtype, device=device)
+        S = int(grid.shape[0])
+        mode = cls(
+            grid=grid, positions=xp.searchsorted(grid, x), rank=rank, kernel=kernel,
+            lengthscale=lengthscale, variance=variance,
+            transition=_matern_transition(deltas, kernel, lengthscale, variance,
+                                          n_components=rank),
+            stationary_cov=stationary_cov, observation=observation,
+            mean=random_uniform(random_state, (S, rank), xp=xp, device=device, dtype=dtype),
+            cov=xp.zeros((S, rank, rank), dtype=dtype, device=device),
+        )
+        mode._gather()
+        return mode
+
+    def update(self, entry_precisions, entry_shifts, tau, damping):
+        """Absorb the entries' messages per unit ``tau``: precisions (n, r^2), shifts (n, r)."""
+        xp, _ = get_namespace(entry_shifts)
+        S, r = int(self.grid.shape[0]), self.rank
+        precision = tau * xp.reshape(segment_sum(entry_precisions, self.positions, S, xp=xp),
+                                     (S, r, r))
+        shift = tau * segment_sum(entry_shifts, self.positions, S, xp=xp)
+        self.message = (_damp(precision, self.message[0], damping),
+                        _damp(shift, self.message[1], damping))
+        self._smooth()
+
+    def states(self):
+        """The smoothed states as :class:`FunBaTResult` stores a mode."""
+        means, covs, cross_covs = self.smoothed
+        return {"grid": self.grid, "means": means, "covs": covs, "cross_covs": cross_covs,
+                "kernel": self.kernel, "lengthscale": self.lengthscale,
+                "variance": self.variance, "rank": self.rank}
+
+    def _smooth(self):
+        """Kalman filter and RTS smoother of the prior with the current message."""
+        A, Q = self.transition
+        filtered = _kalman_filter(A, Q, self.observation, *self.message, self.stationary_cov)
+        self.smoothed = _rts_smoother(A, *filtered)
+        r = self.rank
+        self.mean, self.cov = self.smoothed[0][:, :r], self.smoothed[1][:, :r, :r]
+        self._gather()
+
+    def _gather(self):
+        """The moments at each training entry, from those at the grid."""
+        xp, _ = get_namespace(self.mean)
+        S, r = int(self.mean.shape[0]), self.rank
+        second = self.cov + self.mean[:, :, None] * self.mean[:, None, :]
+        self.entry_mean = xp.take(self.mean, self.positions, axis=0)
+        self.entry_second = xp.take(xp.reshape(second, (S, r * r)), self.positions, axis=0)
+
+
+def _core_embedding(ranks, core, xp, dtype, device):
+    """(prod r_k, n_free) matrix mapping the free core entries to ``vec(W)``; None if all are."""
+    if core == "full":
+        return None
+    M = math.prod(ranks)
+    strides = [math.prod(ranks[k + 1:]) for k in range(len(ranks))]
+    rows = [j * sum(strides) for j in range(ranks[0])]
+    E = [[1.0 if i == row else 0.0 for row in rows] for i in range(M)]
+    return xp.asarray(E, dtype=dtype, device=device)
+
+
+@dataclass
+class _CoreState:
+    """``q(W)``: the free core entries' mean and covariance, and their damped message.
+
+    Attributes
+    ----------
+    ranks : list of int
+        Shape of the core.
+    embedding : array of shape (prod r_k, n_free) or None
+        Maps the free entries to ``vec(W)`` (None: every entry is free).
+    mean, cov : arrays of shape (n_free,) and (n_free, n_free)
+        Moments of the free entries.
+    message : tuple
+        Damped ``(precision, shift)`` of the data, ``(None, None)`` before
+        the first update.
+    """
+
+    ranks: list
+    embedding: Any
+    mean: Any
+    cov: Any
+    message: tuple = (None, None)
+
+    @classmethod
+    def start(cls, ranks, core, random_state, like):
+        """Mean uniform on [0, 1), zero covariance, on ``like``'s namespace, device, dtype."""
+        xp, device = get_namespace(like)
+        dtype = like.dtype
+        embedding = _core_embedding(ranks, core, xp, dtype, device)
+        n_free = math.prod(ranks) if embedding is None else int(embedding.shape[1])
+        return cls(ranks=ranks, embedding=embedding,
+                   mean=random_uniform(random_state, (n_free,), xp=xp, device=device,
+                                       dtype=dtype),
+                   cov=xp.zeros((n_free, n_free), dtype=dtype, device=device))
+
+    def moments(self):
+        """Mean, covariance and second moment ``E[w w^T]`` of ``w = vec(W)``."""
+        mean, cov = self.mean, self.cov
+        if self.embedding is not None:
+            xp, _ = get_namespace(mean)
+            E = self.embedding
+            mean, cov = E @ mean, E @ cov @ xp.matrix_transpose(E)
+        return mean, cov, mean[:, None] * mean[None, :] + cov
+
+    def update(self, gram, moment, tau, damping):
+        """Absorb the data's message ``tau (gram, moment)`` on ``vec(W)`` into the prior."""
+        xp, device = get_namespace(moment)
+        E = self.embedding
+        if E is not None:
+            gram, moment = xp.matrix_transpose(E) @ gram @ E, xp.matrix_transpose(E) @ moment
+        self.message = (_damp(tau * gram, self.message[0], damping),
+                        _damp(tau * moment, self.message[1], damping))
+        precision, shift = self.message
+        n_free = int(self.mean.shape[0])
+        self.cov = spd_inverse(precision + xp.eye(n_free, dtype=precision.dtype, device=device),
+                               xp)
+        self.mean = self.cov @ shift
+
+
+@dataclass
+class _NoiseState:
+    """``q(tau) = Gamma(alpha_1 + n / 2, alpha_2 + b)``, ``b`` the damped half squared residual.
+
+    Attributes
+    ----------
+    alpha_1, alpha_2 : float
+        Shape and rate of the prior.
+    precision : float
+        ``E[tau]``.
+    message : float or None
+        ``b``, None before the first update.
+    """
+
+    alpha_1: float
+    alpha_2: float
+    precision: float
+    message: float = None
+
+    @classmethod
+    def start(cls, y, alpha_1, alpha_2):
+        """``E[tau]`` starts at ``1 / mean(y^2)`` (1 when ``y`` is zero)."""
+        xp, _ = get_namespace(y)
+        var_y = float(xp.mean(y * y))
+        return cls(alpha_1=alpha_1, alpha_2=alpha_2,
+                   precision=1.0 / var_y if var_y > 0 else 1.0)
+
+    def update(self, y, f, core_second, gram, damping):
+        """From ``E[(y - f)^2]`` summed: ``f`` the mean predictions, ``E[w w^T]``, ``gram``."""
+        xp, _ = get_namespace(y)
+        sq = (float(xp.sum(y * y)) - 2.0 * float(xp.sum(y * f))
+              + float(xp.sum(core_second * gram)))
+        self.message = _damp(0.5 * max(sq, 0.0), self.message, damping)
+        self.precision = (self.alpha_1 + 0.5 * int(y.shape[0])) / (self.alpha_2 + self.message)
