@@ -1,7 +1,6 @@
 """FunctionalTucker: fit/predict/transform, unseen indices, backends, dtype, bad input."""
 
 import re
-import time
 import warnings
 
 import numpy as np
@@ -130,14 +129,14 @@ def test_bad_data():
 def test_rank_above_what_the_data_determine_is_clipped_with_a_warning():
     # Issue 17.10: rank=50 on 150 points (2 modes) ran for minutes (a 2500-entry core,
     # cost n R^2 per sweep). The core may have at most n free entries: ranks (12, 12).
+    # The clipped core's shape is what bounds the cost; no wall-clock limit (timings
+    # belong in benchmarks/, and a loaded CI machine made a 5 s limit flaky).
     rng = np.random.RandomState(0)
     X = rng.uniform(0, 1, (150, 2))
     y = np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1])
     model = FunctionalTucker(rank=50, lengthscale=0.5, max_iter=5, n_init=1, random_state=0)
-    start = time.perf_counter()
     with pytest.warns(UserWarning, match=r"ranks=\(50, 50\) exceed .* using ranks=\(12, 12\)"):
         model.fit(X, y)
-    assert time.perf_counter() - start < 5.0
     assert model.ranks_ == (12, 12) and model.core_.shape == (12, 12)
     assert model.transform(X[:3]).shape == (3, 24)
     assert np.all(np.isfinite(model.predict(X)))
