@@ -15,6 +15,7 @@ out: ``Z 1 = 1``).
 
 import math
 import time
+from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,6 +28,7 @@ from ..utils._validation import Interval, check_array_arg, validate_params
 __all__ = ["SDPResult", "solve_admm", "solve_bm"]
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class SDPResult:
     """What the SDP solvers return.
 
@@ -47,10 +49,24 @@ class SDPResult:
     residual : float
         ``||sum_k Z_k 1 - 1|| / sqrt(n)`` at the end.
     converged : bool
+        Whether the solver met its stopping rule (``tol``) within ``max_iter``.
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    objective: float
+    embedding: object
+    factors: list | None = None
+    blocks: list | None = None
+    n_iter: int
+    residual: float
+    converged: bool
+
+    def as_dict(self):
+        """The fields as a dict ``{name: value}`` (the arrays not copied)."""
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+    def __repr__(self):
+        return (f"SDPResult(n_iter={self.n_iter}, converged={self.converged}, "
+                f"objective={self.objective:.6g}, residual={self.residual:.3g})")
 
 
 def _sym(A, xp):

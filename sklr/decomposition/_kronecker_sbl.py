@@ -20,6 +20,7 @@ E-step is in ``_sbl_posterior.py`` and the prior variants (Kronecker for
 import math
 import time
 import warnings
+from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
@@ -46,6 +47,7 @@ _NOISE_START = 0.1
 _NOISE_FLOOR = 1e-12
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class KroneckerSBLResult:
     """What :func:`kronecker_sbl` returns.
 
@@ -72,8 +74,18 @@ class KroneckerSBLResult:
         Whether the relative change of ``gamma`` fell below ``tol``.
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    coef: object
+    gamma: object
+    gammas: list | None = None
+    noise_variance: float
+    posterior_variance: object
+    n_iter: int
+    cost_path: list
+    converged: bool
+
+    def as_dict(self):
+        """The fields as a dict ``{name: value}`` (the arrays not copied)."""
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
     def __repr__(self):
         return (f"KroneckerSBLResult(n_iter={self.n_iter}, converged={self.converged}, "

@@ -28,6 +28,7 @@ stages); the posterior's factors and their updates are in
 import math
 import time
 import warnings
+from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
@@ -48,6 +49,7 @@ _Y_RMS = 0.5
 _MIN_PREDICTION_NORM = 1e-12
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class FunBaTResult:
     """What :func:`funbat` returns.
 
@@ -70,8 +72,16 @@ class FunBaTResult:
         Whether the training predictions moved by less than ``tol``.
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    core: object
+    core_cov: object
+    modes: list
+    noise_precision: float
+    n_iter: int
+    converged: bool
+
+    def as_dict(self):
+        """The fields as a dict ``{name: value}`` (the arrays not copied)."""
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
     def __repr__(self):
         return (f"FunBaTResult(ranks={tuple(int(r) for r in self.core.shape)}, "

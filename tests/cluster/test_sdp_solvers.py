@@ -1,12 +1,16 @@
 """The SDP solvers behind the coming SDPClusterer: affine projection, ADMM and BM against cvxpy."""
 
+import dataclasses
+import inspect
+import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.metrics import adjusted_rand_score
 
 from sklr.cluster import misclustering_error
-from sklr.cluster._sdp_solvers import _project_affine, solve_admm, solve_bm
+from sklr.cluster._sdp_solvers import SDPResult, _project_affine, solve_admm, solve_bm
 
 
 def _mixture(seed=0):
@@ -107,3 +111,24 @@ def test_ila_sdp_on_a_heterogeneous_mixture():
     _, equal_iter, _ = la_sdp(X, 3, cluster_weights="equal", random_state=0)
     assert 1 < equal_iter <= 10
     assert equal_iter < n_iter <= 3 * 20
+
+
+@pytest.mark.parametrize("solver", ["admm", "bm"])
+def test_result_is_a_dataclass_of_its_documented_fields(solver):
+    X, _, scales = _mixture()
+    Ws, hs = _la_blocks(X, scales)
+    if solver == "admm":
+        result = solve_admm(Ws, hs, [1, 1, 1], max_iter=5)
+    else:
+        result = solve_bm(Ws, hs, [1, 1, 1], rank=2, max_iter=5, random_state=0)
+    assert dataclasses.is_dataclass(result)
+    documented = re.findall(r"^(\w+) : ", inspect.getdoc(SDPResult), re.MULTILINE)
+    assert documented == ["objective", "embedding", "factors", "blocks", "n_iter", "residual",
+                          "converged"]
+    fields = result.as_dict()
+    assert list(fields) == documented
+    for name, value in fields.items():
+        assert value is getattr(result, name), name  # not copied
+    assert (fields["blocks"] is None) == (solver == "bm")
+    assert (fields["factors"] is None) == (solver == "admm")
+    assert repr(result).startswith("SDPResult(n_iter=5, converged=False, objective=")

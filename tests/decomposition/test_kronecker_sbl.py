@@ -1,5 +1,8 @@
 """kronecker_sbl: the Kronecker E-step, the paper's synthetic setting, references, bad input."""
 
+import dataclasses
+import inspect
+import re
 import warnings
 
 import numpy as np
@@ -10,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ARDRegression
 
 from sklr.datasets import make_kronecker_sparse
-from sklr.decomposition import kronecker_posterior, kronecker_sbl
+from sklr.decomposition import KroneckerSBLResult, kronecker_posterior, kronecker_sbl
 from sklr.decomposition._kronecker_sbl import _dense_posterior, _kron_posterior
 from sklr.linalg import kron, kron_matvec, mode_product
 
@@ -229,3 +232,19 @@ def test_max_iter_warns():
 def test_bad_input(dictionaries, y, kwargs, error, message):
     with pytest.raises(error, match=message):
         kronecker_sbl(dictionaries, y, **kwargs)
+
+
+@pytest.mark.parametrize("method", ["svd", "classic"])
+def test_result_is_a_dataclass_of_its_documented_fields(method):
+    A, y, _, s2 = make_kronecker_sparse(((6, 10), (7, 10)), 2, random_state=1)
+    result = kronecker_sbl(A, y, method=method, noise_variance=s2, max_iter=3, warn=False)
+    assert dataclasses.is_dataclass(result)
+    documented = re.findall(r"^(\w+) : ", inspect.getdoc(KroneckerSBLResult), re.MULTILINE)
+    assert documented == ["coef", "gamma", "gammas", "noise_variance", "posterior_variance",
+                          "n_iter", "cost_path", "converged"]
+    fields = result.as_dict()
+    assert list(fields) == documented
+    for name, value in fields.items():
+        assert value is getattr(result, name), name  # not copied
+    assert (fields["gammas"] is None) == (method == "classic")
+    assert repr(result).startswith("KroneckerSBLResult(n_iter=3, converged=")

@@ -1,5 +1,8 @@
 """FunBaT solver: the paper's synthetic set, Tucker bookkeeping identities, backends."""
 
+import dataclasses
+import inspect
+import re
 import warnings
 from pathlib import Path
 
@@ -9,7 +12,7 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 from sklr.linalg import kron, mode_product
-from sklr.tensor import funbat, funbat_predict
+from sklr.tensor import FunBaTResult, funbat, funbat_predict
 from sklr.linalg._kronecker import unfold
 from sklr.tensor._funbat import _quadratic_per_sample, _second_moment_sum
 
@@ -195,3 +198,16 @@ def test_restarts_keep_the_best_fit():
     assert max(errors) > 0.1 and best_error < 1e-2
     with pytest.raises(ValueError, match="n_init"):
         funbat(X, y, [2, 2], n_init=0)
+
+
+def test_result_is_a_dataclass_of_its_documented_fields():
+    X, y = _two_term(60, 0)
+    result = funbat(X, y, [2, 2], max_iter=2, random_state=0, warn=False)
+    assert dataclasses.is_dataclass(result)
+    documented = re.findall(r"^(\w+) : ", inspect.getdoc(FunBaTResult), re.MULTILINE)
+    assert documented == ["core", "core_cov", "modes", "noise_precision", "n_iter", "converged"]
+    fields = result.as_dict()
+    assert list(fields) == documented
+    for name, value in fields.items():
+        assert value is getattr(result, name), name  # not copied
+    assert repr(result).startswith("FunBaTResult(ranks=(2, 2), n_iter=2, converged=")
