@@ -7,7 +7,9 @@ refit of the clusters' Gaussians (``_gaussian``), from the starts of
 
 import math
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -21,7 +23,54 @@ from ._gaussian import _covariances, partition_cost
 from ._sdp_solvers import SDPResult, solve_admm, solve_bm
 from ._starts import _greedy_start, _kmeans_labels, _kmeans_start
 
-__all__ = ["SDPResult", "la_sdp", "partition_cost", "solve_admm", "solve_bm"]
+__all__ = ["LaSDPResult", "SDPResult", "la_sdp", "partition_cost", "solve_admm", "solve_bm"]
+
+
+class LaSDPResult(NamedTuple):
+    """What :func:`la_sdp` returns: a named tuple ``(labels, n_iter, objective)``.
+
+    Attributes
+    ----------
+    labels : int array of shape (n_samples,)
+        The clusters, numbered in the order of their first points.
+    n_iter : int
+        Rounds run, all iterations from all starts together.
+    objective : float
+        The value of the SDP that produced the kept partition (see :func:`la_sdp`).
+    """
+
+    labels: object
+    n_iter: int
+    objective: float
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A partition, its partition cost and the value of the SDP that produced it."""
+
+    labels: object
+    cost: float
+    objective: float
+
+
+@dataclass(frozen=True)
+class _StartRun:
+    """What :func:`_from_start` returns: the kept candidate, the rounds run, and
+    whether the iteration that found it settled."""
+
+    kept: _Candidate
+    n_iter: int
+    converged: bool
+
+
+@dataclass(frozen=True)
+class _Rounds:
+    """What :func:`_ila_rounds` returns (see there)."""
+
+    best: _Candidate
+    kept: _Candidate
+    n_iter: int
+    converged: bool
 
 
 def _la_blocks(X, covs, xp):
@@ -195,6 +244,9 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
 
     Returns
     -------
+    result : LaSDPResult
+        A named tuple ``(labels, n_iter, objective)``:
+
     labels : int array of shape (n_samples,)
         The clusters, numbered in the order of their first points.
     n_iter : int
@@ -231,9 +283,9 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     if n_clusters == 1:  # the SDP's only feasible point is the one cluster's
         labels = xp.zeros(n, dtype=xp.int64, device=dev)
         if method == "kmeans-sdp":
-            return labels, 0, 0.0
+            return LaSDPResult(labels, 0, 0.0)
         _, covs = _covariances(X, labels, 1, covariance_type, xp)
-        return labels, 0, partition_cost(X, labels, covs, xp) + n * p * math.log(unit)
+        return LaSDPResult(labels, 0, partition_cost(X, labels, covs, xp) + n * p * math.log(unit))
     zeros = xp.zeros(n, dtype=X.dtype, device=dev)
     if method == "kmeans-sdp" or (isinstance(init, str) and init == "kmeans-sdp"):
         warm = None
@@ -257,7 +309,7 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
             if warm is not None and _inertia(X, warm, n_clusters, xp) < _inertia(
                     X, labels, n_clusters, xp) * (1.0 - 1e-12):
                 labels = warm
-            return _in_order_of_appearance(labels, xp), 1, result.objective * unit**2
+            return LaSDPResult(_in_order_of_appearance(labels, xp), 1, result.objective * unit**2)
         starts = [labels]
     elif isinstance(init, str):
         starts = [_kmeans_start(X, n_clusters, covariance_type, rng, xp)]
@@ -272,17 +324,17 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     best, n_iter = None, 0
     for start in starts:
         run = _from_start(X, start, n_clusters, weighted, options)
-        n_iter += run[3]
+        n_iter += run.n_iter
         # The same partition under other names (costs differing by rounding) keeps the
         # first start's names: float32 and float64 data then give the same labels.
-        if best is None or (run[1] < best[1] - 1e-9 * abs(best[1])
-                            and not _same_partition(run[0], best[0])):
+        if best is None or (run.kept.cost < best.kept.cost - 1e-9 * abs(best.kept.cost)
+                            and not _same_partition(run.kept.labels, best.kept.labels)):
             best = run
-    labels, _, objective, _, converged = best
-    if not converged:
+    if not best.converged:
         warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
                       f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=2)
-    return _in_order_of_appearance(labels, xp), n_iter, objective + n * p * math.log(unit)
+    return LaSDPResult(_in_order_of_appearance(best.kept.labels, xp), n_iter,
+                       best.kept.objective + n * p * math.log(unit))
 
 
 def _in_order_of_appearance(labels, xp):
@@ -355,44 +407,36 @@ def _from_start(X, start, n_clusters, weighted, options):
     900 + 100, 26 %). On the heterogeneous mixtures of the benchmark it moved 0.5 to 5 %
     and the second weighted iteration only cost time.
 
-    Returns the kept partition, its cost (weighted when ``weighted``), the value of the
-    SDP that produced it, the rounds run, and whether the iteration that found it settled.
+    Returns a :class:`_StartRun`: the kept candidate (its cost weighted when
+    ``weighted``), the rounds run, and whether the iteration that found it settled.
     """
     xp, _ = get_namespace(X)
     equal = _ila_rounds(X, start, n_clusters, weighted=False, select_weighted=weighted,
                         **options)
     best, n_iter = equal, equal.n_iter
     if weighted:
-        starts = [equal.labels]
-        if float(xp.mean(xp.astype(equal.labels != start, xp.float64))) > _RESTART_FRACTION:
+        starts = [equal.best.labels]
+        if float(xp.mean(xp.astype(equal.best.labels != start, xp.float64))) > _RESTART_FRACTION:
             starts.append(start)
         for candidate in starts:
             run = _ila_rounds(X, candidate, n_clusters, weighted=True, select_weighted=True,
                               **options)
             n_iter += run.n_iter
-            if run.kept[1] < best.kept[1] - 1e-12 * abs(best.kept[1]):
+            if run.kept.cost < best.kept.cost - 1e-12 * abs(best.kept.cost):
                 best = run
-    labels, cost, objective = best.kept
-    return labels, cost, objective, n_iter, best.converged
-
-
-class _Rounds:
-    """What :func:`_ila_rounds` returns (see there)."""
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    return _StartRun(kept=best.kept, n_iter=n_iter, converged=best.converged)
 
 
 def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, covariance_type,
                 rank, tol, max_iter, rng, verbose):
     """Rounds of iLA-SDP from ``labels``.
 
-    ``labels``, ``cost``, ``objective``: the partition of lowest cost under the
-    iteration's own likelihood (``weighted``) met, the start included, its cost,
-    and the value of the SDP that produced it (of the first SDP when that is the
-    start); ``kept``: the same triple under the likelihood that selects the final
-    partition (``select_weighted``). Also the rounds run and whether the partition
-    settled.
+    Returns :class:`_Rounds`: ``best``, the partition of lowest cost under the
+    iteration's own likelihood (``weighted``) met, the start included, with its
+    cost and the value of the SDP that produced it (of the first SDP when that
+    is the start); ``kept``, the same under the likelihood that selects the
+    final partition (``select_weighted``); the rounds run and whether the
+    partition settled.
     """
     xp, _ = get_namespace(X)
     n = X.shape[0]
@@ -446,5 +490,5 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
         if changed == 0 or stalled >= 2:
             converged = True
             break
-    return _Rounds(labels=best[0], cost=best[1], objective=best[2], kept=tuple(kept), n_iter=it,
+    return _Rounds(best=_Candidate(*best), kept=_Candidate(*kept), n_iter=it,
                    converged=converged)
