@@ -9,12 +9,15 @@ direction by preconditioned conjugate gradient (:meth:`_NewtonSystem.solve_cg`)
 or directly through the Schur complement (:func:`_schur_direction`).
 """
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..linalg._cg import conjugate_gradient
 from ..utils._array_api import (
     add_to_diagonal,
-    kth_largest,
+    log2_histogram,
     segment_sum,
     solve_triangular,
     sparse_gram,
@@ -53,40 +56,56 @@ def _sparse_hessian(P, k, xp, max_dropped=None):
 
     At least ``k`` entries; more when the mass left out would exceed
     ``max_dropped``: then the fewest entries whose complement weighs at most
-    that. They are found by doubling the count by partitions until the
-    dropped mass is small enough, then sorting only the last band (a
-    partition takes linear time, a sort of the whole plan does not).
+    that. The threshold is found from a histogram of the entries on a log2
+    scale (:func:`~sklr.utils._array_api.log2_histogram`, one pass for the
+    bins and two for their counts and masses): the counts from the top and
+    the masses from the bottom locate the bin that holds it, and only that
+    bin's entries are sorted. (Doubling the count by partitions until the
+    dropped mass was small enough took 3 to 6 partitions of the whole plan
+    per Newton step; see ``benchmarks/results/``.)
     Returns the CSR matrix and its entries as ``(data, rows, cols)``.
     """
     n, m = P.shape
-    size = n * m
-    threshold = kth_largest(P, k) if k < size else 0.0
-    if max_dropped is not None and threshold > 0:
-        dropped = float(xp.sum(xp.where(P < threshold, P, 0.0)))
-        count = k
-        while dropped > max_dropped and threshold > 0:
-            upper = threshold  # too few entries are kept at this threshold
-            count = min(size, 2 * count)
-            threshold = kth_largest(P, count) if count < size else 0.0
-            dropped = float(xp.sum(xp.where(P < threshold, P, 0.0)))
-        if count > k:
-            # Drop the band [threshold, upper) from its smallest entry up while
-            # the dropped mass stays within the limit.
-            flat = xp.reshape(P, (-1,))
-            band = xp.take(flat, xp.nonzero((flat >= threshold) & (flat < upper))[0])
-            band = xp.sort(band)
-            tail = dropped + xp.cumulative_sum(band)
-            n_drop = int(xp.sum(xp.astype(tail <= max_dropped, xp.int64)))
-            threshold = float(band[n_drop]) if n_drop < band.shape[0] else upper
+    threshold = 0.0
+    if k < n * m:
+        threshold = _threshold(P, k, max_dropped, xp)
     # Entries at the plan's floor (exponents clipped just above underflow, see
     # _plan) carry no mass: never keep them, however many tie at the threshold.
     keep = (P >= threshold) & (P > _plan_floor(P.dtype, xp))
     rows, cols = xp.nonzero(keep)
     data = xp.take(xp.reshape(P, (-1,)), rows * m + cols)
-    counts = xp.sum(xp.astype(keep, xp.int64), axis=1)
-    indptr = xp.cumulative_sum(counts, include_initial=True)
+    # Rows come sorted from nonzero: each row's start is a search, not a pass over keep.
+    indptr = xp.searchsorted(rows, xp.arange(n + 1, dtype=rows.dtype, device=array_device(P)))
     S = sparse_matrix(data, cols, indptr, (n, m), format="csr", like=data)
     return S, (data, rows, cols)
+
+
+def _threshold(P, k, max_dropped, xp):
+    """``min(t_k, t_D)``: the ``k``-th largest entry, and the largest ``t`` with mass(P < t) <= D."""
+    ids, counts, sums = log2_histogram(P)
+    at_least = np.cumsum(counts[::-1])[::-1]  # entries in bin b and above
+    below = np.cumsum(sums) - sums  # mass in the bins under bin b
+    bin_k = int(np.flatnonzero(at_least >= k)[-1])
+    bin_d = n_bins = counts.shape[0]
+    if max_dropped is not None:
+        bin_d = int(np.flatnonzero(below <= max_dropped)[-1])
+    b = min(bin_k, bin_d)
+    values = xp.sort(xp.take(xp.reshape(P, (-1,)), xp.nonzero(ids == b)[0]))
+    t_k = t_d = math.inf
+    if b == bin_k:
+        above = int(at_least[b + 1]) if b + 1 < n_bins else 0
+        t_k = float(values[values.shape[0] - (k - above)])
+    if b == bin_d:
+        # Drop the bin's entries from its smallest up while the dropped mass stays
+        # within the limit; the first one that would overshoot is the threshold.
+        tail = float(below[b]) + xp.cumulative_sum(values)
+        n_drop = int(xp.sum(xp.astype(tail <= max_dropped, xp.int64)))
+        if n_drop < values.shape[0]:
+            t_d = float(values[n_drop])
+        elif b < bin_k:  # (rounding) the whole bin goes: the next entries up start the kept
+            b_next = b + 1 + int(np.flatnonzero(counts[b + 1:])[0])
+            t_d = float(xp.min(xp.take(xp.reshape(P, (-1,)), xp.nonzero(ids == b_next)[0])))
+    return min(t_k, t_d)
 
 
 @dataclass

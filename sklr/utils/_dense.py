@@ -12,13 +12,14 @@ import scipy.fft
 import scipy.linalg
 import scipy.sparse
 
-from ._namespace import cupy_module, cupyx_module, dispatch, get_namespace, via_host
+from ._namespace import cupy_module, cupyx_module, dispatch, get_namespace, to_numpy, via_host
 
 __all__ = [
     "add_to_diagonal",
     "dct",
     "exp_inplace",
     "kth_largest",
+    "log2_histogram",
     "logsumexp",
     "lstsq",
     "qr_r",
@@ -339,6 +340,78 @@ def kth_largest(x, k):
         cupy=lambda: float(cupy_module().partition(x.ravel(), size - k)[size - k]),
         other=lambda: _kth_largest_by_sort(x, size - k),
     )
+
+
+def log2_histogram(x, *, bins_per_octave=16):
+    """Counts and sums of the entries of a non-negative array in bins of a log2 scale.
+
+    One pass over ``x`` for the bin of every entry and two for the counts and
+    sums (no sort, no partition): what a threshold on the entries' sizes,
+    or on the mass they leave out, needs before it looks at one bin closely.
+    The bins split each octave ``[2^e, 2^(e+1))`` into ``bins_per_octave``
+    parts (NumPy and CuPy: by the float's exponent and leading mantissa
+    bits, so the parts are equal in the bits, not in value; other
+    namespaces: by ``log2``). The bin of an entry never decreases as the
+    entry grows; zero and subnormal entries share the lowest bins.
+
+    Parameters
+    ----------
+    x : array of float32 or float64, non-negative and finite
+        The entries.
+    bins_per_octave : int, default=16
+        A power of two, at most 2^16.
+
+    Returns
+    -------
+    ids : int array of shape ``(x.size,)``
+        The bin of each entry (of ``x`` flattened in C order), in the
+        namespace and on the device of ``x``.
+    counts : ndarray of shape (n_bins,)
+        NumPy array of the entries per bin.
+    sums : ndarray of shape (n_bins,)
+        NumPy array (float64) of the entries' sum per bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._array_api import log2_histogram
+    >>> ids, counts, sums = log2_histogram(np.array([0.5, 0.75, 1.0, 3.0]), bins_per_octave=2)
+    >>> [int(i) - int(ids[0]) for i in ids]  # 0.75 is in the upper half of 0.5's octave
+    [0, 1, 2, 5]
+    >>> float(sums[ids[1]]), int(counts.sum())
+    (0.75, 4)
+    """
+    bits = int(bins_per_octave).bit_length() - 1
+    if bins_per_octave != 1 << bits or not 0 <= bits <= 16:
+        raise ValueError(f"bins_per_octave must be a power of two <= 2^16, got {bins_per_octave}.")
+
+    def by_bits(mod):
+        flat = mod.reshape(x, (-1,))
+        if flat.dtype == mod.float64:
+            ids, n_bins = flat.view(mod.int64) >> (52 - bits), 1 << (11 + bits)
+        else:
+            ids, n_bins = flat.view(mod.int32) >> (23 - bits), 1 << (8 + bits)
+        counts = mod.bincount(ids, minlength=n_bins)
+        sums = mod.bincount(ids, weights=flat, minlength=n_bins)
+        return ids, counts, sums
+
+    def on_device():
+        ids, counts, sums = by_bits(cupy_module())
+        return ids, counts.get(), sums.get()
+
+    def by_log2():
+        xp, _ = get_namespace(x)
+        flat = xp.reshape(x, (-1,))
+        tiny = xp.finfo(flat.dtype).smallest_normal
+        low = math.floor(math.log2(tiny) * bins_per_octave)
+        n_bins = math.ceil(math.log2(xp.finfo(flat.dtype).max) * bins_per_octave) - low + 1
+        scaled = xp.floor(xp.log2(xp.maximum(flat, tiny)) * bins_per_octave)
+        ids = xp.astype(scaled, xp.int64) - low
+        host_ids, host_flat = np.asarray(to_numpy(ids)), np.asarray(to_numpy(flat))
+        counts = np.bincount(host_ids, minlength=n_bins)
+        return ids, counts, np.bincount(host_ids, weights=host_flat, minlength=n_bins)
+
+    return dispatch(x, numpy=lambda: by_bits(np), cupy=on_device, other=by_log2)
 
 
 def _kth_largest_by_sort(x, index):

@@ -248,6 +248,29 @@ def test_kth_largest(xp):
         kth_largest(xp.asarray(values), 0)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_log2_histogram(xp, dtype):
+    """Bins never decrease with the value, split octaves evenly, and add up counts and sums."""
+    from sklr.utils._array_api import log2_histogram
+
+    rng = np.random.RandomState(4)
+    values = np.concatenate([np.exp(rng.uniform(-80, 5, 500)), [0.0, 1.0, 1.5, 2.0, 3.0]])
+    values = values.astype(dtype)
+    ids, counts, sums = log2_histogram(_asarray(values, xp), bins_per_octave=4)
+    assert get_namespace(ids)[0] is xp
+    ids = np.asarray(to_numpy(ids))
+    order = np.argsort(values, kind="stable")
+    assert np.all(np.diff(ids[order]) >= 0)
+    assert counts.sum() == values.size
+    assert_allclose(sums, np.bincount(ids, weights=values.astype(np.float64),
+                                      minlength=counts.size), rtol=1e-6)
+    one, one_half, two, three = (int(ids[np.flatnonzero(values == v)[0]])
+                                 for v in (1.0, 1.5, 2.0, 3.0))
+    assert two - one == 4 and one_half - one == 2 and three - two == 2
+    with pytest.raises(ValueError, match="bins_per_octave must be a power of two"):
+        log2_histogram(_asarray(values, xp), bins_per_octave=3)
+
+
 @pytest.mark.parametrize("per_row", [2, 40])  # the sparse and the dense product paths
 def test_sparse_gram(xp, per_row):
     rng = np.random.RandomState(3)
