@@ -18,6 +18,7 @@ Maximising ``D`` solves ``min <P, M> + reg sum P (log P - 1)`` subject to
 ``-1`` only shifts the objective by ``reg``).
 """
 
+import dataclasses
 import math
 import time
 import warnings
@@ -159,7 +160,7 @@ class _Settings:
     max_iter: int
     linear_solver: str
     cg_tol: float
-    cg_max_iter: int
+    cg_max_iter: object  # int or "auto"
     verbose: int
 
     def hessian_entries(self, n, m):
@@ -217,6 +218,9 @@ def _solve(problem, settings):
         stage = problem.at(reg, problem.tol if final else max(problem.tol, _STAGE_TOL))
         P, log = _solve_at(stage, settings, start)
         start = (log.f, log.g)
+        if settings.linear_solver == "cg" and log.n_direct > 0:
+            # CG stalled at this reg: it will at the smaller ones too.
+            settings = dataclasses.replace(settings, linear_solver="cholesky")
         if total is None:
             total = log
         else:
@@ -277,18 +281,25 @@ def _solve_at(problem, settings, warm=None):
     f, g, P, log.n_sinkhorn = _finish_by_sinkhorn(problem, f, g, P, n_done, errors)
     dual = problem.dual(f, g, P)
     n_newton, damping = 0, 0.0
+    linear_solver = settings.linear_solver
     best = (errors[-1], f, g, P)
     while errors[-1] > problem.tol and n_newton < settings.max_iter:
         n_newton += 1
         grad_f, grad_g = a - xp.sum(P, axis=1), b - xp.sum(P, axis=0)
         system = _NewtonSystem.at_plan(P, problem.reg, k, _DROP_RATIO * errors[-1], damping, xp)
         n_cg, direct = 0, True
-        if settings.linear_solver == "cg":
-            df, dg, n_cg, converged = system.solve_cg(grad_f, grad_g, settings.cg_tol,
-                                                      settings.cg_max_iter)
+        if linear_solver == "cg":
+            cap = settings.cg_max_iter
+            if cap == "auto":
+                cap = system.cg_steps_worth_a_direct_solve()
+            df, dg, n_cg, converged = system.solve_cg(grad_f, grad_g, settings.cg_tol, cap)
             direct = not converged
         if direct:  # "cholesky", or CG did not converge in cg_max_iter steps
             df, dg = system.solve_direct(grad_f, grad_g)
+            if linear_solver == "cg":
+                # CG that stalls once stalls again on this problem (assignment problems,
+                # 10-D clouds at reg = 1e-4: thousands of steps): direct from now on.
+                linear_solver = "cholesky"
         log.n_cg.append(n_cg)
         log.n_direct += int(direct)
         log.nnz.append(system.nnz)
@@ -346,7 +357,7 @@ def _solve_at(problem, settings, warm=None):
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "linear_solver": [StrOptions({"auto", "cholesky", "cg"})],
         "cg_tol": [Interval(Real, 0, None, closed="left")],
-        "cg_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "cg_max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "log": ["boolean"],
         "warn": ["boolean"],
         "verbose": ["verbose"],
@@ -364,8 +375,8 @@ def sinkhorn_newton(
     tol=1e-9,
     max_iter=100,
     linear_solver="auto",
-    cg_tol=1e-10,
-    cg_max_iter=100,
+    cg_tol=1e-6,
+    cg_max_iter="auto",
     log=False,
     warn=True,
     verbose=0,
@@ -393,8 +404,9 @@ def sinkhorn_newton(
     sparsified Hessian keeps more than ``density`` when the dropped mass is
     large against the marginal error (the paper's fixed ``2/n`` converged
     only linearly); the Newton systems are solved directly up to
-    ``min(n, m) = 4000`` (see ``linear_solver``), and by CG above, with the
-    direct solve taking over when CG stalls; after a damped Newton step
+    ``min(n, m) = 4000`` (see ``linear_solver``), and by CG above (an inexact
+    Newton step to ``cg_tol = 1e-6``), with the direct solve taking over
+    when CG stalls; after a damped Newton step
     (line-search step below 1) 100 more Sinkhorn iterations are taken,
     which are far cheaper than Newton steps where Newton is slow; a failed
     line search (step below 0.01) also keeps 4 times more Hessian entries
@@ -457,17 +469,23 @@ def sinkhorn_newton(
         dense Cholesky factorization of its Schur complement on the smaller
         side (``min(n, m)^2`` memory, no more than the plan); ``"cg"``:
         preconditioned conjugate gradient as in the paper, falling back on
-        the direct solve when it does not converge in ``cg_max_iter`` steps;
+        the direct solve when it does not converge in ``cg_max_iter`` steps
+        (and using the direct solve for the rest of the solve from then on);
         ``"auto"``: ``"cholesky"`` up to ``min(n, m) = 4000``, ``"cg"``
         above. At ``n = 500, reg = 1e-3`` (assignment problem) CG needed
         300 to 450 steps per Newton step (thousands at ``1e-4``), each a
         pass over the sparsified Hessian; the direct solve was far faster
         (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
-    cg_tol : float, default=1e-10
-        Relative residual of each conjugate-gradient solve.
-    cg_max_iter : int, default=100
+    cg_tol : float, default=1e-6
+        Relative residual of each conjugate-gradient solve (an inexact
+        Newton step: on 2-D clouds, reg = 1e-3, n = 1000 to 6000, ``1e-6``
+        took the same Newton steps to ``tol = 1e-9`` as the direct solve, in
+        88 to 115 CG steps each; ``1e-10`` did not converge in 100 steps).
+    cg_max_iter : int or "auto", default="auto"
         Maximum conjugate-gradient steps per Newton step before the direct
-        solve takes over.
+        solve takes over. ``"auto"``: about as many as cost one direct
+        solve (``min(n, m)^3 / 3`` flops at dense speed against two passes
+        over the kept entries per step at sparse speed), at least 100.
     log : bool, default=False
         Also return a dict of diagnostics.
     warn : bool, default=True
@@ -524,8 +542,9 @@ def sinkhorn_newton(
     if linear_solver == "auto":
         linear_solver = "cholesky" if min(M_s.shape) <= _CHOLESKY_MAX else "cg"
     settings = _Settings(n_sinkhorn=int(n_sinkhorn), density=density, max_iter=int(max_iter),
-                         linear_solver=linear_solver, cg_tol=cg_tol,
-                         cg_max_iter=int(cg_max_iter), verbose=verbose)
+                         linear_solver=linear_solver, cg_tol=float(cg_tol),
+                         cg_max_iter=cg_max_iter if cg_max_iter == "auto" else int(cg_max_iter),
+                         verbose=verbose)
     P_s, info = _solve(_Problem.of(a_s, b_s, M_s, float(reg), tol, xp), settings)
     n, m = M.shape
     if P_s.shape != (n, m):

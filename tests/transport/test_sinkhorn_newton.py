@@ -243,6 +243,47 @@ def test_schur_direction_solves_the_sparsified_system():
                         atol=1e-9)
 
 
+def test_inexact_cg_newton_step_converges_like_the_direct_one():
+    """Issue 20.1: the default cg_tol=1e-6 is an inexact Newton step that reaches tol=1e-9
+    in the Newton steps of the direct solve (with 1e-10 and a cap of 100 every CG solve
+    fell back on the direct one)."""
+    M = _clouds(300, 300, seed=3)
+    P_cg, log_cg = sinkhorn_newton([], [], M, 1e-3, linear_solver="cg", cg_max_iter=1000,
+                                   log=True)
+    P_ch, log_ch = sinkhorn_newton([], [], M, 1e-3, linear_solver="cholesky", log=True)
+    assert log_cg["converged"] and log_cg["n_direct"] == 0
+    assert log_cg["n_newton"] == log_ch["n_newton"] > 0
+    assert 0 < max(log_cg["n_cg"]) < 200
+    assert_allclose(P_cg, P_ch, rtol=1e-5, atol=1e-12)
+
+
+def test_stalled_cg_hands_over_to_the_direct_solve_for_good():
+    """After CG fails once, the later Newton steps of the solve are direct (no CG paid twice)."""
+    M = np.random.RandomState(1).uniform(size=(80, 80))  # an assignment problem
+    P, log = sinkhorn_newton([], [], M, 1e-4, linear_solver="cg", cg_max_iter=3, log=True,
+                             n_sinkhorn=20)
+    assert log["converged"] and log["n_newton"] >= 2
+    n_cg = log["n_cg"]
+    first_failure = n_cg.index(3)
+    assert all(steps == 0 for steps in n_cg[first_failure + 1:])
+    assert log["n_direct"] == log["n_newton"] - first_failure
+    assert _marginal_error(P, 1 / 80, 1 / 80) <= 1e-9
+
+
+def test_cg_max_iter_auto_is_the_cost_of_a_direct_solve():
+    from sklr.transport._newton_step import _NewtonSystem
+
+    def cap(n, nnz):
+        system = _NewtonSystem(np.ones(n), np.ones(n), None, (np.ones(nnz),), 1.0, np)
+        return system.cg_steps_worth_a_direct_solve()
+
+    assert cap(500, 8000) == 100  # never below 100
+    assert cap(6000, 4_000_000) > cap(4000, 1_500_000) > 100  # grows like n^3 / nnz
+    assert cap(6000, 400_000) > 5 * cap(6000, 4_000_000) // 2
+    with pytest.raises(ValueError, match="cg_max_iter"):
+        sinkhorn_newton([], [], np.ones((3, 3)), 0.1, cg_max_iter="many")
+
+
 def test_sinkhorn_finish_rule_with_a_rate_that_rounds_to_one():
     # errors[-1] / errors[-4] = 1 - 2^-53: its cube root rounds to 1.0, whose
     # logarithm used to divide by zero (ZeroDivisionError at reg = 1e-6).
