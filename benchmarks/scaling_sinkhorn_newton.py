@@ -46,10 +46,13 @@ def _share(stats, names):
 
 
 def run(n, spec, reg, tol):
-    solver, cg_tol, cg_max_iter = (spec.split(":") + ["1e-10", "100"])[:3]
+    solver, *cg = spec.split(":")
     M = clouds(n)
-    kwargs = dict(tol=tol, linear_solver=solver, cg_tol=float(cg_tol),
-                  cg_max_iter=int(cg_max_iter), log=True)
+    kwargs = dict(tol=tol, linear_solver=solver, log=True)
+    if cg:  # otherwise sinkhorn_newton's defaults
+        kwargs["cg_tol"] = float(cg[0])
+    if len(cg) > 1:
+        kwargs["cg_max_iter"] = int(cg[1])
     profile = cProfile.Profile()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
