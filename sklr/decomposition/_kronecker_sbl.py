@@ -346,6 +346,16 @@ def kronecker_sbl(
     gamma, gammas = prior.result(y_scale)
     # The cost log|C| + y^H C^{-1} y in the units of y: log|C| shifts by M log(y_scale^2).
     cost_path = [c + M * 2.0 * math.log(y_scale) for c in cost_path]
+    power = y_scale * y_scale
+    if not math.isfinite(power) or power < float(xp.finfo(real_dtype).smallest_normal):
+        # The EM ran on y / y_scale; only the way back to y's units leaves the range.
+        warnings.warn(
+            f"The variances (gamma, noise_variance, posterior_variance) scale as y^2, and at "
+            f"max |y| = {y_scale:.3g} they {'overflow to inf' if power > 1 else 'underflow to 0'}"
+            f" in {real_dtype}; coef is unaffected. Divide y by a constant for finite variances.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     if warn and not converged:
         warnings.warn(
             f"kronecker_sbl stopped after max_iter={max_iter} EM iterations with a relative "
