@@ -20,12 +20,8 @@ from typing import Any
 
 from ..linalg._gaussian import spd_inverse
 from ..utils._array_api import get_namespace, random_uniform, segment_sum
-from ._state_space import (
-    _kalman_filter,
-    _matern_state_space,
-    _matern_transition,
-    _rts_smoother,
-)
+from ._kalman_scan import scan_kalman_filter, scan_rts_smoother
+from ._state_space import _matern_state_space, _matern_transition
 
 __all__ = ["_CoreState", "_ModeState", "_NoiseState"]
 
@@ -121,8 +117,9 @@ class _ModeState:
     def _smooth(self):
         """Kalman filter and RTS smoother of the prior with the current message."""
         A, Q = self.transition
-        filtered = _kalman_filter(A, Q, self.observation, *self.message, self.stationary_cov)
-        self.smoothed = _rts_smoother(A, *filtered)
+        filtered = scan_kalman_filter(A, Q, self.observation, *self.message,
+                                      self.stationary_cov)
+        self.smoothed = scan_rts_smoother(A, *filtered)
         r = self.rank
         self.mean, self.cov = self.smoothed[0][:, :r], self.smoothed[1][:, :r, :r]
         self._gather()

@@ -8,7 +8,9 @@ sorted inputs ``t_s < t_{s+1}`` the state moves by
 ``Q = P_inf - A P_inf A^T``; both have closed forms for Matérn-1/2 and
 Matérn-3/2 (:func:`matern_transition`). GP regression on ``S`` sorted inputs
 is then a Kalman filter (:func:`kalman_filter`) and a Rauch-Tung-Striebel
-smoother (:func:`rts_smoother`), ``O(S d^3)`` instead of ``O(S^3)``;
+smoother (:func:`rts_smoother`), ``O(S d^3)`` instead of ``O(S^3)``, both
+evaluated as associative scans over all steps at once
+(:mod:`sklr.tensor._kalman_scan`: ``O(log S)`` batched array operations);
 :func:`state_space_predict` reads the posterior at new inputs (between,
 before or after the training inputs) exactly.
 
@@ -28,6 +30,7 @@ from numbers import Integral, Real
 from ..linalg._kronecker import _kron_eye
 from ..utils._array_api import get_namespace
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
+from ._kalman_scan import scan_kalman_filter, scan_rts_smoother
 
 __all__ = [
     "kalman_filter",
@@ -251,7 +254,9 @@ def kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     ``P = P- - P- H^T (I + Lam_s H P- H^T)^{-1} Lam_s H P-`` and
     ``m = m- + P- H^T (I + Lam_s H P- H^T)^{-1} (eta_s - Lam_s H m-)``, the
     usual update with noise covariance ``Lam_s^{-1}`` written so that a
-    singular ``Lam_s`` is allowed.
+    singular ``Lam_s`` is allowed. The recursion is evaluated as an
+    associative scan (Särkkä and García-Fernández, 2021): the same moments to
+    rounding, in ``O(log S)`` batched array operations instead of ``S`` steps.
 
     Parameters
     ----------
@@ -312,35 +317,7 @@ def kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     _check_covariance(Q[1:, ...], "Q", xp)
     _check_covariance(obs_precision, "obs_precision", xp)
     _check_covariance(P0, "P0", xp)
-    return _kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0)
-
-
-def _kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
-    xp, _ = get_namespace(A, P0)
-    S, d = A.shape[0], A.shape[1]
-    r = H.shape[0]
-    eye_r = xp.eye(r, dtype=A.dtype, device=A.device)
-    m = xp.zeros(d, dtype=A.dtype, device=A.device) if m0 is None else m0
-    P = P0
-    Ht = H.T
-    means, covs, pred_means, pred_covs = [], [], [], []
-    for s in range(S):
-        if s > 0:
-            As = A[s, ...]
-            m = As @ m
-            P = As @ P @ As.T + Q[s, ...]
-        pred_means.append(m)
-        pred_covs.append(P)
-        PHt = P @ Ht
-        Lam = obs_precision[s, ...]
-        rhs = xp.concat([Lam @ PHt.T, (obs_info[s, ...] - Lam @ (H @ m))[:, None]], axis=1)
-        gain_t = xp.linalg.solve(eye_r + Lam @ (H @ PHt), rhs)
-        m = m + PHt @ gain_t[:, -1]
-        P = P - PHt @ gain_t[:, :-1]
-        P = 0.5 * (P + P.T)
-        means.append(m)
-        covs.append(P)
-    return xp.stack(means), xp.stack(covs), xp.stack(pred_means), xp.stack(pred_covs)
+    return scan_kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0)
 
 
 @validate_params(
@@ -353,7 +330,8 @@ def rts_smoother(A, means, covs, pred_means, pred_covs):
 
     ``G_s = P_s A_{s+1}^T (P-_{s+1})^{-1}``,
     ``m^S_s = m_s + G_s (m^S_{s+1} - m-_{s+1})`` and
-    ``P^S_s = P_s + G_s (P^S_{s+1} - P-_{s+1}) G_s^T``.
+    ``P^S_s = P_s + G_s (P^S_{s+1} - P-_{s+1}) G_s^T``, evaluated as an
+    associative scan over all steps at once, as :func:`kalman_filter` is.
 
     Parameters
     ----------
@@ -399,27 +377,7 @@ def rts_smoother(A, means, covs, pred_means, pred_covs):
     _check_covariance(covs, "covs", xp)
     # Each predicted covariance after the first is solved against.
     _check_covariance(pred_covs[1:, ...], "pred_covs", xp, strict=True)
-    return _rts_smoother(A, means, covs, pred_means, pred_covs)
-
-
-def _rts_smoother(A, means, covs, pred_means, pred_covs):
-    xp, _ = get_namespace(A, means)
-    S = A.shape[0]
-    m_s, P_s = means[S - 1, ...], covs[S - 1, ...]
-    out_m, out_P, out_C = [m_s], [P_s], []
-    for s in range(S - 2, -1, -1):
-        # G^T = (P-_{s+1})^{-1} A_{s+1} P_s, P- symmetric positive definite.
-        Gt = xp.linalg.solve(pred_covs[s + 1, ...], A[s + 1, ...] @ covs[s, ...])
-        G = Gt.T
-        out_C.append(G @ P_s)
-        m_s = means[s, ...] + G @ (m_s - pred_means[s + 1, ...])
-        P_s = covs[s, ...] + G @ (P_s - pred_covs[s + 1, ...]) @ Gt
-        P_s = 0.5 * (P_s + P_s.T)
-        out_m.append(m_s)
-        out_P.append(P_s)
-    cross = (xp.stack(out_C[::-1]) if out_C
-             else xp.zeros((0, *A.shape[1:]), dtype=A.dtype, device=A.device))
-    return xp.stack(out_m[::-1]), xp.stack(out_P[::-1]), cross
+    return scan_rts_smoother(A, means, covs, pred_means, pred_covs)
 
 
 @validate_params(

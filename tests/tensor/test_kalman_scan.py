@@ -1,0 +1,173 @@
+"""The scan form of the Kalman filter and RTS smoother against the step-by-step recursions."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sklr.tensor import kalman_filter, rts_smoother
+from sklr.tensor._kalman_scan import scan_kalman_filter, scan_rts_smoother
+from sklr.tensor._parallel_scan import associative_scan
+from sklr.tensor._state_space import _matern_state_space, _matern_transition
+
+
+def sequential_filter(A, Q, H, Lam, eta, P0, m0=None):
+    """The recursions of kalman_filter's docstring, one step at a time (NumPy)."""
+    r, d = H.shape
+    m = np.zeros(d, dtype=A.dtype) if m0 is None else m0
+    P = P0
+    out = [], [], [], []
+    for s in range(A.shape[0]):
+        if s > 0:
+            m = A[s] @ m
+            P = A[s] @ P @ A[s].T + Q[s]
+        out[2].append(m)
+        out[3].append(P)
+        PHt = P @ H.T
+        rhs = np.concatenate([Lam[s] @ PHt.T, (eta[s] - Lam[s] @ (H @ m))[:, None]], axis=1)
+        gain_t = np.linalg.solve(np.eye(r, dtype=A.dtype) + Lam[s] @ (H @ PHt), rhs)
+        m = m + PHt @ gain_t[:, -1]
+        P = P - PHt @ gain_t[:, :-1]
+        P = 0.5 * (P + P.T)
+        out[0].append(m)
+        out[1].append(P)
+    return tuple(np.stack(o) for o in out)
+
+
+def sequential_smoother(A, means, covs, pred_means, pred_covs):
+    """The recursions of rts_smoother's docstring, one step at a time (NumPy)."""
+    S, d = means.shape
+    m_s, P_s = means[-1], covs[-1]
+    out_m, out_P, out_C = [m_s], [P_s], []
+    for s in range(S - 2, -1, -1):
+        Gt = np.linalg.solve(pred_covs[s + 1], A[s + 1] @ covs[s])
+        out_C.append(Gt.T @ P_s)
+        m_s = means[s] + Gt.T @ (m_s - pred_means[s + 1])
+        P_s = covs[s] + Gt.T @ (P_s - pred_covs[s + 1]) @ Gt
+        P_s = 0.5 * (P_s + P_s.T)
+        out_m.append(m_s)
+        out_P.append(P_s)
+    cross = np.stack(out_C[::-1]) if out_C else np.zeros((0, d, d), dtype=A.dtype)
+    return np.stack(out_m[::-1]), np.stack(out_P[::-1]), cross
+
+
+def irregular_inputs(S, rng):
+    """Sorted inputs with clusters of tiny gaps, ordinary gaps and one gap of many lengthscales."""
+    t = np.sort(rng.uniform(0.0, 3.0, S))
+    t[S // 3:] += 20.0
+    t[S // 2:] = np.sort(t[S // 2] + 1e-5 * rng.uniform(0.0, 1.0, S - S // 2)) + 1e-3
+    return np.sort(t)
+
+
+def matern_problem(kernel, r, S, seed):
+    """A Matérn model with ``r`` coupled components (full message precisions, some zero)."""
+    rng = np.random.RandomState(seed)
+    t = irregular_inputs(S, rng)
+    A, Q = _matern_transition(np.diff(t, prepend=t[:1]), kernel, 0.4, 1.3, n_components=r)
+    _, P0, H = _matern_state_space(kernel, 0.4, 1.3, xp=np, n_components=r)
+    B = rng.standard_normal((S, r, r))
+    Lam = 3.0 * B @ np.swapaxes(B, 1, 2)
+    Lam[::4] = 0.0  # inputs that carry no information
+    eta = rng.standard_normal((S, r))
+    m0 = rng.standard_normal(P0.shape[0]) if seed % 2 else None
+    return A, Q, H, Lam, eta, P0, m0
+
+
+def generic_problem(d, r, S, seed):
+    """Random stable transitions and SPD noises; a dense emission of ``r`` rows."""
+    rng = np.random.RandomState(seed)
+    A = 0.9 * np.linalg.qr(rng.standard_normal((S, d, d)))[0] + 0.05 * rng.standard_normal(
+        (S, d, d))
+    B = rng.standard_normal((S, d, d))
+    Q = 0.1 * B @ np.swapaxes(B, 1, 2) + 1e-3 * np.eye(d)
+    H = rng.standard_normal((r, d))
+    C = rng.standard_normal((S, r, r))
+    Lam = C @ np.swapaxes(C, 1, 2)
+    eta = rng.standard_normal((S, r))
+    return A, Q, H, Lam, eta, np.eye(d), rng.standard_normal(d)
+
+
+def assert_same(got, want, rtol):
+    """Every output within ``rtol`` of the largest entry of the reference."""
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        if w.size:
+            assert_allclose(np.asarray(g, dtype=np.float64), w, rtol=0,
+                            atol=rtol * np.abs(w).max())
+
+
+@pytest.mark.parametrize("kernel", ["matern12", "matern32"])
+@pytest.mark.parametrize("r", [1, 2, 3])
+@pytest.mark.parametrize("S", [1, 2, 5, 40])
+def test_scan_equals_sequential_float64(kernel, r, S):
+    """Means and covariances (filtered, predicted, smoothed, cross) agree to rounding."""
+    args = matern_problem(kernel, r, S, seed=S + r)
+    filtered = scan_kalman_filter(*args)
+    want = sequential_filter(*args)
+    assert_same(filtered, want, 1e-12)
+    assert_same(scan_rts_smoother(args[0], *filtered),
+                sequential_smoother(args[0], *want), 1e-12)
+
+
+@pytest.mark.parametrize("d, r", [(3, 1), (3, 2), (5, 3)])
+def test_scan_equals_sequential_generic_models(d, r):
+    """State sizes 3 and 5 (a Matérn-5/2 state has 3), dense emissions, a prior mean."""
+    args = generic_problem(d, r, 37, seed=d * r)
+    filtered = scan_kalman_filter(*args)
+    want = sequential_filter(*args)
+    assert_same(filtered, want, 1e-12)
+    assert_same(scan_rts_smoother(args[0], *filtered),
+                sequential_smoother(args[0], *want), 1e-12)
+
+
+@pytest.mark.parametrize("kernel", ["matern12", "matern32"])
+def test_scan_float32_as_accurate_as_sequential_float32(kernel):
+    """In float32 the scan is within a few eps of the float64 answer, as the recursion is."""
+    args = matern_problem(kernel, 2, 64, seed=3)
+    A = args[0]
+    exact = sequential_smoother(A, *sequential_filter(*args))
+    single = [None if a is None else a.astype(np.float32) for a in args]
+    A32 = single[0]
+    scan = scan_rts_smoother(A32, *scan_kalman_filter(*single))
+    recursion = sequential_smoother(A32, *sequential_filter(*single))
+    assert all(x.dtype == np.float32 for x in scan)
+
+    def error(out):
+        return max(np.abs(g.astype(np.float64) - w).max() / np.abs(w).max()
+                   for g, w in zip(out, exact))
+
+    eps = np.finfo(np.float32).eps
+    assert error(scan) <= max(4 * error(recursion), 50 * eps), (error(scan), error(recursion))
+
+
+def test_public_functions_on_every_namespace(xp):
+    """kalman_filter and rts_smoother (the scan) on each namespace equal the NumPy recursion."""
+    args = matern_problem("matern32", 2, 23, seed=5)
+    want_f = sequential_filter(*args)
+    want_s = sequential_smoother(args[0], *want_f)
+    on_xp = [xp.asarray(a) for a in args[:-1]] + [xp.asarray(args[-1])]
+    filtered = kalman_filter(*on_xp)
+    smoothed = rts_smoother(on_xp[0], *filtered)
+    atol = 1000 * np.finfo(np.float64).eps
+    for got, want in zip((*filtered, *smoothed), (*want_f, *want_s)):
+        assert_allclose(np.asarray(got), want, rtol=0, atol=atol * max(np.abs(want).max(), 1))
+
+
+def test_associative_scan_prefixes_and_suffixes_of_matrix_products():
+    """A non-commutative operator (matrix products) for every length up to 17."""
+    rng = np.random.RandomState(0)
+
+    def combine(earlier, later):
+        return (later[0] @ earlier[0],)
+
+    for T in range(1, 18):
+        M = rng.standard_normal((T, 2, 2))
+        (prefix,) = associative_scan(combine, (M,))
+        (suffix,) = associative_scan(combine, (M,), reverse=True)
+        for t in range(T):
+            want_p, want_s = np.eye(2), np.eye(2)
+            for u in range(t + 1):
+                want_p = M[u] @ want_p
+            for u in range(t, T):
+                want_s = M[u] @ want_s
+            assert_allclose(prefix[t], want_p, rtol=1e-12, atol=1e-12)
+            assert_allclose(suffix[t], want_s, rtol=1e-12, atol=1e-12)
