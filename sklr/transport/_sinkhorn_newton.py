@@ -248,25 +248,27 @@ def _finish_by_sinkhorn(problem, f, g, P, n_done, errors):
     return f, g, P, n_done
 
 
-def _line_search(problem, f, g, df, dg, dual, slope):
+def _line_search(problem, f, g, df, dg, dual, slope, spare):
     """Backtracking on the dual along ``(df, dg)`` (see ``_ARMIJO``).
 
-    Returns the step and, when one is accepted, the new potentials, their
-    plan and dual (``None`` when the step fell below ``_MIN_STEP``).
+    Trial plans are written into ``spare`` (a plan-sized buffer, or None to
+    allocate one). Returns the step, the buffer, and, when a step is
+    accepted, the new potentials, their plan (in the buffer) and dual
+    (``None`` when the step fell below ``_MIN_STEP``).
     """
     step = 1.0
     allowance = _ROUNDING * max(abs(dual), 1.0)
     while step >= _MIN_STEP:
         f_new, g_new = f + step * df, g + step * dg
-        P_new = problem.plan(f_new, g_new)
-        dual_new = problem.dual(f_new, g_new, P_new)
+        spare = problem.plan(f_new, g_new, out=spare)
+        dual_new = problem.dual(f_new, g_new, spare)
         if math.isfinite(dual_new) and dual_new >= dual + _ARMIJO * step * slope - allowance:
-            return step, (f_new, g_new, P_new, dual_new)
+            return step, spare, (f_new, g_new, spare, dual_new)
         curvature = (dual_new - dual - slope * step) / step**2 if math.isfinite(dual_new) \
             else -math.inf
         best_step = -slope / (2.0 * curvature) if curvature < 0 else 0.0
         step = min(max(best_step, _BACKTRACK[0] * step), _BACKTRACK[1] * step)
-    return step, None
+    return step, spare, None
 
 
 def _solve_at(problem, settings, warm=None):
@@ -282,7 +284,12 @@ def _solve_at(problem, settings, warm=None):
     dual = problem.dual(f, g, P)
     n_newton, damping = 0, 0.0
     linear_solver = settings.linear_solver
-    best = (errors[-1], f, g, P)
+    # Two plan-sized arrays take turns: the current plan and the line search's trial
+    # (fresh arrays of that size cost more than the passes over them; see
+    # subtract_outer). The best iterate is kept by its potentials.
+    spare = None
+    best = (errors[-1], f, g)
+    best_is_current = True
     while errors[-1] > problem.tol and n_newton < settings.max_iter:
         n_newton += 1
         grad_f, grad_g = a - xp.sum(P, axis=1), b - xp.sum(P, axis=0)
@@ -304,7 +311,7 @@ def _solve_at(problem, settings, warm=None):
         log.n_direct += int(direct)
         log.nnz.append(system.nnz)
         slope = float(xp.vecdot(grad_f, df) + xp.vecdot(grad_g, dg))
-        step, accepted = _line_search(problem, f, g, df, dg, dual, slope)
+        step, spare, accepted = _line_search(problem, f, g, df, dg, dual, slope, spare)
         if accepted is None:
             # The direction is useless: the sparsified Hessian is too far from the
             # true one (its kept graph may even fall apart). Keep more entries
@@ -315,6 +322,7 @@ def _solve_at(problem, settings, warm=None):
             log.n_fallback += 1
         else:
             f_new, g_new, P_new, dual_new = accepted
+            spare = P  # the old plan's array takes the next trials
             if step == 1.0:
                 damping = damping / _DAMPING_FACTOR if damping > _DAMPING_END / (n + m) else 0.0
         if step < 1.0:
@@ -332,15 +340,18 @@ def _solve_at(problem, settings, warm=None):
         f, g, P, dual = f_new, g_new, P_new, dual_new
         errors.append(problem.marginal_error(P))
         log.dual.append(dual)
-        if errors[-1] < best[0]:
-            best = (errors[-1], f, g, P)
+        best_is_current = errors[-1] < best[0]
+        if best_is_current:
+            best = (errors[-1], f, g)
         if settings.verbose:
             print(f"[sinkhorn_newton] Newton {n_newton}: marginal error {errors[-1]:.3e}, "
                   f"step {step:.3g}, {n_cg} CG steps, {system.nnz} Hessian entries "
                   f"({time.perf_counter() - start:.2f} s)")
     # Far from the solution (very small reg) the dual can rise while the marginals
     # get worse: return the iterate with the smallest marginal error.
-    err, log.f, log.g, P = best
+    err, log.f, log.g = best
+    if not best_is_current:
+        P = problem.plan(log.f, log.g, out=P)
     log.n_newton, log.converged, log.final_err = n_newton, err <= problem.tol, err
     return P, log
 

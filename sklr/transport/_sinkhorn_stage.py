@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ..utils._array_api import device as array_device
-from ..utils._array_api import exp_inplace, logsumexp
+from ..utils._array_api import exp_inplace, logsumexp, subtract_outer
 
 # float32, float64: the plan's exponents are clipped just above the underflow
 # threshold (about 1e-37 and 1e-304), far faster than underflowing (see
@@ -53,8 +53,9 @@ class _Problem:
         """The same weights and cost at another ``reg`` and ``tol``."""
         return dataclasses.replace(self, reg=reg, tol=tol)
 
-    def plan(self, f, g):
-        return _plan(f, g, self.M, self.reg, self.xp)
+    def plan(self, f, g, out=None):
+        """The plan of ``(f, g)``, written into ``out`` (a plan-sized buffer) when given."""
+        return _plan(f, g, self.M, self.reg, self.xp, out=out)
 
     def dual(self, f, g, P):
         """``D(f, g) = <a, f> + <b, g> - reg sum_ij P_ij`` (``P`` the plan of ``f, g``)."""
@@ -73,8 +74,8 @@ def _plan_floor(dtype, xp):
     return 2.0 * math.exp(_EXP_FLOOR[0] if dtype == xp.float32 else _EXP_FLOOR[1])
 
 
-def _plan(f, g, M, reg, xp):
-    exponent = f[:, None] - M
+def _plan(f, g, M, reg, xp, out=None):
+    exponent = subtract_outer(f, M, out=out)
     exponent += g[None, :]
     exponent *= 1.0 / reg
     lower = _EXP_FLOOR[0] if exponent.dtype == xp.float32 else _EXP_FLOOR[1]
@@ -116,11 +117,11 @@ def _sinkhorn_stage(problem, n_iter, errors, start=None):
     if start is None:
         v = problem.b / xp.sum(K, axis=0)
         g = g + problem.reg * xp.log(v)
-        K = K * v[None, :]
+        K *= v[None, :]
     else:
         g = problem.reg * (problem.log_b - logsumexp((f[:, None] - M) / problem.reg, axis=0,
                                                      xp=xp))
-        K = problem.plan(f, g)
+        K = problem.plan(f, g, out=K)
     return _scaling_sweeps(problem, f, g, K, n_iter, errors)
 
 
@@ -137,6 +138,8 @@ def _scaling_sweeps(problem, f, g, K, n_iter, errors=None):
     product: it is appended to ``errors`` (when given; the last one
     recomputed on the returned plan) and ends the sweeps once at most
     ``problem.tol``.
+    ``K`` is overwritten: the returned plan lives in it (no new plan-sized
+    array is made).
     Returns ``f, g``, their plan and the number of iterations.
     """
     xp, M, reg, a, b = problem.xp, problem.M, problem.reg, problem.a, problem.b
@@ -164,22 +167,23 @@ def _scaling_sweeps(problem, f, g, K, n_iter, errors=None):
             # Redo this sweep in the log domain from the last good scalings.
             f, g = f + reg * xp.log(u), g + reg * xp.log(v)
             f, g = _sinkhorn_sweep(problem, f, g)
-            K = problem.plan(f, g)
+            K = problem.plan(f, g, out=K)
             u, v = xp.ones_like(u), xp.ones_like(v)
         else:
             u, v = u_new, v_new
             if (float(xp.max(xp.abs(xp.log(u)))) > limit
                     or float(xp.max(xp.abs(xp.log(v)))) > limit):
                 f, g = f + reg * xp.log(u), g + reg * xp.log(v)
-                K = problem.plan(f, g)
+                K = problem.plan(f, g, out=K)
                 u, v = xp.ones_like(u), xp.ones_like(v)
     if n_done == 0:
         return f, g, K, 0
     f, g = f + reg * xp.log(u), g + reg * xp.log(v)
     # The plan of (f, g) is the scaled kernel: two products instead of an exp
     # over the matrix (|log u|, |log v| <= s keep it far from overflow).
-    P = K * u[:, None]
-    P *= v[None, :]
+    K *= u[:, None]
+    K *= v[None, :]
+    P = K
     if errors is not None:
         errors[-1] = problem.marginal_error(P)
     return f, g, P, n_done

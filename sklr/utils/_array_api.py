@@ -28,6 +28,7 @@ from ._dense import (
     qr_r,
     segment_sum,
     solve_triangular,
+    subtract_outer,
 )
 from ._namespace import (
     array_library,
@@ -66,6 +67,7 @@ __all__ = [
     "segment_sum",
     "solve_triangular",
     "sparse_matmul",
+    "subtract_outer",
     "sparse_gram",
     "sparse_matrix",
     "to_numpy",

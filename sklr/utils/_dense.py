@@ -25,6 +25,7 @@ __all__ = [
     "qr_r",
     "segment_sum",
     "solve_triangular",
+    "subtract_outer",
 ]
 
 
@@ -303,6 +304,53 @@ def exp_inplace(x, *, lower=None, upper=None):
 
     return dispatch(
         x, numpy=lambda: in_place(np), cupy=lambda: in_place(cupy_module()), other=new_array
+    )
+
+
+def subtract_outer(f, M, *, out=None):
+    """``f[:, None] - M``, written into ``out`` where the backend allows it.
+
+    With ``out`` (an array of ``M``'s shape and dtype), NumPy and CuPy write
+    the result there in one pass, with no temporary: a new array of a few
+    hundred MB costs far more than the pass itself where every page of it
+    is faulted in fresh (timings: ``benchmarks/results/``). Other namespaces
+    compute a new array and copy it into ``out``.
+
+    Parameters
+    ----------
+    f : array of shape (n,)
+    M : array of shape (n, m)
+    out : array of shape (n, m), default=None
+        Overwritten and returned; None: a new array.
+
+    Returns
+    -------
+    D : array of shape (n, m)
+        ``out`` itself, or a new array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._array_api import subtract_outer
+    >>> out = np.empty((2, 2))
+    >>> subtract_outer(np.array([1.0, 2.0]), np.array([[0.0, 1.0], [1.0, 0.0]]), out=out) is out
+    True
+    >>> out
+    array([[1., 0.],
+           [1., 2.]])
+    """
+    if out is None:
+        return f[:, None] - M
+
+    def copy_in():
+        out[...] = f[:, None] - M
+        return out
+
+    return dispatch(
+        M,
+        numpy=lambda: np.subtract(f[:, None], M, out=out),
+        cupy=lambda: cupy_module().subtract(f[:, None], M, out=out),
+        other=copy_in,
     )
 
 
