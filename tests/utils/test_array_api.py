@@ -248,6 +248,20 @@ def test_kth_largest(xp):
         kth_largest(xp.asarray(values), 0)
 
 
+def test_subtract_outer_writes_into_out(xp):
+    from sklr.utils._array_api import subtract_outer
+
+    rng = np.random.RandomState(5)
+    f, M = rng.standard_normal(4), rng.standard_normal((4, 3))
+    out = _asarray(np.zeros((4, 3)), xp)
+    result = subtract_outer(_asarray(f, xp), _asarray(M, xp), out=out)
+    assert result is out and get_namespace(result)[0] is xp
+    assert_allclose(to_numpy(out), f[:, None] - M, rtol=0, atol=0)
+    fresh = subtract_outer(_asarray(f, xp), _asarray(M, xp))
+    assert fresh is not out
+    assert_allclose(to_numpy(fresh), f[:, None] - M, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_log2_histogram(xp, dtype):
     """Bins never decrease with the value, split octaves evenly, and add up counts and sums."""
