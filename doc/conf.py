@@ -30,6 +30,8 @@ extensions = [
     "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # Figures drawn at build time from recorded benchmark results (doc/scaling/).
+    "matplotlib.sphinxext.plot_directive",
 ]
 
 templates_path = ["_templates"]
@@ -102,4 +104,10 @@ html_theme_options = {
     "show_prev_next": False,
 }
 html_static_path = []
+
+# The plot directive: the figure only (its data are the files it reads).
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
 html_show_sourcelink = False
