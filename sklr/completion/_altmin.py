@@ -171,12 +171,17 @@ class _Side:
         )
         return sparse_matmul(P, F)
 
-    def design(self, F):
-        """Every problem's design matrix ``A_i = F[observed of i]``, as padded blocks."""
-        xp, k = self.xp, F.shape[1]
-        padded = xp.concat([F, xp.zeros((1, k), dtype=F.dtype, device=self.device)])
-        return [xp.reshape(xp.take(padded, index, axis=0), (n, length, k))
-                for n, length, index in self.blocks]
+    def design(self, F, *, lazy=False):
+        """Every problem's design matrix ``A_i = F[observed of i]``, as padded blocks.
+
+        ``lazy``: an iterable that gathers each block when it is reached (one
+        block alive at a time, ``_BLOCK_ENTRIES x k`` numbers) instead of a
+        list of all of them (``nnz x k`` numbers, padded). The exact solver
+        and the RMSE read the blocks once each, so they gather lazily;
+        CG reads them at every step and keeps them.
+        """
+        blocks = _DesignBlocks(self, F)
+        return blocks if lazy else list(blocks)
 
     def _per_block(self, blocks, compute, tail_shape, dtype):
         """Apply ``compute`` block by block; results in the problems' own order."""
@@ -220,6 +225,20 @@ class _Side:
             float(xp.sum((b - xp.matmul(A, x)[:, :, 0]) ** 2))
             for A, x, b in zip(blocks, rows, value_blocks)
         )
+
+
+class _DesignBlocks:
+    """The padded design blocks of one side for factor ``F``, gathered on iteration."""
+
+    def __init__(self, side, F):
+        xp, k = side.xp, F.shape[1]
+        self.side, self.k = side, k
+        self.padded = xp.concat([F, xp.zeros((1, k), dtype=F.dtype, device=side.device)])
+
+    def __iter__(self):
+        xp = self.side.xp
+        for n, length, index in self.side.blocks:
+            yield xp.reshape(xp.take(self.padded, index, axis=0), (n, length, self.k))
 
 
 def _shifted(G, alpha, relative):
@@ -313,7 +332,10 @@ class _Updater:
         side, xp = self.side, self.side.xp
         solver = self.solver if solver is None else solver
         B = side.spmm(values, F)
-        self.blocks = blocks = side.design(F)  # kept: the caller's RMSE reuses them
+        # The padded design blocks hold nnz x k numbers: drop the last ones before
+        # making these (the caller's RMSE reuses them, then releases them).
+        self.blocks = None
+        self.blocks = blocks = side.design(F, lazy=solver == "exact")
         if solver == "exact":
             return _solve_exact(side, F, B, self.alpha, blocks)
         if solver == "cg":
@@ -881,6 +903,8 @@ def _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonorm
             U = U @ xp.matrix_transpose(R)
         U = update_U(V, U, resid_rows)
         rmse = math.sqrt(by_row.squared_error(update_U.blocks, U, resid_blocks) / n_observed)
+        # One side's design blocks alive at a time (each is nnz x k numbers, padded).
+        update_U.blocks = update_V.blocks = None
         rmse_path.append(rmse)
         if verbose:
             print(f"[complete_matrix] rank {k}, sweep {n_iter}: observed RMSE {rmse:.6g} "
@@ -917,7 +941,7 @@ def fold_in(rows, cols, values, n_rows, col_factors, mean, col_bias, alpha, bias
     residual = side.values - _offsets(side, mean, row_bias, col_bias)
     B = side.spmm(residual, col_factors)
     ridge = alpha if ridge is None else ridge
-    return _solve_exact(side, col_factors, B, ridge, side.design(col_factors)), row_bias
+    return _solve_exact(side, col_factors, B, ridge, side.design(col_factors, lazy=True)), row_bias
 
 
 def predict_entries(rows, cols, row_factors, col_factors, mean, row_bias, col_bias):
