@@ -20,8 +20,15 @@ from ..utils._array_api import device as array_device
 from ..utils._array_api import get_namespace, random_normal
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._gaussian import _covariances, partition_cost
+from ._model_selection import COVARIANCE_MODELS, classification_bic
 from ._sdp_solvers import SDPResult, solve_admm, solve_bm
-from ._starts import _greedy_start, _kmeans_labels, _kmeans_start
+from ._starts import (
+    _greedy_start,
+    _kmeans_labels,
+    _kmeans_runs,
+    _kmeans_start,
+    _mixture_start,
+)
 
 __all__ = ["LaSDPResult", "SDPResult", "la_sdp", "partition_cost", "solve_admm", "solve_bm"]
 
@@ -71,6 +78,31 @@ class _Rounds:
     kept: _Candidate
     n_iter: int
     converged: bool
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What :func:`_la_sdp` returns: :class:`LaSDPResult`'s fields and how the partition was chosen.
+
+    ``cost``, ``start_costs`` and ``covariance_scores`` are in the units of
+    the caller's ``X``. ``start_costs`` maps each distinct starting
+    partition (``"k-means++"``, ``"gaussian-mixture"``, ``"greedy"``,
+    ``"kmeans-sdp"`` or ``"init"``) of the selected covariance model to the
+    partition cost of the best partition reached from it; ``selected_start``
+    names the one kept (None for the K-means SDP and one cluster).
+    ``covariance_scores`` maps each covariance model fitted to its
+    :func:`~sklr.cluster._model_selection.classification_bic` (empty for the
+    K-means SDP).
+    """
+
+    labels: object
+    n_iter: int
+    objective: float
+    cost: float
+    covariance_type: str
+    start_costs: dict
+    selected_start: object
+    covariance_scores: dict
 
 
 def _la_blocks(X, covs, xp):
@@ -170,7 +202,7 @@ def _snap(X, xp):
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions({"ila-sdp", "kmeans-sdp"})],
         "solver": [StrOptions({"bm", "admm"})],
-        "covariance_type": [StrOptions({"full", "diag", "spherical"})],
+        "covariance_type": [StrOptions({"full", "diag", "spherical", "auto"})],
         "cluster_weights": [StrOptions({"estimated", "equal"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"k-means++", "kmeans-sdp"}), "array-like"],
@@ -211,8 +243,10 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         The iteration, or the K-means SDP alone.
     solver : {"bm", "admm"}, default="bm"
         :func:`solve_bm` or :func:`solve_admm`.
-    covariance_type : {"full", "diag", "spherical"}, default="full"
-        Form of the cluster covariances.
+    covariance_type : {"full", "diag", "spherical", "auto"}, default="full"
+        Form of the cluster covariances; ``"auto"``: the search runs for
+        each of the three and the partition of lowest classification BIC
+        (``2 cost + n_parameters log n``) is returned.
     cluster_weights : {"estimated", "equal"}, default="estimated"
         ``"equal"``: the paper's LA-SDP, whose likelihood has no cluster
         weights. ``"estimated"``: after the equal-weight iteration, a
@@ -226,7 +260,10 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         Maximum rounds of each iteration.
     init : {"k-means++", "kmeans-sdp"} or int array-like of shape (n_samples,)
         Starting partition: the K-means partition of lowest partition cost
-        among 30 k-means++ runs, or the rounded K-means SDP, each together
+        among 30 k-means++ runs (with ``covariance_type="auto"`` together
+        with the partition of one scikit-learn GaussianMixture EM fit of
+        each covariance form), or the
+        rounded K-means SDP, each together
         with a greedy start (clusters grown one at a time from the points
         the others fit worst, by classification EM; it finds a small tight
         cluster next to a large one, which every K-means partition splits);
@@ -269,8 +306,18 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     >>> sorted(np.bincount(labels).tolist())
     [30, 30]
     """
-    xp, dev = get_namespace(X)
+    xp, _ = get_namespace(X)
     X, init = _check_la_sdp_input(X, n_clusters, init, xp)
+    search = _la_sdp(X, n_clusters, method=method, solver=solver, covariance_type=covariance_type,
+                     cluster_weights=cluster_weights, max_iter=max_iter, init=init, rank=rank,
+                     tol=tol, rng=check_random_state(random_state), verbose=verbose)
+    return LaSDPResult(search.labels, search.n_iter, search.objective)
+
+
+def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, max_iter, init,
+            rank, tol, rng, verbose):
+    """:func:`la_sdp` on checked input (float64 ``X``, ``init`` a string or labels): a :class:`_Search`."""
+    xp, dev = get_namespace(X)
     n, p = X.shape
     X = X - xp.mean(X, axis=0)
     # Units and origin out: every threshold below (K-means' tolerance, the covariance
@@ -278,63 +325,135 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     unit = math.sqrt(float(xp.mean(X * X)))
     unit = unit if unit > 0 else 1.0
     X = _snap(X / unit, xp)
-    rng = check_random_state(random_state)
+    shift = n * p * math.log(unit)  # partition costs in the caller's units: the costs here + shift
     weighted = method == "ila-sdp" and cluster_weights == "estimated"
+    models = COVARIANCE_MODELS if covariance_type == "auto" else (covariance_type,)
+    if method == "kmeans-sdp":
+        chosen = "spherical" if covariance_type == "auto" else covariance_type
+        labels, objective = _kmeans_sdp(X, n_clusters, solver, init, rank, tol, rng, verbose, xp)
+        return _Search(labels, int(n_clusters > 1), objective * unit**2, math.nan, chosen, {},
+                       None, {})
     if n_clusters == 1:  # the SDP's only feasible point is the one cluster's
         labels = xp.zeros(n, dtype=xp.int64, device=dev)
-        if method == "kmeans-sdp":
-            return LaSDPResult(labels, 0, 0.0)
-        _, covs = _covariances(X, labels, 1, covariance_type, xp)
-        return LaSDPResult(labels, 0, partition_cost(X, labels, covs, xp) + n * p * math.log(unit))
-    zeros = xp.zeros(n, dtype=X.dtype, device=dev)
-    if method == "kmeans-sdp" or (isinstance(init, str) and init == "kmeans-sdp"):
-        warm = None
-        if solver == "admm":
-            result = solve_admm([X], [zeros], [n_clusters], tol=tol, verbose=verbose)
-        else:
-            factors = None
-            if method == "kmeans-sdp" and isinstance(init, str) and init == "k-means++":
-                # Warm start from K-means (the SDP is convex: the start only sets the speed).
-                warm = _kmeans_labels(X, n_clusters, 10, rng, xp)
-                factors = [xp.concat(_indicator_factors(warm, n_clusters, 2, rng, xp), axis=1)]
-            result = solve_bm([X], [zeros], [n_clusters], rank=rank or 2 * n_clusters,
-                              factors=factors, tol=tol, random_state=rng, verbose=verbose)
-        labels = _round(result.embedding, n_clusters, rng, xp)
-        if verbose:
-            print(f"[sdp] K-means SDP: objective {result.objective:.6g}, {result.n_iter} "
-                  f"solver iterations")
-        if method == "kmeans-sdp":
-            # The K-means partition it started from, when its within-cluster sum of squares
-            # (the K-means SDP's partition cost) is lower than the rounded solution's.
-            if warm is not None and _inertia(X, warm, n_clusters, xp) < _inertia(
-                    X, labels, n_clusters, xp) * (1.0 - 1e-12):
-                labels = warm
-            return LaSDPResult(_in_order_of_appearance(labels, xp), 1, result.objective * unit**2)
-        starts = [labels]
+        fits = {}
+        for model in models:
+            _, covs = _covariances(X, labels, 1, model, xp)
+            cost = partition_cost(X, labels, covs, xp) + shift
+            fits[model] = (classification_bic(cost, n, 1, p, model, weighted), cost)
+        chosen = min(models, key=lambda model: fits[model][0])
+        return _Search(labels, 0, fits[chosen][1], fits[chosen][1], chosen, {}, None,
+                       {model: fit[0] for model, fit in fits.items()})
+    if isinstance(init, str) and init == "kmeans-sdp":
+        primary = [("kmeans-sdp", _kmeans_sdp_start(X, n_clusters, solver, rank, tol, rng,
+                                                    verbose, xp))]
     elif isinstance(init, str):
-        starts = [_kmeans_start(X, n_clusters, covariance_type, rng, xp)]
+        runs = _kmeans_runs(X, n_clusters, rng, xp)
     else:
-        starts = [init]
-    if isinstance(init, str):
-        greedy = _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp)
-        if greedy is not None and not _same_partition(greedy, starts[0]):
-            starts.append(greedy)
-    options = dict(solver=solver, covariance_type=covariance_type, rank=rank or 2, tol=tol,
-                   max_iter=max_iter, rng=rng, verbose=verbose)
-    best, n_iter = None, 0
-    for start in starts:
+        primary = [("init", init)]
+    options = dict(solver=solver, rank=rank or 2, tol=tol, max_iter=max_iter, rng=rng,
+                   verbose=verbose)
+    fits, n_iter = {}, 0
+    for model in models:
+        if isinstance(init, str) and init == "k-means++":
+            primary = [("k-means++", _kmeans_start(X, runs, n_clusters, model, xp))]
+            if covariance_type == "auto":
+                # Not by default: on make_heterogeneous_mixture(300, 2, 3, separation=3.5,
+                # random_state=0) its lower-cost partition errs 0.017 against 0.013.
+                primary.append(("gaussian-mixture", _mixture_start(X, n_clusters, model, rng,
+                                                                   xp)))
+        starts = list(primary)
+        if isinstance(init, str):
+            starts.append(("greedy", _greedy_start(X, n_clusters, model, weighted, rng, xp)))
+        fit = _best_of_starts(X, starts, n_clusters, weighted, dict(options, covariance_type=model))
+        n_iter += fit.n_iter
+        fits[model] = fit
+    scores = {model: classification_bic(fit.run.kept.cost + shift, n, n_clusters, p, model,
+                                        weighted) for model, fit in fits.items()}
+    chosen = min(models, key=lambda model: scores[model])
+    best = fits[chosen]
+    if verbose and len(models) > 1:
+        print(f"[sdp] covariance models by classification BIC: "
+              + ", ".join(f"{model} {score:.6g}" for model, score in scores.items())
+              + f"; kept {chosen}")
+    if not best.run.converged:
+        warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
+                      f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=3)
+    return _Search(_in_order_of_appearance(best.run.kept.labels, xp), n_iter,
+                   best.run.kept.objective + shift, best.run.kept.cost + shift, chosen,
+                   {name: cost + shift for name, cost in best.start_costs.items()},
+                   best.selected_start, scores)
+
+
+@dataclass(frozen=True)
+class _StartsFit:
+    """What :func:`_best_of_starts` returns: the kept run, its start's name, each start's cost."""
+
+    run: _StartRun
+    selected_start: str
+    start_costs: dict
+    n_iter: int
+
+
+def _best_of_starts(X, starts, n_clusters, weighted, options):
+    """The iterations from each distinct start (``(name, labels)``, None skipped); the lowest cost wins.
+
+    A start that is the same partition as an earlier one is not run again.
+    """
+    best, name_kept, start_costs, n_iter, seen = None, None, {}, 0, []
+    for name, start in starts:
+        if start is None or any(_same_partition(start, other) for other in seen):
+            continue
+        seen.append(start)
         run = _from_start(X, start, n_clusters, weighted, options)
         n_iter += run.n_iter
+        start_costs[name] = run.kept.cost
         # The same partition under other names (costs differing by rounding) keeps the
         # first start's names: float32 and float64 data then give the same labels.
         if best is None or (run.kept.cost < best.kept.cost - 1e-9 * abs(best.kept.cost)
                             and not _same_partition(run.kept.labels, best.kept.labels)):
-            best = run
-    if not best.converged:
-        warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
-                      f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=2)
-    return LaSDPResult(_in_order_of_appearance(best.kept.labels, xp), n_iter,
-                       best.kept.objective + n * p * math.log(unit))
+            best, name_kept = run, name
+    return _StartsFit(best, name_kept, start_costs, n_iter)
+
+
+def _kmeans_sdp_solution(X, n_clusters, solver, warm, rank, tol, rng, verbose, xp):
+    """The K-means SDP (warm-started from the ``warm`` labels with ``"bm"`` when given), rounded."""
+    zeros = xp.zeros(X.shape[0], dtype=X.dtype, device=array_device(X))
+    if solver == "admm":
+        result = solve_admm([X], [zeros], [n_clusters], tol=tol, verbose=verbose)
+    else:
+        factors = None
+        if warm is not None:
+            factors = [xp.concat(_indicator_factors(warm, n_clusters, 2, rng, xp), axis=1)]
+        result = solve_bm([X], [zeros], [n_clusters], rank=rank or 2 * n_clusters,
+                          factors=factors, tol=tol, random_state=rng, verbose=verbose)
+    labels = _round(result.embedding, n_clusters, rng, xp)
+    if verbose:
+        print(f"[sdp] K-means SDP: objective {result.objective:.6g}, {result.n_iter} "
+              f"solver iterations")
+    return labels, result.objective
+
+
+def _kmeans_sdp_start(X, n_clusters, solver, rank, tol, rng, verbose, xp):
+    """The rounded K-means SDP as a starting partition of iLA-SDP."""
+    return _kmeans_sdp_solution(X, n_clusters, solver, None, rank, tol, rng, verbose, xp)[0]
+
+
+def _kmeans_sdp(X, n_clusters, solver, init, rank, tol, rng, verbose, xp):
+    """``method="kmeans-sdp"``: labels (in order of appearance) and the SDP's value."""
+    if n_clusters == 1:
+        return xp.zeros(X.shape[0], dtype=xp.int64, device=array_device(X)), 0.0
+    warm = None
+    if solver != "admm" and isinstance(init, str) and init == "k-means++":
+        # Warm start from K-means (the SDP is convex: the start only sets the speed).
+        warm = _kmeans_labels(X, n_clusters, 10, rng, xp)
+    labels, objective = _kmeans_sdp_solution(X, n_clusters, solver, warm, rank, tol, rng,
+                                             verbose, xp)
+    # The K-means partition it started from, when its within-cluster sum of squares
+    # (the K-means SDP's partition cost) is lower than the rounded solution's.
+    if warm is not None and _inertia(X, warm, n_clusters, xp) < _inertia(
+            X, labels, n_clusters, xp) * (1.0 - 1e-12):
+        labels = warm
+    return _in_order_of_appearance(labels, xp), objective
 
 
 def _in_order_of_appearance(labels, xp):

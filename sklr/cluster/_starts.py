@@ -1,4 +1,4 @@
-"""Starting partitions for iLA-SDP: K-means (several restarts) and the greedy start."""
+"""Starting partitions for iLA-SDP: K-means (several restarts), EM, greedy."""
 
 import math
 
@@ -37,8 +37,30 @@ def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
     return xp.asarray(labels, dtype=xp.int64, device=array_device(X))
 
 
-def _kmeans_start(X, n_clusters, covariance_type, rng, xp, n_starts=30):
-    """The K-means partition (of ``n_starts`` k-means++ runs) of lowest partition cost.
+def _kmeans_runs(X, n_clusters, rng, xp, n_starts=30):
+    """The distinct partitions of ``n_starts`` single k-means++ runs (K-means on the host)."""
+    from ..utils._array_api import to_numpy
+
+    runs, seen = [], set()
+    for _ in range(n_starts):
+        labels = _kmeans_labels(X, n_clusters, 1, rng, xp)
+        key = _canonical(to_numpy(labels))
+        if key not in seen:
+            seen.add(key)
+            runs.append(labels)
+    return runs
+
+
+def _canonical(host):
+    """The partition's labels renamed in the order of first appearance, as hashable bytes."""
+    _, first, inverse = np.unique(host, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return rank[inverse.reshape(-1)].tobytes()
+
+
+def _kmeans_start(X, runs, n_clusters, covariance_type, xp):
+    """The K-means partition (of the k-means++ ``runs``) of lowest partition cost.
 
     Chosen by the likelihood the iteration optimizes rather than by K-means'
     inertia: on heterogeneous mixtures most single K-means runs split a wide
@@ -48,8 +70,7 @@ def _kmeans_start(X, n_clusters, covariance_type, rng, xp, n_starts=30):
     at 0.168 mis-clustering error instead of 0.047.
     """
     best, best_cost = None, math.inf
-    for _ in range(n_starts):
-        labels = _kmeans_labels(X, n_clusters, 1, rng, xp)
+    for labels in runs:
         _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
         cost = partition_cost(X, labels, covs, xp)
         if cost < best_cost:
@@ -110,3 +131,29 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
             return None
         labels = best
     return labels
+
+
+def _mixture_start(X, n_clusters, covariance_type, rng, xp):
+    """The partition of scikit-learn's GaussianMixture (EM from one k-means start), on the host.
+
+    EM's soft assignments let points move between clusters gradually, and so
+    leave hard-partition optima that K-means, classification EM and the
+    rounded SDP stay in. None when the mixture leaves a cluster empty.
+    """
+    import warnings
+
+    from sklearn import config_context
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    from ..utils._array_api import to_numpy
+
+    host = np.asarray(to_numpy(X))
+    with config_context(array_api_dispatch=False), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mixture = GaussianMixture(n_clusters, covariance_type=covariance_type,
+                                  random_state=rng).fit(host)
+        labels = mixture.predict(host)
+    if np.unique(labels).size < n_clusters:
+        return None
+    return xp.asarray(labels, dtype=xp.int64, device=array_device(X))
