@@ -109,7 +109,7 @@ def bench_synthetic(n, k, n_observed, solvers):
 def bench_inner_steps(quick):
     """CG steps to solve one batch of per-row problems to 1e-10, against their conditioning."""
     from sklr.completion._altmin import _Side, _Updater
-    from sklr.utils._array_api import get_namespace
+    from sklr.utils._array_api import namespace_and_device
 
     print("\n### Inner solves: CG steps to reach a relative residual of 1e-10, one batch of "
           "per-row problems (300 rows, 200 entries each), design columns scaled to condition "
@@ -122,7 +122,7 @@ def bench_inner_steps(quick):
         values = rng.standard_normal(rows.size)
         rotation, _ = np.linalg.qr(rng.standard_normal((k, k)))
         V = rng.standard_normal((400, k)) @ np.diag(np.logspace(0, -np.log10(cond), k)) @ rotation
-        xp, device = get_namespace(values)
+        xp, device = namespace_and_device(values)
         side = _Side(rows, cols, values, 300, 400, xp, device)
         steps = []
         for solver in ("cg", "sketch"):

@@ -5,6 +5,7 @@ Every estimator runs on NumPy and, with
 arrays (CuPy on a GPU, or any array API library).
 """
 
+from ._show_versions import show_versions
 from .cluster import SDPClusterer
 from .completion import MatrixCompleter
 from .decomposition import SparseBayesKronecker
@@ -12,7 +13,6 @@ from .linear_model import LpRegressor, SketchedRegressor
 from .sampling import SensitivitySampler
 from .tensor import FunctionalTucker
 from .transport import SinkhornNewtonOT
-from ._show_versions import show_versions
 
 __version__ = "0.1.0.dev0"
 

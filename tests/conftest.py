@@ -49,7 +49,7 @@ def _namespaces():
 def xp(request):
     """Yield each available array namespace (numpy, array_api_strict, cupy on a GPU).
 
-    The namespace is scikit-learn's compatible wrapper, as ``get_namespace``
+    The namespace is scikit-learn's compatible wrapper, as ``namespace_and_device``
     returns it; array API dispatch is on for the duration of the test.
     """
     import sklearn
@@ -65,10 +65,10 @@ def xp(request):
     else:
         module = np
     with sklearn.config_context(array_api_dispatch=True):
-        from sklr.utils._array_api import get_namespace
+        from sklr.utils._array_api import namespace_and_device
 
         sample = module.asarray([0.0])
-        yield get_namespace(sample)[0]
+        yield namespace_and_device(sample)[0]
 
 
 def pytest_addoption(parser):

@@ -12,9 +12,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklr.linear_model import LpRegressor
 from sklr._testing import all_estimators, expected_failed_checks
-
+from sklr.linear_model import LpRegressor
 
 # SKLR_DEFAULT_CHECKS=1 runs the checks on every estimator with its defaults only (plus
 # random_state): .ci/run does so for the two that the suite caps for speed (FunctionalTucker

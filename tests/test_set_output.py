@@ -10,13 +10,13 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklr._testing import all_estimators
 from sklr.cluster import SDPClusterer
 from sklr.completion import MatrixCompleter
 from sklr.datasets import make_kronecker_sparse, make_low_rank_completion
 from sklr.decomposition import SparseBayesKronecker
 from sklr.tensor import FunctionalTucker
 from sklr.transport import SinkhornNewtonOT
-from sklr._testing import all_estimators
 
 pd = pytest.importorskip("pandas")
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from sklr import _tour
-from sklr._tour import TOUR, TourRow, main, run_tour
 from sklr._testing import all_estimators
+from sklr._tour import TOUR, TourRow, main, run_tour
 
 
 def test_tour_covers_every_estimator_and_reports_sane_numbers():

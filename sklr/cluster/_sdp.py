@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 
 from ..linalg._gaussian import cholesky_log_det
 from ..utils._array_api import device as array_device
-from ..utils._array_api import get_namespace, random_normal
+from ..utils._array_api import namespace_and_device, random_normal
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._gaussian import _covariances, partition_cost
 from ._model_selection import COVARIANCE_MODELS, classification_bic
@@ -306,7 +306,7 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
     >>> sorted(np.bincount(labels).tolist())
     [30, 30]
     """
-    xp, _ = get_namespace(X)
+    xp, _ = namespace_and_device(X)
     X, init = _check_la_sdp_input(X, n_clusters, init, xp)
     search = _la_sdp(X, n_clusters, method=method, solver=solver, covariance_type=covariance_type,
                      cluster_weights=cluster_weights, max_iter=max_iter, init=init, rank=rank,
@@ -317,7 +317,7 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
 def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, max_iter, init,
             rank, tol, rng, verbose):
     """:func:`la_sdp` on checked input (float64 ``X``, ``init`` a string or labels): a :class:`_Search`."""
-    xp, dev = get_namespace(X)
+    xp, dev = namespace_and_device(X)
     n, p = X.shape
     X = X - xp.mean(X, axis=0)
     # Units and origin out: every threshold below (K-means' tolerance, the covariance
@@ -529,7 +529,7 @@ def _from_start(X, start, n_clusters, weighted, options):
     Returns a :class:`_StartRun`: the kept candidate (its cost weighted when
     ``weighted``), the rounds run, and whether the iteration that found it settled.
     """
-    xp, _ = get_namespace(X)
+    xp, _ = namespace_and_device(X)
     equal = _ila_rounds(X, start, n_clusters, weighted=False, select_weighted=weighted,
                         **options)
     best, n_iter = equal, equal.n_iter
@@ -557,7 +557,7 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
     final partition (``select_weighted``); the rounds run and whether the
     partition settled.
     """
-    xp, _ = get_namespace(X)
+    xp, _ = namespace_and_device(X)
     n = X.shape[0]
     factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
 

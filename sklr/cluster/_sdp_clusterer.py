@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..linalg._gaussian import gaussian_neg_log_density
-from ..utils._array_api import check_same_namespace, get_namespace
+from ..utils._array_api import check_same_namespace, namespace_and_device
 from ..utils._array_api import device as array_device
 from ..utils._validation import (
     Interval,
@@ -132,7 +132,7 @@ class _Run:
 
 def _one_run(X, n_clusters, params, seed):
     """One iLA-SDP (or K-means SDP) run from one seed: labels, rounds, SDP value, partition cost."""
-    xp, _ = get_namespace(X)
+    xp, _ = namespace_and_device(X)
     start = time.perf_counter()
     search = _la_sdp(
         X, n_clusters, method=params["method"], solver=params["solver"],
@@ -459,7 +459,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         self : object
             Fitted estimator.
         """
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
         n, p = X.shape
         if n < 2:
@@ -543,7 +543,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     def _validated(self, X, method):
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="means_", method=method)
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         return validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False), xp
 
     def transform(self, X):

@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..utils._array_api import device as array_device
-from ..utils._array_api import get_namespace, random_normal
+from ..utils._array_api import namespace_and_device, random_normal
 from ..utils._validation import Interval, check_array_arg, validate_params
 
 __all__ = ["SDPResult", "solve_admm", "solve_bm"]
@@ -114,7 +114,7 @@ def _check_blocks(Ws, hs, traces):
     most ``n`` (``sum_k Z_k 1 = 1`` with ``Z_k >= 0`` PSD caps the total trace).
     """
     def array(value, name, ndim):
-        axp = get_namespace(value)[0] if hasattr(value, "__array_namespace__") else np
+        axp = namespace_and_device(value)[0] if hasattr(value, "__array_namespace__") else np
         return check_array_arg(value, name, ndim=ndim, dtype=[axp.float64, axp.float32])
 
     if isinstance(Ws, tuple) and len(Ws) == 2 and np.ndim(Ws[1]) == 3:
@@ -195,7 +195,7 @@ def solve_admm(Ws, hs, traces, *, max_iter=5000, tol=1e-6, verbose=0):
     """
     Ws, hs, traces = _check_blocks(Ws, hs, traces)
     Ws = _block_list(Ws)
-    xp, _ = get_namespace(Ws[0])
+    xp, _ = namespace_and_device(Ws[0])
     n, K = Ws[0].shape[0], len(Ws)
     dev, dtype = array_device(Ws[0]), Ws[0].dtype
     ones = xp.ones(n, dtype=dtype, device=dev)
@@ -347,10 +347,10 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
     elif len(Ws) == 1:
         X, M = Ws[0], None
     else:  # W_k = [W_1 ... W_K] S_k with S_k selecting block k's columns
-        xp, _ = get_namespace(Ws[0])
+        xp, _ = namespace_and_device(Ws[0])
         X = xp.concat(list(Ws), axis=1)
         M = _selectors([W.shape[1] for W in Ws], X, xp)
-    xp, _ = get_namespace(X)
+    xp, _ = namespace_and_device(X)
     n, K = X.shape[0], len(hs)
     dev, dtype = array_device(X), X.dtype
     # All blocks at once, points last (contiguous reductions over them): h (K, n),

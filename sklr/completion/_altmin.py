@@ -24,7 +24,7 @@ from ..linalg._cg import conjugate_gradient
 from ..linalg._sketches import grouped_sparse_sign_matrix
 from ..utils._array_api import device as array_device
 from ..utils._array_api import (
-    get_namespace,
+    namespace_and_device,
     random_normal,
     random_uniform,
     segment_sum,
@@ -248,7 +248,7 @@ def _shifted(G, alpha, relative):
     an LU of a nearly singular ``G_i`` from breaking down and moves a
     well-posed solution by about ``relative * cond(G_i)``.
     """
-    xp, k = get_namespace(G)[0], G.shape[-1]
+    xp, k = namespace_and_device(G)[0], G.shape[-1]
     eye = xp.eye(k, dtype=G.dtype, device=array_device(G))
     trace = xp.sum(xp.linalg.diagonal(G), axis=-1)
     shift = alpha + relative * trace / k + xp.finfo(G.dtype).smallest_normal
@@ -663,8 +663,8 @@ def complete_matrix(
 def _namespace_of(values):
     """The namespace and device of ``values`` (NumPy for lists and other non-arrays)."""
     if hasattr(values, "__array_namespace__"):
-        return get_namespace(values)
-    return get_namespace(np.zeros(0))
+        return namespace_and_device(values)
+    return namespace_and_device(np.zeros(0))
 
 
 def _select_rank(rows, cols, values, shape, random_state, options):
@@ -674,7 +674,7 @@ def _select_rank(rows, cols, values, shape, random_state, options):
     ... are fitted on the rest (the search stops two ranks past the best so
     far) and scored on the hidden ones.
     """
-    xp, device = get_namespace(values)
+    xp, device = namespace_and_device(values)
     max_rank = min(min(shape) - 1, _AUTO_MAX_RANK)
     hide = random_uniform(random_state, (values.shape[0],), xp=xp, device=device,
                           dtype=values.dtype) < _AUTO_HOLDOUT
@@ -725,7 +725,7 @@ def _undersampled(by_row, by_col, k):
 def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, center, max_iter,
               tol, inner_tol, inner_max_iter, sketch_size, sparsity, verbose):
     """:func:`complete_matrix` for a fixed rank ``k`` on validated entries."""
-    xp, device = get_namespace(values)
+    xp, device = namespace_and_device(values)
     n_rows, n_cols = shape
     if solver == "auto":
         solver = "exact" if values.shape[0] >= k * (n_rows + n_cols) else "cg"
@@ -848,7 +848,7 @@ def _blown_up(fit, resid_rows):
     too few entries growing without bound) exceeds it many times over.
     """
     U, V = fit[0], fit[1]
-    xp, _ = get_namespace(U)
+    xp, _ = namespace_and_device(U)
     if not (bool(xp.all(xp.isfinite(U))) and bool(xp.all(xp.isfinite(V)))):
         return True
     Q_U, R_U = xp.linalg.qr(U)
@@ -863,7 +863,7 @@ def _blown_up(fit, resid_rows):
 def _truncate(fit, rank):
     """The factors of the best rank-``rank`` approximation of a fit's ``U V^T``."""
     U, V = fit[0], fit[1]
-    xp, _ = get_namespace(U)
+    xp, _ = namespace_and_device(U)
     Q_U, R_U = xp.linalg.qr(U)
     Q_V, R_V = xp.linalg.qr(V)
     W, s, Zt = xp.linalg.svd(R_U @ xp.matrix_transpose(R_V))
@@ -932,7 +932,7 @@ def fold_in(rows, cols, values, n_rows, col_factors, mean, col_bias, alpha, bias
     (``ridge`` is ``alpha`` when None; pass a fit's ``row_ridge``).
     Rows with no observed entry get zeros.
     """
-    xp, device = get_namespace(values)
+    xp, device = namespace_and_device(values)
     n_cols = col_factors.shape[0]
     side = _Side(rows, cols, values, n_rows, n_cols, xp, device)
     row_bias = xp.zeros(n_rows, dtype=values.dtype, device=device)
@@ -963,7 +963,7 @@ def predict_entries(rows, cols, row_factors, col_factors, mean, row_bias, col_bi
     values : array of shape (n,)
         ``mean + row_bias[rows] + col_bias[cols] + <U[rows], V[cols]>``.
     """
-    xp, _ = get_namespace(row_factors)
+    xp, _ = namespace_and_device(row_factors)
     return (
         mean
         + xp.take(row_bias, rows)

@@ -11,8 +11,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import (
     check_same_namespace,
-    get_namespace,
     issparse,
+    namespace_and_device,
     random_uniform,
     to_numpy,
 )
@@ -275,7 +275,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         The mask (True where observed) is None for sparse ``X``.
         """
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(
             self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
             dtype=[xp.float64, xp.float32], ensure_all_finite="allow-nan",
@@ -284,7 +284,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return (X, *observed_entries(X, self.missing_values))
 
     def _warn_empty_rows(self, rows, n_rows, what):
-        xp, _ = get_namespace(rows)
+        xp, _ = namespace_and_device(rows)
         n_empty = n_rows - int(xp.unique_values(rows).shape[0]) if rows.shape[0] else n_rows
         if n_empty:
             warnings.warn(
@@ -300,7 +300,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # the usual cold-start answer for an unrated item, so no warning.
         if self.center is not None:
             return
-        xp, _ = get_namespace(cols)
+        xp, _ = namespace_and_device(cols)
         n_empty = n_cols - int(xp.unique_values(cols).shape[0])
         if n_empty:
             warnings.warn(
@@ -357,7 +357,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.validation_rmse_ = result.validation_rmse
         self.solver_ = result.solver
         self._row_ridge = result.row_ridge
-        xp, _ = get_namespace(result.col_factors)
+        xp, _ = namespace_and_device(result.col_factors)
         self.components_ = xp.matrix_transpose(result.col_factors)
         self.row_factors_ = result.row_factors
         self.mean_ = result.mean
@@ -370,7 +370,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ use
     def _fold_in(self, rows, cols, values, n_rows):
-        xp, _ = get_namespace(self.components_)
+        xp, _ = namespace_and_device(self.components_)
         return fold_in(
             rows, cols, values, n_rows, xp.matrix_transpose(self.components_), self.mean_,
             self.col_bias_, self.alpha, self.center == "biases", ridge=self._row_ridge,
@@ -400,7 +400,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         n_rows = X.shape[0]
         self._warn_empty_rows(rows, n_rows, "in transform")
         U, row_bias = self._fold_in(rows, cols, values, n_rows)
-        xp, _ = get_namespace(U)
+        xp, _ = namespace_and_device(U)
         completed = U @ self.components_ + (self.mean_ + row_bias[:, None] + self.col_bias_)
         if self.keep_observed:
             if observed is None:  # sparse X: a NumPy result
@@ -435,7 +435,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        xp, device = get_namespace(self.row_factors_)
+        xp, device = namespace_and_device(self.row_factors_)
         n_rows, n_cols = self.row_factors_.shape[0], self.components_.shape[1]
         rows_np, cols_np = np.asarray(to_numpy(rows)), np.asarray(to_numpy(cols))
         for name, ids, bound in (("rows", rows_np, n_rows), ("cols", cols_np, n_cols)):
@@ -475,7 +475,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, rows, cols, values, _ = self._observed(X, reset=False)
-        xp, device = get_namespace(values)
+        xp, device = namespace_and_device(values)
         random_state = check_random_state(self.random_state)
         if isinstance(self.random_state, Integral):
             random_state = np.random.RandomState(self.random_state)

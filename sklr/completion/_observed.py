@@ -5,7 +5,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ..utils._array_api import get_namespace, issparse
+from ..utils._array_api import issparse, namespace_and_device
 from ..utils._validation import validate_params
 
 __all__ = ["observed_entries", "ratings_matrix"]
@@ -119,7 +119,7 @@ def observed_entries(X, missing_values):
             )
         rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
         return rows, cols, coo.data, None
-    xp, _ = get_namespace(X)
+    xp, _ = namespace_and_device(X)
     if math.isnan(missing_values):
         observed = ~xp.isnan(X)
     else:

@@ -26,7 +26,7 @@ from numbers import Integral, Real
 from sklearn.exceptions import ConvergenceWarning
 
 from ..linalg._kronecker import _kron as kron
-from ..utils._array_api import get_namespace, segment_sum
+from ..utils._array_api import namespace_and_device, segment_sum
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._sbl_posterior import (
     _abs2,
@@ -136,7 +136,7 @@ def _namespace(dictionaries, y):
     """Namespace and device of ``y`` and of the factors that are arrays."""
     values = [y] + (list(dictionaries) if hasattr(dictionaries, "__len__")
                     and not isinstance(dictionaries, str) else [])
-    return get_namespace(*[v for v in values if hasattr(v, "shape")])
+    return namespace_and_device(*[v for v in values if hasattr(v, "shape")])
 
 
 def _check_measurements(y, xp, device, ndim):

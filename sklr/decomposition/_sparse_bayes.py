@@ -3,11 +3,15 @@
 import math
 from numbers import Integral, Real
 
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from ..linalg._kronecker import _kron_matvec as kron_matvec
-from ..utils._array_api import check_same_namespace, get_namespace
+from ..utils._array_api import check_same_namespace, namespace_and_device
 from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
 from ._kronecker_sbl import check_dictionaries, kronecker_posterior, kronecker_sbl
 
@@ -163,7 +167,7 @@ class SparseBayesKronecker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self : object
             Fitted estimator.
         """
-        xp, device = get_namespace(Y)
+        xp, device = namespace_and_device(Y)
         Y = validate_data(self, Y, dtype=[xp.float64, xp.float32])
         if self.dictionaries is None:
             factors = [xp.eye(Y.shape[1], dtype=Y.dtype, device=device)]
@@ -197,11 +201,11 @@ class SparseBayesKronecker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def _check(self, Y, method):
         check_is_fitted(self)
         check_same_namespace(Y, self, attribute="gamma_", method=method)
-        xp, _ = get_namespace(Y)
+        xp, _ = namespace_and_device(Y)
         return validate_data(self, Y, dtype=[xp.float64, xp.float32], reset=False)
 
     def _posterior(self, Y):
-        xp, _ = get_namespace(Y)
+        xp, _ = namespace_and_device(Y)
         factors = [xp.astype(A, Y.dtype) for A in self.dictionaries_]
         if self.gammas_ is not None:
             gamma = [xp.astype(g, Y.dtype) for g in self.gammas_]
@@ -242,7 +246,7 @@ class SparseBayesKronecker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="gamma_", method="inverse_transform")
-        xp, device = get_namespace(X)
+        xp, device = namespace_and_device(X)
         X = xp.asarray(X, device=device)
         if X.ndim != 2 or X.shape[1] != self.n_components_:
             raise ValueError(
@@ -273,7 +277,7 @@ class SparseBayesKronecker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             Mean log-likelihood per row.
         """
         Y = self._check(Y, "score")
-        xp, _ = get_namespace(Y)
+        xp, _ = namespace_and_device(Y)
         return float(xp.mean(self._posterior(Y)[2]))
 
     def __sklearn_tags__(self):

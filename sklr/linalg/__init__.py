@@ -11,7 +11,12 @@ importance scores (:func:`lewis_weights`, :func:`root_leverage_scores`,
 from ._kronecker import kron, kron_matvec, mode_product
 from ._lewis import lewis_weights, lp_sensitivities, root_leverage_scores
 from ._lp import LpRegressionResult, lp_regression
-from ._lstsq import SketchedLstsqResult, default_sketch_size, leverage_scores, sketched_lstsq
+from ._lstsq import (
+    SketchedLstsqResult,
+    default_sketch_size,
+    leverage_scores,
+    sketched_lstsq,
+)
 from ._sketches import (
     SRHT,
     CountSketch,

@@ -25,7 +25,7 @@ which suits small batched problems whose ``A_i^T A_i`` products are cheap.
 
 from dataclasses import dataclass
 
-from ..utils._array_api import convergence_check_interval, get_namespace
+from ..utils._array_api import convergence_check_interval, namespace_and_device
 
 __all__ = ["ConjugateGradientResult", "conjugate_gradient"]
 
@@ -121,7 +121,7 @@ def conjugate_gradient(matvec, B, X0=None, *, precondition=None, rtol=1e-6, max_
     if reference not in _REFERENCES:
         raise ValueError(f"reference must be one of {_REFERENCES}, got {reference!r}.")
     if xp is None:
-        xp, _ = get_namespace(B)
+        xp, _ = namespace_and_device(B)
     if precondition is None:
         def precondition(R):
             return R

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..utils._array_api import get_namespace, issparse
+from ..utils._array_api import issparse, namespace_and_device
 from ..utils._validation import check_array_arg
 
 __all__ = ["check_matrix", "check_numeric", "check_rows"]
@@ -30,7 +30,7 @@ def check_matrix(A, name="A", *, ndim=2, accept_sparse=False, **kwargs):
         return A
     # The dtypes of A's own namespace: check_array_arg's default names them by
     # strings, which array_api_strict does not accept.
-    axp, _ = get_namespace(A)
+    axp, _ = namespace_and_device(A)
     return check_array_arg(A, name, ndim=ndim, dtype=[axp.float64, axp.float32], **kwargs)
 
 
@@ -45,7 +45,7 @@ def check_numeric(value, name, *, min_ndim=1):
         value = np.asarray(value)
         if value.dtype.kind not in "biufc":
             raise TypeError(f"{name} must be an array of numbers, got dtype {value.dtype}.")
-    xp, _ = get_namespace(value)
+    xp, _ = namespace_and_device(value)
     value = xp.asarray(value)
     if xp.isdtype(value.dtype, ("bool", "integral")):
         value = xp.astype(value, xp.float64)

@@ -7,7 +7,7 @@ The vectorization is C-order with ``A_1`` the slowest index, matching
 import math
 from numbers import Integral
 
-from ..utils._array_api import get_namespace
+from ..utils._array_api import namespace_and_device
 from ..utils._validation import validate_params
 from ._checks import check_numeric
 
@@ -26,7 +26,7 @@ def _check_factors(factors):
         if A.ndim != 2:
             raise ValueError(f"factors[{i}] must be a 2-D array, got shape {tuple(A.shape)}.")
         checked.append(A)
-    get_namespace(*checked)  # one namespace
+    namespace_and_device(*checked)  # one namespace
     return checked
 
 
@@ -77,7 +77,7 @@ def mode_product(X, A, mode, *, xp=None):
 def _mode_product(X, A, mode, *, xp=None):
     """:func:`mode_product` without checks (for the hot loops of the estimators)."""
     if xp is None:
-        xp, _ = get_namespace(X, A)
+        xp, _ = namespace_and_device(X, A)
     moved = xp.moveaxis(X, mode, -1)
     return xp.moveaxis(moved @ xp.matrix_transpose(A), -1, mode)
 
@@ -126,7 +126,7 @@ def kron_matvec(factors, x, *, adjoint=False, xp=None):
 def _kron_matvec(factors, x, *, adjoint=False, xp=None):
     """:func:`kron_matvec` without checks (for the hot loops of the estimators)."""
     if xp is None:
-        xp, _ = get_namespace(x, *factors)
+        xp, _ = namespace_and_device(x, *factors)
     if adjoint:
         factors = [xp.conj(xp.matrix_transpose(A)) if xp.isdtype(A.dtype, "complex floating")
                    else xp.matrix_transpose(A) for A in factors]
@@ -175,7 +175,7 @@ def kron(factors, *, xp=None):
 def _kron(factors, *, xp=None):
     """:func:`kron` without checks."""
     if xp is None:
-        xp, _ = get_namespace(*factors)
+        xp, _ = namespace_and_device(*factors)
     K = factors[0]
     for A in factors[1:]:
         m, n = K.shape
@@ -214,7 +214,7 @@ def unfold(W, mode, *, xp=None):
            [2., 3., 6., 7.]])
     """
     if xp is None:
-        xp, _ = get_namespace(W)
+        xp, _ = namespace_and_device(W)
     return xp.reshape(xp.moveaxis(W, mode, 0), (W.shape[mode], -1))
 
 

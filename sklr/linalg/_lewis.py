@@ -6,7 +6,7 @@ import numpy as np
 from scipy.optimize import linprog
 from sklearn.utils import check_random_state
 
-from ..utils._array_api import get_namespace, move_to, to_numpy
+from ..utils._array_api import move_to, namespace_and_device, to_numpy
 from ..utils._validation import Interval, StrOptions, validate_params
 from ._checks import check_matrix, check_rows
 from ._lp import _lp_regression
@@ -102,7 +102,7 @@ def lewis_weights(A, p=1.0, *, method="exact", max_iter=100, tol=1e-8, n_compone
 def _lewis_weights(A, p, *, method="exact", max_iter=100, tol=1e-8, n_components=None,
                    sketch="srht", random_state=None):
     """:func:`lewis_weights` on a checked ``A``: ``(weights, n_iter)``."""
-    xp, _ = get_namespace(A)
+    xp, _ = namespace_and_device(A)
     seed = check_random_state(random_state).randint(2**31 - 1)
 
     def leverage(B):
@@ -181,7 +181,7 @@ def root_leverage_scores(A, p=1.0, *, method="exact", random_state=None):
 def _root_leverage_scores(A, p, *, method="exact", random_state=None):
     """:func:`root_leverage_scores` on a checked ``A``."""
     tau = _leverage_scores(A, method=method, random_state=random_state)
-    xp, _ = get_namespace(tau)
+    xp, _ = namespace_and_device(tau)
     return xp.clip(tau, 0.0, 1.0) ** (p / 2.0)
 
 
@@ -246,7 +246,7 @@ def lp_sensitivities(A, p=1.0, *, method="exact", lewis=None):
     True
     """
     A = check_matrix(A, "A")
-    xp, dev = get_namespace(A)
+    xp, dev = namespace_and_device(A)
     p = float(p)
     if method == "lewis" and p >= 4:
         raise ValueError(f"p must be < 4 for method='lewis' (the Lewis-weight iteration diverges "
@@ -262,7 +262,7 @@ def lp_sensitivities(A, p=1.0, *, method="exact", lewis=None):
 
 def _lp_sensitivities(A, p, *, method="exact", lewis=None):
     """:func:`lp_sensitivities` on a checked ``A`` (and ``lewis``)."""
-    xp, dev = get_namespace(A)
+    xp, dev = namespace_and_device(A)
     if method == "lewis":
         w = _lewis_weights(A, p)[0] if lewis is None else lewis
         d = float(xp.sum(w))  # the rank of A

@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
-from ..utils._array_api import device, get_namespace, lstsq, solve_triangular
+from ..utils._array_api import device, lstsq, namespace_and_device, solve_triangular
 from ..utils._validation import Interval, validate_params
 from ._checks import check_matrix, check_rows
 
@@ -264,9 +264,9 @@ def lp_regression(A, b, p=1.0, *, sample_weight=None, fit_intercept=False, max_i
     >>> round(float(res.coef[0]), 6)
     1.0
     """
-    get_namespace(A, b)  # one namespace for both
+    namespace_and_device(A, b)  # one namespace for both
     A = check_matrix(A, "A")
-    xp, dev = get_namespace(A)
+    xp, dev = namespace_and_device(A)
     b = check_rows(xp.astype(xp.asarray(check_matrix(b, "b", ndim=1), device=dev), A.dtype),
                    "b", A.shape[0])
     if sample_weight is not None:
@@ -281,7 +281,7 @@ def lp_regression(A, b, p=1.0, *, sample_weight=None, fit_intercept=False, max_i
 def _lp_regression(A, b, p, *, sample_weight=None, fit_intercept=False, max_iter=100, tol=1e-8,
                    verbose=0):
     """:func:`lp_regression` on checked arrays of one namespace."""
-    xp, dev = get_namespace(A, b)
+    xp, dev = namespace_and_device(A, b)
     n = A.shape[0]
     if fit_intercept:
         A = xp.concat([A, xp.ones((n, 1), dtype=A.dtype, device=dev)], axis=1)

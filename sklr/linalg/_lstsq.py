@@ -11,9 +11,9 @@ from sklearn.utils import check_random_state
 from ..utils._array_api import (
     convergence_check_interval,
     device,
-    get_namespace,
     issparse,
     lstsq,
+    namespace_and_device,
     qr_r,
     random_normal,
     solve_triangular,
@@ -89,7 +89,7 @@ def _check_lstsq_inputs(A, b, sample_weight):
     ``A``, non-negative weights that are not all zero.
     """
     A = check_matrix(A, "A", accept_sparse=True)
-    xp, dev = get_namespace(A)
+    xp, dev = namespace_and_device(A)
     b = xp.asarray(check_matrix(b, "b", ndim=(1, 2)), device=dev)
     check_rows(b, "b", A.shape[0], ndim=(1, 2))
     if sample_weight is not None:
@@ -288,9 +288,9 @@ def sketched_lstsq(
     >>> bool(np.allclose(res.coef, np.linalg.lstsq(A, b, rcond=None)[0], rtol=1e-9))
     True
     """
-    get_namespace(A, b)  # one namespace for both
+    namespace_and_device(A, b)  # one namespace for both
     A, b, sample_weight = _check_lstsq_inputs(A, b, sample_weight)
-    xp, dev = get_namespace(A)
+    xp, dev = namespace_and_device(A)
     n, d = A.shape
     one_d = len(b.shape) == 1
     B = xp.reshape(b, (-1, 1)) if one_d else b
@@ -574,7 +574,7 @@ def _leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_p
     whatever the units of the columns (a column in units 10^12 times another's
     would otherwise look rank deficient to the QR's rank test).
     """
-    xp, dev = get_namespace(A)
+    xp, dev = namespace_and_device(A)
     col_max = xp.max(xp.abs(A), axis=0)
     A = A / xp.where(col_max > 0, col_max, xp.ones_like(col_max))
     n, d = A.shape

@@ -19,8 +19,8 @@ from sklearn.utils import check_random_state
 from ..utils._array_api import (
     dct,
     device,
-    get_namespace,
     issparse,
+    namespace_and_device,
     random_integers,
     random_normal,
     random_signs,
@@ -172,7 +172,7 @@ class _BaseSketch:
                                  f"A has {A.shape[0]} rows but the sketch was built for "
                                  f"n_samples={self.n_samples}.")
             if row_scale is not None:
-                xp, dev = get_namespace(A)
+                xp, dev = namespace_and_device(A)
                 row_scale = check_matrix(row_scale, "row_scale", ndim=1)
                 row_scale = xp.asarray(row_scale, dtype=_xp_float(A, xp), device=dev)
             checked.append(A)
@@ -194,9 +194,9 @@ class _BaseSketch:
                     f"{tuple(row_scale.shape)}."
                 )
             one_d.append(len(A.shape) == 1)
-            mats.append(get_namespace(A)[0].reshape(A, (-1, 1)) if one_d[-1] else A)
+            mats.append(namespace_and_device(A)[0].reshape(A, (-1, 1)) if one_d[-1] else A)
         outs = self._apply_many(mats, row_scales)
-        return [get_namespace(o)[0].reshape(o, (-1,)) if flat else o
+        return [namespace_and_device(o)[0].reshape(o, (-1,)) if flat else o
                 for o, flat in zip(outs, one_d)]
 
     def _apply_many(self, arrays, row_scales):
@@ -449,7 +449,7 @@ class SRHT(_DenseSketch):
             )
 
     def _dense_apply(self, B, row_scale, prestaged):
-        xp, _ = get_namespace(B)
+        xp, _ = namespace_and_device(B)
         n_rows = B.shape[0]
         rng = self._rng(2)
         if prestaged:  # the CountSketch signs already randomize the rows
@@ -505,7 +505,7 @@ class GaussianSketch(_DenseSketch):
     def _dense_apply_many(self, arrays, row_scales, prestaged):
         # One Gaussian block serves every matrix: the random numbers, not the
         # products, dominate the cost on a CPU.
-        xp, dev = get_namespace(arrays[0])
+        xp, dev = namespace_and_device(arrays[0])
         n_rows, m = arrays[0].shape[0], self.n_components
         block = max(1, _GAUSSIAN_BLOCK_ELEMENTS // m)
         rng = np.random.default_rng(self.seed + 3)
@@ -610,7 +610,7 @@ def grouped_sparse_sign_matrix(group, column, indptr, n_columns, sketch_size, sp
         Floating dtype of ``T``.
     xp : namespace or None, default=None
         The array-API namespace of ``group``, ``column`` and ``indptr``
-        (as :func:`sklr.utils._array_api.get_namespace` returns it); found
+        (as :func:`sklr.utils._array_api.namespace_and_device` returns it); found
         from ``column`` when None.
 
     Returns
@@ -632,7 +632,7 @@ def grouped_sparse_sign_matrix(group, column, indptr, n_columns, sketch_size, sp
            [0., 0., 1.]])
     """
     if xp is None:
-        xp, _ = get_namespace(column)
+        xp, _ = namespace_and_device(column)
     dev = device(column)
     n_rows, n_groups = column.shape[0], indptr.shape[0] - 1
     s, z = sketch_size, sparsity

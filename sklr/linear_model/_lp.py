@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ..linalg import lp_regression
-from ..utils._array_api import check_same_namespace, get_namespace, move_to
+from ..utils._array_api import check_same_namespace, move_to, namespace_and_device
 from ..utils._validation import (
     Interval,
     _fit_context,
@@ -138,7 +138,7 @@ class LpRegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        xp, device = get_namespace(X)
+        xp, device = namespace_and_device(X)
         y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], y_numeric=True)
         y = xp.astype(y, X.dtype) if y.dtype != X.dtype else y
@@ -173,7 +173,7 @@ class LpRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="coef_", method="predict")
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
         return X @ xp.astype(self.coef_, X.dtype) + self.intercept_
 

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..linalg import sketched_lstsq, theoretical_sketch_size
-from ..utils._array_api import check_same_namespace, get_namespace, move_to
+from ..utils._array_api import check_same_namespace, move_to, namespace_and_device
 from ..utils._validation import (
     Interval,
     StrOptions,
@@ -217,7 +217,7 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        xp, device = get_namespace(X)
+        xp, device = namespace_and_device(X)
         y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[xp.float64, xp.float32],
@@ -273,7 +273,7 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="coef_", method="predict")
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[xp.float64, xp.float32], reset=False
         )

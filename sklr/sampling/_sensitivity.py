@@ -10,7 +10,12 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from ..linalg._checks import check_matrix
 from ..linalg._lewis import _lewis_weights, _lp_sensitivities, _root_leverage_scores
 from ..linalg._lstsq import _check_leverage_method, _leverage_scores
-from ..utils._array_api import check_same_namespace, get_namespace, move_to, random_uniform
+from ..utils._array_api import (
+    check_same_namespace,
+    move_to,
+    namespace_and_device,
+    random_uniform,
+)
 from ..utils._validation import (
     HasMethods,
     Interval,
@@ -101,7 +106,7 @@ def sampling_scores(A, p=1.0, method="lewis", *, sensitivity="bound", leverage="
 
 def _sampling_scores(A, p, method, *, sensitivity, leverage, max_iter, tol, random_state):
     """:func:`sampling_scores` on a checked ``A``: ``(scores, n_iter)``."""
-    xp, _ = get_namespace(A)
+    xp, _ = namespace_and_device(A)
     n_iter = 0
     if method == "sensitivity" and sensitivity == "exact":
         scores = _lp_sensitivities(A, p, method="exact")
@@ -169,7 +174,7 @@ def inclusion_probabilities(scores, n_samples):
 
 def _inclusion_probabilities(scores, n_samples):
     """:func:`inclusion_probabilities` on checked scores."""
-    xp, dev = get_namespace(scores)
+    xp, dev = namespace_and_device(scores)
     n = scores.shape[0]
     s = xp.sort(scores, descending=True)
     total = float(xp.sum(s))
@@ -422,7 +427,7 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None "
                 "(y is required when estimator is set)."
             )
-        xp, device = get_namespace(X)
+        xp, device = namespace_and_device(X)
         y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
         dtype = [xp.float64, xp.float32]
         if y is None:
@@ -533,7 +538,7 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="scores_", method="predict")
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
         return self.estimator_.predict(X)
 

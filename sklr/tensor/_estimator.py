@@ -4,11 +4,16 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, RegressorMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._array_api import check_same_namespace, get_namespace, move_to
+from ..utils._array_api import check_same_namespace, move_to, namespace_and_device
 from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
 from ._funbat import FunBaTResult, funbat, funbat_predict, mode_posterior
 
@@ -229,7 +234,7 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        xp, device = get_namespace(X)
+        xp, device = namespace_and_device(X)
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], y_numeric=True)
         y = xp.astype(move_to(y, xp=xp, device=device), X.dtype)
         K = X.shape[1]
@@ -258,7 +263,7 @@ class FunctionalTucker(TransformerMixin, RegressorMixin, BaseEstimator):
     def _check(self, X, method):
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="core_", method=method)
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
         return X, xp
 

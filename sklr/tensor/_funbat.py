@@ -35,7 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ..linalg._kronecker import _rowwise_kron, unfold
-from ..utils._array_api import get_namespace
+from ..utils._array_api import namespace_and_device
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._funbat_factors import _CoreState, _ModeState, _NoiseState
 from ._funbat_moments import _mode_messages, _quadratic_per_sample, _second_moment_sum
@@ -202,7 +202,7 @@ def funbat(
     >>> bool(np.sqrt(np.mean((funbat_predict(res, X)[0] - y) ** 2)) < 0.02)
     True
     """
-    xp, device = get_namespace(*[v for v in (X, y) if hasattr(v, "shape")])
+    xp, device = namespace_and_device(*[v for v in (X, y) if hasattr(v, "shape")])
     floats = {"dtype": (xp.float64, xp.float32), "xp": xp, "device": device}
     X = check_array_arg(X, "X", ndim=2, **floats)
     y = check_array_arg(y, "y", ndim=1, **floats)
@@ -270,7 +270,7 @@ def _scaled_target(y):
     every test problem), so this is a convention, not a tuning: what it buys
     is that y's units no longer matter.
     """
-    xp, _ = get_namespace(y)
+    xp, _ = namespace_and_device(y)
     y_max = float(xp.max(xp.abs(y))) if y.shape[0] else 0.0
     y_rms = y_max * math.sqrt(float(xp.mean((y / y_max) ** 2))) if y_max > 0 else 1.0
     y_scale = y_rms / _Y_RMS
@@ -280,7 +280,7 @@ def _scaled_target(y):
 def _update_modes(modes, tucker, y, tau, damping):
     """Each mode in turn: its messages from the core and the other modes, then its smoother."""
     w, _, core_second = tucker.moments()
-    xp, _ = get_namespace(w)
+    xp, _ = namespace_and_device(w)
     core_mean = xp.reshape(w, tuple(tucker.ranks))
     for k, mode in enumerate(modes):
         precisions, shifts = _mode_messages(core_mean, core_second, k,
@@ -291,7 +291,7 @@ def _update_modes(modes, tucker, y, tau, damping):
 
 def _update_core(tucker, modes, y, tau, damping):
     """The core from the modes' moments; returns the design ``kron_k E[u^k_n]`` and the Gram."""
-    xp, device = get_namespace(y)
+    xp, device = namespace_and_device(y)
     n, dtype = y.shape[0], y.dtype
     gram = _second_moment_sum([m.entry_second for m in modes], list(range(len(modes))), xp, n,
                               dtype, device)
@@ -312,7 +312,7 @@ def _has_converged(f, f_old, tol):
     """Whether the training predictions moved by at most ``tol`` relative to their norm."""
     if f_old is None:
         return False
-    xp, _ = get_namespace(f)
+    xp, _ = namespace_and_device(f)
     change = float(xp.linalg.vector_norm(f - f_old))
     scale = float(xp.linalg.vector_norm(f_old))
     return change <= tol * max(scale, _MIN_PREDICTION_NORM)
@@ -320,7 +320,7 @@ def _has_converged(f, f_old, tol):
 
 def _report(n_iter, y, f, tau, y_scale, start):
     """The verbose line of a sweep, in the units of the unscaled ``y``."""
-    xp, _ = get_namespace(y)
+    xp, _ = namespace_and_device(y)
     rmse = float(xp.sqrt(xp.mean((y - f) ** 2))) * y_scale
     print(f"[funbat] sweep {n_iter}: train RMSE {rmse:.5g}, "
           f"E[tau] {tau / y_scale / y_scale:.4g} "
@@ -330,7 +330,7 @@ def _report(n_iter, y, f, tau, y_scale, start):
 def _result(modes, tucker, noise, y_scale, n_iter, converged):
     """The fit, scaled back to ``y``'s units."""
     w, W_cov, _ = tucker.moments()
-    xp, _ = get_namespace(w)
+    xp, _ = namespace_and_device(w)
     W = xp.reshape(w, tuple(tucker.ranks))
     return FunBaTResult(core=W * y_scale, core_cov=W_cov * y_scale * y_scale,
                         modes=[mode.states() for mode in modes],
@@ -434,7 +434,7 @@ def mode_posterior(result, X, *, xp=None):
         ``Cov[U^k(x_k)]``.
     """
     if xp is None:
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
     means, covs = [], []
     for k, mode in enumerate(result.modes):
         r = mode["rank"]
@@ -473,7 +473,7 @@ def funbat_predict(result, X, *, return_std=False):
     std : array of shape (n_samples,) or None
         Posterior standard deviation of ``f(x)`` when ``return_std``.
     """
-    xp, device = get_namespace(*[v for v in (X,) if hasattr(v, "shape")])
+    xp, device = namespace_and_device(*[v for v in (X,) if hasattr(v, "shape")])
     X = check_array_arg(X, "X", ndim=2, dtype=(xp.float64, xp.float32), xp=xp, device=device)
     if X.shape[1] != len(result.modes):
         raise ValueError(f"X must have {len(result.modes)} columns (one per mode of the "

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..linalg._gaussian import spd_inverse
-from ..utils._array_api import get_namespace, random_uniform, segment_sum
+from ..utils._array_api import namespace_and_device, random_uniform, segment_sum
 from ._kalman_scan import scan_kalman_filter, scan_rts_smoother
 from ._state_space import _matern_state_space, _matern_transition
 
@@ -77,7 +77,7 @@ class _ModeState:
     @classmethod
     def start(cls, x, rank, kernel, lengthscale, variance, random_state):
         """The prior model on ``x``'s distinct values; mean uniform on [0, 1), zero covariance."""
-        xp, device = get_namespace(x)
+        xp, device = namespace_and_device(x)
         dtype = x.dtype
         grid = xp.sort(xp.unique_values(x))
         deltas = xp.concat([xp.zeros(1, dtype=dtype, device=device), grid[1:] - grid[:-1]])
@@ -98,7 +98,7 @@ class _ModeState:
 
     def update(self, entry_precisions, entry_shifts, tau, damping):
         """Absorb the entries' messages per unit ``tau``: precisions (n, r^2), shifts (n, r)."""
-        xp, _ = get_namespace(entry_shifts)
+        xp, _ = namespace_and_device(entry_shifts)
         S, r = int(self.grid.shape[0]), self.rank
         precision = tau * xp.reshape(segment_sum(entry_precisions, self.positions, S, xp=xp),
                                      (S, r, r))
@@ -126,7 +126,7 @@ class _ModeState:
 
     def _gather(self):
         """The moments at each training entry, from those at the grid."""
-        xp, _ = get_namespace(self.mean)
+        xp, _ = namespace_and_device(self.mean)
         S, r = int(self.mean.shape[0]), self.rank
         second = self.cov + self.mean[:, :, None] * self.mean[:, None, :]
         self.entry_mean = xp.take(self.mean, self.positions, axis=0)
@@ -170,7 +170,7 @@ class _CoreState:
     @classmethod
     def start(cls, ranks, core, random_state, like):
         """Mean uniform on [0, 1), zero covariance, on ``like``'s namespace, device, dtype."""
-        xp, device = get_namespace(like)
+        xp, device = namespace_and_device(like)
         dtype = like.dtype
         embedding = _core_embedding(ranks, core, xp, dtype, device)
         n_free = math.prod(ranks) if embedding is None else int(embedding.shape[1])
@@ -183,14 +183,14 @@ class _CoreState:
         """Mean, covariance and second moment ``E[w w^T]`` of ``w = vec(W)``."""
         mean, cov = self.mean, self.cov
         if self.embedding is not None:
-            xp, _ = get_namespace(mean)
+            xp, _ = namespace_and_device(mean)
             E = self.embedding
             mean, cov = E @ mean, E @ cov @ xp.matrix_transpose(E)
         return mean, cov, mean[:, None] * mean[None, :] + cov
 
     def update(self, gram, moment, tau, damping):
         """Absorb the data's message ``tau (gram, moment)`` on ``vec(W)`` into the prior."""
-        xp, device = get_namespace(moment)
+        xp, device = namespace_and_device(moment)
         E = self.embedding
         if E is not None:
             gram, moment = xp.matrix_transpose(E) @ gram @ E, xp.matrix_transpose(E) @ moment
@@ -225,14 +225,14 @@ class _NoiseState:
     @classmethod
     def start(cls, y, alpha_1, alpha_2):
         """``E[tau]`` starts at ``1 / mean(y^2)`` (1 when ``y`` is zero)."""
-        xp, _ = get_namespace(y)
+        xp, _ = namespace_and_device(y)
         var_y = float(xp.mean(y * y))
         return cls(alpha_1=alpha_1, alpha_2=alpha_2,
                    precision=1.0 / var_y if var_y > 0 else 1.0)
 
     def update(self, y, f, core_second, gram, damping):
         """From ``E[(y - f)^2]`` summed: ``f`` the mean predictions, ``E[w w^T]``, ``gram``."""
-        xp, _ = get_namespace(y)
+        xp, _ = namespace_and_device(y)
         sq = (float(xp.sum(y * y)) - 2.0 * float(xp.sum(y * f))
               + float(xp.sum(core_second * gram)))
         self.message = _damp(0.5 * max(sq, 0.0), self.message, damping)

@@ -10,7 +10,7 @@ Conventions as in :mod:`sklr.tensor._funbat` (``vec`` is C-order).
 import math
 
 from ..linalg._kronecker import _rowwise_kron, unfold
-from ..utils._array_api import get_namespace
+from ..utils._array_api import namespace_and_device
 
 __all__ = ["_mode_messages", "_quadratic_per_sample", "_second_moment_sum"]
 
@@ -74,7 +74,7 @@ def _mode_messages(core_mean, core_second, k, entry_means, entry_seconds, y):
     from the core's mean (shape ``(r_1, ..., r_K)``) and second moment
     ``E[vec(W) vec(W)^T]``, and the modes' moments at each entry.
     """
-    xp, device = get_namespace(y)
+    xp, device = namespace_and_device(y)
     n, dtype = y.shape[0], y.dtype
     ranks = [int(r) for r in core_mean.shape]
     precisions = _quadratic_per_sample(core_second, entry_seconds, ranks, k, xp, n, dtype,

@@ -25,7 +25,7 @@ with the RTS gain ``G_s = P_s A_{s+1}^T (P-_{s+1})^{-1}``, and the last step
 ``(g, L)`` the smoothed moments.
 """
 
-from ..utils._array_api import get_namespace
+from ..utils._array_api import namespace_and_device
 from ._parallel_scan import associative_scan
 
 __all__ = ["scan_kalman_filter", "scan_rts_smoother"]
@@ -79,7 +79,7 @@ def _combine_filter(earlier, later):
     """Lemma 8: the element of steps ``i..j`` from those of ``i..k`` and ``k+1..j``."""
     A_i, b_i, C_i, eta_i, J_i = earlier
     A_j, b_j, C_j, eta_j, J_j = later
-    xp, _ = get_namespace(A_i)
+    xp, _ = namespace_and_device(A_i)
     d = A_i.shape[-1]
     eye = xp.eye(d, dtype=A_i.dtype, device=A_i.device)
     # (I + C_i J_j)^{-1} applied to A_i, C_i and b_i + C_i eta_j in one solve;
@@ -102,7 +102,7 @@ def scan_kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     Arguments as there, already validated; returns ``(means, covs,
     pred_means, pred_covs)``.
     """
-    xp, _ = get_namespace(A, P0)
+    xp, _ = namespace_and_device(A, P0)
     d = A.shape[1]
     elements = _filter_elements(A, Q, H, obs_precision, obs_info, P0, m0, xp)
     _, means, covs, _, _ = associative_scan(_combine_filter, elements)
@@ -120,7 +120,7 @@ def _combine_smoother(earlier, later):
     """Lemma 10: ``(E, g, L)`` of steps ``i..j`` from those of ``i..k`` and ``k+1..j``."""
     E_i, g_i, L_i = earlier
     E_j, g_j, L_j = later
-    xp, _ = get_namespace(E_i)
+    xp, _ = namespace_and_device(E_i)
     return E_i @ E_j, _mv(E_i, g_j) + g_i, _sym(E_i @ L_j @ _t(E_i, xp), xp) + L_i
 
 
@@ -130,7 +130,7 @@ def scan_rts_smoother(A, means, covs, pred_means, pred_covs):
     Arguments as there, already validated; returns ``(means, covs,
     cross_covs)``.
     """
-    xp, _ = get_namespace(A, means)
+    xp, _ = namespace_and_device(A, means)
     d = A.shape[1]
     # G_s^T = (P-_{s+1})^{-1} A_{s+1} P_s, P- symmetric positive definite.
     AP = A[1:, ...] @ covs[:-1, ...]

@@ -10,7 +10,7 @@ before it. Each of the ``log2(T)`` levels is a few batched array operations,
 whatever ``T`` is.
 """
 
-from ..utils._array_api import get_namespace
+from ..utils._array_api import namespace_and_device
 
 __all__ = ["associative_scan"]
 
@@ -33,7 +33,7 @@ def associative_scan(combine, elements, *, reverse=False):
     tuple of arrays
         Of the shapes of ``elements``.
     """
-    xp, _ = get_namespace(elements[0])
+    xp, _ = namespace_and_device(elements[0])
     if reverse:
         flipped = tuple(xp.flip(e, axis=0) for e in elements)
         out = _scan(lambda later, earlier: combine(earlier, later), flipped, xp)

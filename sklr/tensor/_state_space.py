@@ -28,7 +28,7 @@ import math
 from numbers import Integral, Real
 
 from ..linalg._kronecker import _kron_eye
-from ..utils._array_api import get_namespace
+from ..utils._array_api import namespace_and_device
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
 from ._kalman_scan import scan_kalman_filter, scan_rts_smoother
 
@@ -59,7 +59,7 @@ def _check_kernel(kernel):
 
 def _namespace(*values):
     """Namespace and device of the arguments that are arrays (lists and None are skipped)."""
-    return get_namespace(*[v for v in values if hasattr(v, "shape")])
+    return namespace_and_device(*[v for v in values if hasattr(v, "shape")])
 
 
 def _check_shape(arr, name, shape, ref=None):
@@ -207,7 +207,7 @@ def matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1):
 
 def _matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1):
     p = _check_kernel(kernel)
-    xp, _ = get_namespace(deltas)
+    xp, _ = namespace_and_device(deltas)
     s2 = float(variance)
     if p == 1:
         x = deltas / float(lengthscale)
@@ -455,7 +455,7 @@ def state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale, 
 
 def _state_space_predict(t_new, t, means, covs, cross_covs, kernel, lengthscale, variance, *,
                          n_components=1):
-    xp, _ = get_namespace(t_new, t, means)
+    xp, _ = namespace_and_device(t_new, t, means)
     S = covs.shape[0]
     _, P_inf, _ = _matern_state_space(kernel, lengthscale, variance, n_components=n_components,
                                      xp=xp, dtype=covs.dtype, device=covs.device)

@@ -7,7 +7,12 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._array_api import check_same_namespace, get_namespace, logsumexp, move_to
+from ..utils._array_api import (
+    check_same_namespace,
+    logsumexp,
+    move_to,
+    namespace_and_device,
+)
 from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
 from ._sinkhorn_newton import sinkhorn_newton
 
@@ -210,7 +215,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        xp, device = get_namespace(X)
+        xp, device = namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
         X_target = self._validated_target(xp, device, X.dtype)
         sample_weight, target_weight = move_to(
@@ -282,7 +287,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """``weight`` checked (shape, finite, non-negative, not all zero) and normalized."""
         if weight is None:
             return None  # uniform
-        xp, device = get_namespace(X)
+        xp, device = namespace_and_device(X)
         try:
             weight = xp.asarray(weight, dtype=X.dtype, device=device)
         except (TypeError, ValueError) as exc:
@@ -300,7 +305,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return weight / total
 
     def _map(self, X, Y, potential, metric_scale):
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         logits = (potential[None, :] - _pairwise_cost(X, Y, self.metric, xp) / metric_scale)
         logits = logits / self.reg
         weights = xp.exp(logits - logsumexp(logits, axis=1, xp=xp)[:, None])
@@ -321,7 +326,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="X_target_", method="transform")
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
         return self._map(X, self.X_target_, self.target_potential_, self.cost_scale_)
 
@@ -341,7 +346,7 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="X_source_", method="inverse_transform")
-        xp, _ = get_namespace(X)
+        xp, _ = namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
         return self._map(X, self.X_source_, self.source_potential_, self.cost_scale_)
 

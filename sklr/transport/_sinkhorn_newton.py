@@ -27,7 +27,7 @@ from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
 
-from ..utils._array_api import get_namespace
+from ..utils._array_api import namespace_and_device
 from ..utils._validation import Interval, StrOptions, validate_params
 from ._newton_step import _CHOLESKY_MAX, _DROP_RATIO, _NewtonSystem
 from ._sinkhorn_stage import (
@@ -539,7 +539,7 @@ def sinkhorn_newton(
     >>> bool(np.abs(P.sum(axis=1) - 1 / 50).sum() + np.abs(P.sum(axis=0) - 1 / 40).sum() < 1e-9)
     True
     """
-    xp, device = get_namespace(M)
+    xp, device = namespace_and_device(M)
     M = _as_cost_matrix(M, xp, device)
     a, b = _check_inputs(a, b, M, reg, xp, device)
     if isinstance(n_sinkhorn, str) and n_sinkhorn == "auto":
@@ -618,6 +618,6 @@ def sinkhorn_newton2(a, b, M, reg, **kwargs):
     """
     out = sinkhorn_newton(a, b, M, reg, **kwargs)
     P, info = out if kwargs.get("log") else (out, None)
-    xp, _ = get_namespace(P)
+    xp, _ = namespace_and_device(P)
     cost = float(xp.sum(P * xp.asarray(M, dtype=P.dtype)))
     return (cost, info) if kwargs.get("log") else cost

@@ -1,7 +1,7 @@
 """The backend layer: the only package of sklr that knows NumPy from CuPy.
 
 Everything else in sklr receives an array namespace ``xp`` (and a ``device``)
-from :func:`get_namespace` and uses only the array API standard on it, plus the
+from :func:`namespace_and_device` and uses only the array API standard on it, plus the
 helpers below for what the standard lacks. This module gathers the backend's
 public surface; the code lives by concern:
 
@@ -36,8 +36,8 @@ from ._namespace import (
     convergence_check_interval,
     cuda_device_names,
     device,
-    get_namespace,
     move_to,
+    namespace_and_device,
     to_numpy,
 )
 from ._random import random_integers, random_normal, random_signs, random_uniform
@@ -51,7 +51,7 @@ __all__ = [
     "cuda_device_names",
     "device",
     "dct",
-    "get_namespace",
+    "namespace_and_device",
     "issparse",
     "exp_inplace",
     "kth_largest",

@@ -12,7 +12,14 @@ import scipy.fft
 import scipy.linalg
 import scipy.sparse
 
-from ._namespace import cupy_module, cupyx_module, dispatch, get_namespace, to_numpy, via_host
+from ._namespace import (
+    cupy_module,
+    cupyx_module,
+    dispatch,
+    namespace_and_device,
+    to_numpy,
+    via_host,
+)
 
 __all__ = [
     "add_to_diagonal",
@@ -101,7 +108,7 @@ def qr_r(a):
         a,
         numpy=lambda: scipy.linalg.qr(a, mode="r", check_finite=False)[0][: min(a.shape)],
         cupy=lambda: cupy_module().linalg.qr(a, mode="r"),
-        other=lambda: get_namespace(a)[0].linalg.qr(a)[1],
+        other=lambda: namespace_and_device(a)[0].linalg.qr(a)[1],
     )
 
 
@@ -211,7 +218,7 @@ def logsumexp(a, *, axis=None, xp=None):
     >>> float(logsumexp(np.log(np.array([1.0, 2.0, 3.0]))))  # log(6)
     1.791759...
     """
-    xp = get_namespace(a)[0] if xp is None else xp
+    xp = namespace_and_device(a)[0] if xp is None else xp
     a_max = xp.max(a, axis=axis, keepdims=True)
     a_max = xp.where(xp.isfinite(a_max), a_max, xp.zeros_like(a_max))
     total = xp.sum(xp.exp(a - a_max), axis=axis, keepdims=True)
@@ -254,7 +261,7 @@ def add_to_diagonal(A, values):
         return A
 
     def by_eye():
-        xp, dev = get_namespace(A)
+        xp, dev = namespace_and_device(A)
         eye = xp.eye(d, dtype=A.dtype, device=dev)
         return A + eye * (values[None, :] if hasattr(values, "shape") else values)
 
@@ -299,7 +306,7 @@ def exp_inplace(x, *, lower=None, upper=None):
         return mod.exp(x, out=x)
 
     def new_array():
-        xp, _ = get_namespace(x)
+        xp, _ = namespace_and_device(x)
         return xp.exp(xp.clip(x, min=lower, max=upper) if clip else x)
 
     return dispatch(
@@ -448,7 +455,7 @@ def log2_histogram(x, *, bins_per_octave=16):
         return ids, counts.get(), sums.get()
 
     def by_log2():
-        xp, _ = get_namespace(x)
+        xp, _ = namespace_and_device(x)
         flat = xp.reshape(x, (-1,))
         tiny = xp.finfo(flat.dtype).smallest_normal
         low = math.floor(math.log2(tiny) * bins_per_octave)
@@ -463,7 +470,7 @@ def log2_histogram(x, *, bins_per_octave=16):
 
 
 def _kth_largest_by_sort(x, index):
-    xp, _ = get_namespace(x)
+    xp, _ = namespace_and_device(x)
     return float(xp.sort(xp.reshape(x, (-1,)))[index])
 
 

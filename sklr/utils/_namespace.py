@@ -1,6 +1,6 @@
 """Array namespace, device and transfers; the one dispatch on the array library.
 
-The backend's ground: :func:`get_namespace` finds the namespace and device of
+The backend's ground: :func:`namespace_and_device` finds the namespace and device of
 the inputs (through scikit-learn, so that ``array_api_dispatch`` is honoured),
 :func:`to_numpy` / :func:`from_numpy` move arrays to the host and back, and
 :func:`dispatch` is the only place in sklr that branches on the array library
@@ -40,15 +40,19 @@ __all__ = [
     "device",
     "dispatch",
     "from_numpy",
-    "get_namespace",
+    "namespace_and_device",
     "move_to",
     "to_numpy",
     "via_host",
 ]
 
 
-def get_namespace(*arrays):
+def namespace_and_device(*arrays):
     """Return ``(xp, device)`` of the inputs.
+
+    Named apart from scikit-learn's ``get_namespace``, which returns
+    ``(xp, is_array_api_compliant)``: code that knows one meets no surprise
+    from the other.
 
     Honours ``sklearn.get_config()["array_api_dispatch"]``: with dispatch off,
     ``xp`` is NumPy (scikit-learn's compatible wrapper) and ``device`` is
@@ -69,8 +73,8 @@ def get_namespace(*arrays):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklr.utils._array_api import get_namespace
-    >>> xp, device = get_namespace(np.ones(3))
+    >>> from sklr.utils._array_api import namespace_and_device
+    >>> xp, device = namespace_and_device(np.ones(3))
     >>> xp.__name__.endswith("numpy"), device
     (True, 'cpu')
     """
@@ -184,7 +188,7 @@ def via_host(func, *arrays, like, dtype=None, xp=None):
     out : array
         The result in the namespace and on the device of ``like``.
     """
-    xp, dev = get_namespace(like) if xp is None else (xp, device(like))
+    xp, dev = namespace_and_device(like) if xp is None else (xp, device(like))
     return from_numpy(func(*host(*arrays)), xp, dev, dtype)
 
 
@@ -232,7 +236,7 @@ def to_numpy(x):
         x,
         numpy=lambda: np.asarray(x),
         cupy=lambda: x.get(),
-        other=lambda: _convert_to_numpy(x, xp=get_namespace(x)[0]),
+        other=lambda: _convert_to_numpy(x, xp=namespace_and_device(x)[0]),
     )
 
 

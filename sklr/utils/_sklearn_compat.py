@@ -25,9 +25,16 @@ import sklearn
 from sklearn import get_config
 from sklearn.base import _fit_context
 from sklearn.utils._array_api import _convert_to_numpy, move_to
-from sklearn.utils._array_api import get_namespace_and_device as _get_namespace_and_device
 from sklearn.utils._array_api import device as sklearn_device
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+from sklearn.utils._array_api import (
+    get_namespace_and_device as _get_namespace_and_device,
+)
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 __all__ = [

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ._array_api import namespace_and_device
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -19,7 +20,6 @@ from ._sklearn_compat import (
     validate_data,
     validate_params,
 )
-from ._array_api import get_namespace
 
 __all__ = [
     "HasMethods",
@@ -60,7 +60,7 @@ def check_sample_weight(sample_weight, X, *, dtype=None):
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=X.dtype if dtype is None else dtype, ensure_non_negative=True
     )
-    xp, _ = get_namespace(sample_weight)
+    xp, _ = namespace_and_device(sample_weight)
     # scikit-learn 1.9 raises this itself; 1.8 accepts all-zero weights.
     if sample_weight.shape[0] and not bool(xp.any(sample_weight != 0)):
         raise ValueError("Sample weights must contain at least one non-zero number.")
@@ -135,7 +135,7 @@ def check_array_arg(
     if isinstance(dtype, (tuple, list)) and all(isinstance(d, str) for d in dtype):
         # Names of dtypes, resolved in the input's own namespace (array_api_strict
         # rejects strings as dtypes).
-        vxp = get_namespace(value)[0] if hasattr(value, "__array_namespace__") else None
+        vxp = namespace_and_device(value)[0] if hasattr(value, "__array_namespace__") else None
         if vxp is not None and not vxp.__name__.endswith("numpy"):
             dtype = [getattr(vxp, d) for d in dtype]
     try:
@@ -156,7 +156,7 @@ def check_array_arg(
     size = math.prod(arr.shape)
     if not allow_empty and size == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(arr.shape)}.")
-    axp, _ = get_namespace(arr)
+    axp, _ = namespace_and_device(arr)
     if non_negative and size and bool(axp.any(arr < 0)):
         raise ValueError(f"{name} must be non-negative, got a minimum of {float(axp.min(arr))}.")
     if not_all_zero and size and not bool(axp.any(arr != 0)):

@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklr.completion import complete_matrix
 from sklr.completion._altmin import _Side, _Updater, fold_in
 from sklr.datasets import make_low_rank_completion
-from sklr.utils._array_api import get_namespace
+from sklr.utils._array_api import namespace_and_device
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_inner_solvers_converge_to_the_exact_update(solver):
     # Correlated, badly scaled columns (cond 1e4): a diagonal preconditioner cannot fix it.
     rotation, _ = np.linalg.qr(np.random.RandomState(1).standard_normal((k, k)))
     V = V @ np.diag(np.logspace(0, -4, k)) @ rotation
-    xp, device = get_namespace(values)
+    xp, device = namespace_and_device(values)
     side = _Side(rows, cols, values, 300, 400, xp, device)
     exact = _Updater(side, "exact", 0.0, 0, 1, 4 * k, 2, 0)(V, None, side.values)
     updater = _Updater(side, solver, 0.0, 1e-10, 1000, 4 * k, 2, np.random.RandomState(0))

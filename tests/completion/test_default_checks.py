@@ -8,8 +8,8 @@ failed 24 checks. tests/test_common.py runs the checks on ``random_state=0``.
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklr.completion import MatrixCompleter
 from sklr._testing import expected_failed_checks
+from sklr.completion import MatrixCompleter
 
 # The checks' random matrices leave some rows or columns without an observed
 # entry, or with fewer than the rank needs: MatrixCompleter says so.

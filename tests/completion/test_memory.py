@@ -34,9 +34,9 @@ def test_lazy_and_kept_design_blocks_agree():
     rng = np.random.RandomState(1)
     rows, cols = np.nonzero(rng.rand(40, 30) < 0.3)
     values = rng.standard_normal(rows.size)
-    from sklr.utils._array_api import get_namespace
+    from sklr.utils._array_api import namespace_and_device
 
-    xp, device = get_namespace(values)
+    xp, device = namespace_and_device(values)
     side = _altmin._Side(rows, cols, values, 40, 30, xp, device)
     F = rng.standard_normal((30, 4))
     kept, lazy = side.design(F), side.design(F, lazy=True)

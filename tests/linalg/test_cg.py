@@ -6,7 +6,7 @@ from _tolerances import assert_allclose_normwise, tolerance
 from numpy.testing import assert_array_equal
 
 from sklr.linalg._cg import conjugate_gradient
-from sklr.utils._array_api import get_namespace, to_numpy
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 
 def _spd_batch(n_problems, n, cond, seed=0):
@@ -35,7 +35,7 @@ def test_agrees_with_numpy_solve_on_every_backend(xp, dtype):
     A, B = A.astype(dtype), B.astype(dtype)
     result = conjugate_gradient(_matvec(xp.asarray(A), xp), xp.asarray(B), rtol=rtol,
                                 max_iter=500)
-    assert get_namespace(result.x)[0] is xp
+    assert namespace_and_device(result.x)[0] is xp
     assert result.x.dtype == xp.asarray(B).dtype
     assert_array_equal(to_numpy(result.converged), True)
     expected = _exact(A.astype(np.float64), B.astype(np.float64))

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 from scipy.stats import multivariate_normal
 
 from sklr.linalg._gaussian import cholesky_log_det, gaussian_neg_log_density, whiten
-from sklr.utils._array_api import get_namespace, to_numpy
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 
 @pytest.mark.parametrize("p", [1, 3])
@@ -17,7 +17,7 @@ def test_agrees_with_scipy_on_every_backend(xp, p):
     cov = A @ A.T + 0.1 * np.eye(p)
     L = np.linalg.cholesky(cov)
     ours = gaussian_neg_log_density(xp.asarray(X), xp.asarray(mean), xp.asarray(L), xp)
-    assert get_namespace(ours)[0] is xp
+    assert namespace_and_device(ours)[0] is xp
     reference = -multivariate_normal(mean, cov).logpdf(X)
     assert_allclose(to_numpy(ours), np.atleast_1d(reference), rtol=1e-12)
     # Without the constant: the iLA-SDP point cost.

@@ -14,7 +14,7 @@ from sklr.linalg import (
     lp_sensitivities,
     root_leverage_scores,
 )
-from sklr.utils._array_api import get_namespace, to_numpy
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 
 def _matrix(n=80, d=4, seed=0):
@@ -56,7 +56,7 @@ def test_lewis_weights_approx_within_constant_factor():
 def test_lewis_weights_backends(xp):
     A = _matrix()
     w = lewis_weights(xp.asarray(A), 1.0)
-    assert get_namespace(w)[0] is xp
+    assert namespace_and_device(w)[0] is xp
     assert_allclose(to_numpy(w), lewis_weights(A, 1.0), rtol=1e-9)
 
 
@@ -156,7 +156,7 @@ def test_lp_regression_backends(xp):
     X, y = _heavy_tailed(n=300, d=3)
     res = lp_regression(xp.asarray(X), xp.asarray(y), 1.5, fit_intercept=True)
     ref = lp_regression(X, y, 1.5, fit_intercept=True)
-    assert get_namespace(res.coef)[0] is xp
+    assert namespace_and_device(res.coef)[0] is xp
     assert_allclose(to_numpy(res.coef), ref.coef, rtol=1e-9)
     # p = 1 goes through the vertex certification, in the namespace too.
     lad = lp_regression(xp.asarray(X), xp.asarray(y), 1.0, fit_intercept=True)

@@ -13,7 +13,7 @@ from sklearn.linear_model import Ridge
 
 from sklr.datasets import make_least_squares
 from sklr.linalg import default_sketch_size, leverage_scores, sketched_lstsq
-from sklr.utils._array_api import get_namespace, to_numpy
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 KINDS = ["srht", "gaussian", "countsketch", "sparse_sign"]
 
@@ -172,7 +172,7 @@ def test_backends_agree(xp, solver):
                             random_state=0)
     res = sketched_lstsq(xp.asarray(X), xp.asarray(y), solver=solver, n_components=200,
                          fit_intercept=True, random_state=0)
-    assert get_namespace(res.coef)[0] is xp
+    assert namespace_and_device(res.coef)[0] is xp
     assert_allclose(to_numpy(res.coef), res_np.coef, atol=1000 * np.finfo(np.float64).eps)
     assert abs(res.intercept - res_np.intercept) < 1e-10
 
@@ -276,7 +276,7 @@ def test_leverage_scores_rank_deficient_and_backends(xp):
     X = np.random.RandomState(0).standard_normal((200, 4))
     X = np.c_[X, X[:, :1] + X[:, 1:2]]
     scores = leverage_scores(xp.asarray(X))
-    assert get_namespace(scores)[0] is xp
+    assert namespace_and_device(scores)[0] is xp
     assert_allclose(float(np.sum(to_numpy(scores))), 4.0)
     with pytest.raises(ValueError, match="'method' parameter of leverage_scores must be"):
         leverage_scores(X, method="fast")
@@ -293,7 +293,7 @@ def test_approx_leverage_scores_of_a_rank_deficient_matrix(xp):
     exact = leverage_scores(A)
     assert_allclose(exact.sum(), 5.0)
     approx = leverage_scores(xp.asarray(A), method="approx", random_state=0)
-    assert get_namespace(approx)[0] is xp
+    assert namespace_and_device(approx)[0] is xp
     ratio = to_numpy(approx) / exact
     assert 0.4 < ratio.min() and ratio.max() < 2.5
     assert abs(float(np.sum(to_numpy(approx))) - 5.0) < 1.0

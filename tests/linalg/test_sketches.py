@@ -13,7 +13,7 @@ from sklr.linalg import (
     make_sketch,
     theoretical_sketch_size,
 )
-from sklr.utils._array_api import get_namespace, to_numpy
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 KINDS = ["srht", "gaussian", "countsketch", "sparse_sign"]
 
@@ -70,7 +70,7 @@ def test_backends_agree(xp, kind):
     A = np.random.RandomState(0).standard_normal((300, 5))
     S = make_sketch(kind, 300, 40, random_state=0)
     out = S.apply(xp.asarray(A))
-    assert get_namespace(out)[0] is xp
+    assert namespace_and_device(out)[0] is xp
     assert_allclose(to_numpy(out), S.apply(A), atol=1000 * np.finfo(np.float64).eps)
     out32 = S.apply(xp.asarray(A, dtype=xp.float32))
     assert out32.dtype == xp.float32
@@ -189,5 +189,5 @@ def test_grouped_sparse_sign_is_reproducible_and_backend_free(xp):
         np.random.RandomState(0), dtype=xp.float32, xp=xp,
     )
     out = sparse_matmul(T, xp.asarray(F, dtype=xp.float32))
-    assert get_namespace(out)[0] is xp and out.dtype == xp.float32
+    assert namespace_and_device(out)[0] is xp and out.dtype == xp.float32
     assert_allclose(to_numpy(out), ref @ F, rtol=1e-6, atol=1e-6)

@@ -9,7 +9,7 @@ from sklearn.linear_model import LinearRegression, QuantileRegressor
 
 from sklr.datasets import make_least_squares
 from sklr.linear_model import LpRegressor
-from sklr.utils._array_api import get_namespace, to_numpy
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_backends(data, xp):
     X, y = data
     ref = LpRegressor(p=1.5).fit(X, y)
     reg = LpRegressor(p=1.5).fit(xp.asarray(X), xp.asarray(y))
-    assert get_namespace(reg.coef_)[0] is xp
+    assert namespace_and_device(reg.coef_)[0] is xp
     assert_allclose(to_numpy(reg.coef_), ref.coef_, rtol=1e-8)
     assert_allclose(to_numpy(reg.predict(xp.asarray(X))), ref.predict(X), rtol=1e-8)
 

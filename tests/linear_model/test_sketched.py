@@ -21,9 +21,9 @@ from sklearn.utils.estimator_checks import (
 )
 
 from sklr import SketchedRegressor
-from sklr.datasets import make_least_squares
-from sklr.utils._array_api import get_namespace, to_numpy
 from sklr._testing import expected_failed_checks
+from sklr.datasets import make_least_squares
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +123,9 @@ def test_array_api_strict_matches_numpy(data):
     with config_context(array_api_dispatch=True):
         Xs, ys = xps.asarray(X), xps.asarray(y)
         reg = SketchedRegressor(solver="precondition", random_state=0).fit(Xs, ys)
-        assert get_namespace(reg.coef_)[0].__name__ == "array_api_strict"
+        assert namespace_and_device(reg.coef_)[0].__name__ == "array_api_strict"
         pred = reg.predict(Xs)
-        assert get_namespace(pred)[0].__name__ == "array_api_strict"
+        assert namespace_and_device(pred)[0].__name__ == "array_api_strict"
         with pytest.raises(ValueError, match="must use the same namespace"):
             reg.predict(X)
     assert_allclose(to_numpy(reg.coef_), ref.coef_, atol=1000 * np.finfo(np.float64).eps)

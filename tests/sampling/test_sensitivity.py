@@ -13,7 +13,7 @@ from sklr.datasets import make_least_squares
 from sklr.linalg import lp_sensitivities
 from sklr.linear_model import LpRegressor
 from sklr.sampling import SensitivitySampler, inclusion_probabilities, sampling_scores
-from sklr.utils._array_api import get_namespace, to_numpy
+from sklr.utils._array_api import namespace_and_device, to_numpy
 
 METHODS = ["lewis", "sensitivity", "root_leverage", "leverage", "uniform"]
 
@@ -205,7 +205,7 @@ def test_backends_agree(xp):
     X, y = _lad_problem(n=600, d=3)
     ref = SensitivitySampler(n_samples=60, random_state=0).fit(X, y)
     got = SensitivitySampler(n_samples=60, random_state=0).fit(xp.asarray(X), xp.asarray(y))
-    assert get_namespace(got.sample_weight_)[0] is xp
+    assert namespace_and_device(got.sample_weight_)[0] is xp
     assert np.array_equal(to_numpy(got.sample_indices_), ref.sample_indices_)
     assert_allclose(to_numpy(got.sample_weight_), ref.sample_weight_, rtol=1e-9)
 

@@ -12,8 +12,8 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 from sklr.linalg import kron, mode_product
-from sklr.tensor import FunBaTResult, funbat, funbat_predict
 from sklr.linalg._kronecker import unfold
+from sklr.tensor import FunBaTResult, funbat, funbat_predict
 from sklr.tensor._funbat import _quadratic_per_sample, _second_moment_sum
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "funbat-synthetic"

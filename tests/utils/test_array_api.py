@@ -16,13 +16,13 @@ import sklr
 from sklr.utils._array_api import (
     add_to_diagonal,
     dct,
-    exp_inplace,
     device,
-    get_namespace,
+    exp_inplace,
     issparse,
     kth_largest,
     logsumexp,
     lstsq,
+    namespace_and_device,
     qr_r,
     random_integers,
     random_normal,
@@ -41,6 +41,7 @@ from sklr.utils._sklearn_compat import (
     _check_same_namespace,
     check_same_namespace,
 )
+
 
 @pytest.mark.parametrize("module", sorted(PRIVATE_NAMES))
 def test_private_sklearn_names_exist(module):
@@ -92,17 +93,17 @@ def _asarray(x, xp, dtype=None):
 def test_get_namespace_follows_dispatch():
     strict = pytest.importorskip("array_api_strict")
     x = strict.asarray([1.0, 2.0])
-    xp_off, dev_off = get_namespace(x)
+    xp_off, dev_off = namespace_and_device(x)
     assert xp_off.__name__.endswith("numpy") and dev_off == "cpu"
     with sklearn.config_context(array_api_dispatch=True):
-        xp_on, dev_on = get_namespace(x)
+        xp_on, dev_on = namespace_and_device(x)
     assert xp_on.__name__ == "array_api_strict"
     assert dev_on == x.device
 
 
 def test_device_and_to_numpy(xp):
     x = _asarray([1.0, 2.0, 3.0], xp)
-    assert device(x) == get_namespace(x)[1]
+    assert device(x) == namespace_and_device(x)[1]
     out = to_numpy(x)
     assert isinstance(out, np.ndarray)
     assert_array_equal(out, [1.0, 2.0, 3.0])
@@ -111,7 +112,7 @@ def test_device_and_to_numpy(xp):
 
 @pytest.mark.parametrize("draw", ["normal", "uniform", "integers", "signs"])
 def test_random_draws_reproducible_and_on_device(xp, draw):
-    dev = get_namespace(xp.asarray([0.0]))[1]
+    dev = namespace_and_device(xp.asarray([0.0]))[1]
     funcs = {
         "normal": lambda rs: random_normal(rs, (200, 3), xp=xp, device=dev),
         "uniform": lambda rs: random_uniform(rs, (200, 3), low=-1.0, high=2.0, xp=xp, device=dev),
@@ -119,7 +120,7 @@ def test_random_draws_reproducible_and_on_device(xp, draw):
         "signs": lambda rs: random_signs(rs, (200, 3), xp=xp, device=dev),
     }
     a, b = funcs[draw](0), funcs[draw](0)
-    assert get_namespace(a)[0] is xp
+    assert namespace_and_device(a)[0] is xp
     assert_array_equal(to_numpy(a), to_numpy(b))
     values = to_numpy(a)
     assert not np.array_equal(values, to_numpy(funcs[draw](1)))
@@ -134,7 +135,7 @@ def test_random_draws_reproducible_and_on_device(xp, draw):
 
 
 def test_random_normal_dtype(xp):
-    z = random_normal(0, (5,), xp=xp, device=get_namespace(xp.asarray([0.0]))[1], dtype=xp.float32)
+    z = random_normal(0, (5,), xp=xp, device=namespace_and_device(xp.asarray([0.0]))[1], dtype=xp.float32)
     assert z.dtype == xp.float32
 
 
@@ -146,7 +147,7 @@ def test_solve_triangular(xp, lower, trans):
     T = T.T if lower else T
     B = rng.standard_normal((6, 2))
     x = solve_triangular(_asarray(T, xp), _asarray(B, xp), lower=lower, trans=trans)
-    assert get_namespace(x)[0] is xp
+    assert namespace_and_device(x)[0] is xp
     assert_allclose(to_numpy(x), np.linalg.solve(T.T if trans else T, B), rtol=1e-12)
 
 
@@ -155,7 +156,7 @@ def test_lstsq_min_norm_and_rcond(xp):
     A = rng.standard_normal((4, 6))  # underdetermined: minimum-norm solution
     b = rng.standard_normal(4)
     x = lstsq(_asarray(A, xp), _asarray(b, xp))
-    assert get_namespace(x)[0] is xp
+    assert namespace_and_device(x)[0] is xp
     assert_allclose(to_numpy(x), np.linalg.pinv(A) @ b, rtol=1e-10)
     # a direction with a singular value below rcond is dropped
     A2 = np.diag([1.0, 1e-10])
@@ -167,7 +168,7 @@ def test_dct_matches_scipy_and_is_orthonormal(xp):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((33, 4))
     y = dct(_asarray(X, xp), axis=0)
-    assert get_namespace(y)[0] is xp
+    assert namespace_and_device(y)[0] is xp
     expected = scipy.fft.dct(X, axis=0, norm="ortho")
     assert_allclose(to_numpy(y), expected, rtol=1e-12, atol=1e-12)
     assert_allclose(np.linalg.norm(to_numpy(y), axis=0), np.linalg.norm(X, axis=0))
@@ -177,7 +178,7 @@ def test_logsumexp_matches_scipy(xp):
     a = np.array([[0.0, -np.inf, 1000.0], [-np.inf, -np.inf, -np.inf], [1.0, 2.0, 3.0]])
     for axis in (None, 0, 1):
         out = logsumexp(_asarray(a, xp), axis=axis)
-        assert get_namespace(out)[0] is xp
+        assert namespace_and_device(out)[0] is xp
         assert_allclose(to_numpy(out), scipy.special.logsumexp(a, axis=axis))
 
 
@@ -185,7 +186,7 @@ def test_segment_sum_repeated_ids(xp):
     ids = np.array([0, 2, 0, 2, 2, 4])
     vals = np.arange(12.0).reshape(6, 2)
     out = segment_sum(_asarray(vals, xp), _asarray(ids, xp), 5)
-    assert get_namespace(out)[0] is xp
+    assert namespace_and_device(out)[0] is xp
     expected = np.zeros((5, 2))
     np.add.at(expected, ids, vals)
     assert_allclose(to_numpy(out), expected)
@@ -202,7 +203,7 @@ def test_sparse_matrix_and_product(xp, fmt):
     assert issparse(S)
     A = rng.standard_normal((9, 3))
     out = sparse_matmul(S, _asarray(A, xp))
-    assert get_namespace(out)[0] is xp
+    assert namespace_and_device(out)[0] is xp
     assert_allclose(to_numpy(out), dense.toarray() @ A)
     # sparse right operand: dense NumPy result
     out_sp = sparse_matmul(S, scipy.sparse.csr_array(A))
@@ -232,7 +233,7 @@ def test_cupy_is_imported_only_in_backend_module():
 def test_qr_r(xp):
     A = np.random.RandomState(0).standard_normal((20, 4))
     R = qr_r(_asarray(A, xp))
-    assert get_namespace(R)[0] is xp
+    assert namespace_and_device(R)[0] is xp
     R = to_numpy(R)
     assert R.shape == (4, 4)
     assert_allclose(np.tril(R, -1), 0)
@@ -255,7 +256,7 @@ def test_subtract_outer_writes_into_out(xp):
     f, M = rng.standard_normal(4), rng.standard_normal((4, 3))
     out = _asarray(np.zeros((4, 3)), xp)
     result = subtract_outer(_asarray(f, xp), _asarray(M, xp), out=out)
-    assert result is out and get_namespace(result)[0] is xp
+    assert result is out and namespace_and_device(result)[0] is xp
     assert_allclose(to_numpy(out), f[:, None] - M, rtol=0, atol=0)
     fresh = subtract_outer(_asarray(f, xp), _asarray(M, xp))
     assert fresh is not out
@@ -271,7 +272,7 @@ def test_log2_histogram(xp, dtype):
     values = np.concatenate([np.exp(rng.uniform(-80, 5, 500)), [0.0, 1.0, 1.5, 2.0, 3.0]])
     values = values.astype(dtype)
     ids, counts, sums = log2_histogram(_asarray(values, xp), bins_per_octave=4)
-    assert get_namespace(ids)[0] is xp
+    assert namespace_and_device(ids)[0] is xp
     ids = np.asarray(to_numpy(ids))
     order = np.argsort(values, kind="stable")
     assert np.all(np.diff(ids[order]) >= 0)
@@ -294,7 +295,7 @@ def test_sparse_gram(xp, per_row):
     data = rng.standard_normal(m * per_row)
     A = scipy.sparse.coo_array((data, (rows, cols)), shape=(m, n)).toarray()
     G = sparse_gram(_asarray(data, xp), _asarray(rows, xp), _asarray(cols, xp), (m, n))
-    assert get_namespace(G)[0] is xp
+    assert namespace_and_device(G)[0] is xp
     assert_allclose(to_numpy(G), A.T @ A, rtol=1e-12, atol=1e-12)
 
 
@@ -304,7 +305,7 @@ def test_exp_inplace_and_add_to_diagonal(xp):
     assert_allclose(out, np.exp([-700.0, -1.0, 0.0, 300.0]))
     assert np.all(np.isfinite(out)) and out[0] > 0
     A = add_to_diagonal(_asarray(np.ones((3, 3)), xp), _asarray([1.0, 2.0, 3.0], xp))
-    assert get_namespace(A)[0] is xp
+    assert namespace_and_device(A)[0] is xp
     assert_allclose(to_numpy(A), np.ones((3, 3)) + np.diag([1.0, 2.0, 3.0]))
 
 
@@ -316,5 +317,5 @@ def test_dispatch_picks_by_array_library(xp):
     assert library == {"numpy": "numpy", "cupy": "cupy"}.get(xp.__name__.split(".")[-1], "other")
     assert dispatch(x, numpy=lambda: "numpy", cupy=lambda: "cupy", other=lambda: "other") == library
     doubled = via_host(lambda v: 2 * v, x, like=x, dtype=x.dtype)
-    assert get_namespace(doubled)[0] is xp
+    assert namespace_and_device(doubled)[0] is xp
     assert_allclose(to_numpy(doubled), [0.0, 2.0, 4.0])
