@@ -2,7 +2,7 @@
 
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
@@ -476,10 +476,7 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, rows, cols, values, _ = self._observed(X, reset=False)
         xp, device = namespace_and_device(values)
-        random_state = check_random_state(self.random_state)
-        if isinstance(self.random_state, Integral):
-            random_state = np.random.RandomState(self.random_state)
-        hide = random_uniform(random_state, (values.shape[0],), xp=xp, device=device,
+        hide = random_uniform(check_random_state(self.random_state), (values.shape[0],), xp=xp, device=device,
                               dtype=values.dtype) < self.score_holdout
         hidden = xp.nonzero(hide)[0]
         if hidden.shape[0] == 0:

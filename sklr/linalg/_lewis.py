@@ -95,15 +95,21 @@ def lewis_weights(A, p=1.0, *, method="exact", max_iter=100, tol=1e-8, n_compone
     _check_leverage_method(A.shape, method, n_components)
     w, n_iter = _lewis_weights(A, float(p), method=method, max_iter=max_iter, tol=tol,
                                n_components=n_components, sketch=sketch,
-                               random_state=random_state)
+                               random_state=check_random_state(random_state))
     return (w, n_iter) if return_n_iter else w
 
 
 def _lewis_weights(A, p, *, method="exact", max_iter=100, tol=1e-8, n_components=None,
                    sketch="srht", random_state=None):
-    """:func:`lewis_weights` on a checked ``A``: ``(weights, n_iter)``."""
+    """:func:`lewis_weights` on a checked ``A``: ``(weights, n_iter)``.
+
+    ``random_state`` is a ``RandomState``, or None with ``method="exact"``. One
+    seed is drawn from it (whatever the method, so that the caller's later
+    draws do not depend on it), and every iteration of ``method="approx"``
+    sketches with that seed: the same sketch throughout.
+    """
     xp, _ = namespace_and_device(A)
-    seed = check_random_state(random_state).randint(2**31 - 1)
+    seed = None if random_state is None else random_state.randint(2**31 - 1)
 
     def leverage(B):
         if method == "exact":
@@ -175,7 +181,8 @@ def root_leverage_scores(A, p=1.0, *, method="exact", random_state=None):
     """
     A = check_matrix(A, "A")
     _check_leverage_method(A.shape, method, None)
-    return _root_leverage_scores(A, float(p), method=method, random_state=random_state)
+    return _root_leverage_scores(A, float(p), method=method,
+                                 random_state=check_random_state(random_state))
 
 
 def _root_leverage_scores(A, p, *, method="exact", random_state=None):

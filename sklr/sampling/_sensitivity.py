@@ -100,12 +100,12 @@ def sampling_scores(A, p=1.0, method="lewis", *, sensitivity="bound", leverage="
     _check_leverage_method(A.shape, leverage, None)
     scores, n_iter = _sampling_scores(A, float(p), method, sensitivity=sensitivity,
                                       leverage=leverage, max_iter=max_iter, tol=tol,
-                                      random_state=random_state)
+                                      random_state=check_random_state(random_state))
     return (scores, n_iter) if return_n_iter else scores
 
 
 def _sampling_scores(A, p, method, *, sensitivity, leverage, max_iter, tol, random_state):
-    """:func:`sampling_scores` on a checked ``A``: ``(scores, n_iter)``."""
+    """:func:`sampling_scores` on a checked ``A`` and a ``RandomState``: ``(scores, n_iter)``."""
     xp, _ = namespace_and_device(A)
     n_iter = 0
     if method == "sensitivity" and sensitivity == "exact":
@@ -127,10 +127,8 @@ def _sampling_scores(A, p, method, *, sensitivity, leverage, max_iter, tol, rand
         scores = _root_leverage_scores(A, p, method=leverage, random_state=random_state)
     elif method == "leverage":
         scores = _leverage_scores(A, method=leverage, random_state=random_state)
-    elif method == "uniform":
+    else:  # "uniform"; the callers' validate_params or _parameter_constraints allow no other
         scores = xp.astype(xp.any(A != 0, axis=1), A.dtype)
-    else:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     return xp.clip(scores, 0.0, None), n_iter
 
 

@@ -53,13 +53,12 @@ def _as_cost_matrix(M, xp, device):
     return M
 
 
-def _check_inputs(a, b, M, reg, xp, device):
+def _check_inputs(a, b, M, xp, device):
+    """``M`` and the weights ``a``, ``b`` that must match it (scalars: validate_params)."""
     if len(M.shape) != 2 or M.shape[0] == 0 or M.shape[1] == 0:
         raise ValueError(f"M must be a non-empty 2-D cost matrix, got shape {tuple(M.shape)}.")
     if not bool(xp.all(xp.isfinite(M))):
         raise ValueError("M must be finite (no NaN or inf).")
-    if not (isinstance(reg, Real) and math.isfinite(reg) and reg > 0):
-        raise ValueError(f"reg must be a positive finite number, got {reg!r}.")
     n, m = M.shape
     weights = []
     for name, w, size in (("a", a, n), ("b", b, m)):
@@ -541,7 +540,7 @@ def sinkhorn_newton(
     """
     xp, device = namespace_and_device(M)
     M = _as_cost_matrix(M, xp, device)
-    a, b = _check_inputs(a, b, M, reg, xp, device)
+    a, b = _check_inputs(a, b, M, xp, device)
     if isinstance(n_sinkhorn, str) and n_sinkhorn == "auto":
         n_sinkhorn = min(500, max(20, min(M.shape) // 5))
     tol = max(float(tol), 100.0 * xp.finfo(M.dtype).eps)

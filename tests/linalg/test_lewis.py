@@ -174,3 +174,23 @@ def test_leverage_scores_cholesky_path_accurate_and_falls_back():
         X, _, _ = make_least_squares(3000, 10, design="ill_conditioned", cond=cond, random_state=0)
         Q, _ = np.linalg.qr(X)
         assert_allclose(leverage_scores(X), np.sum(Q * Q, axis=1), rtol=rtol)
+
+
+@pytest.mark.parametrize(
+    "func, kwargs",
+    [
+        (lewis_weights, {"p": 1.0, "method": "approx", "max_iter": 5}),
+        (root_leverage_scores, {"p": 1.0, "method": "approx"}),
+    ],
+)
+def test_random_state_normalised_at_the_public_entry(func, kwargs):
+    """An int seed and the RandomState it names give the same approximate scores.
+
+    The public function calls check_random_state once; the private core gets
+    the RandomState (issue 18.3), so the two calls draw the same numbers.
+    """
+    A = _matrix(n=300, d=4, seed=2)
+    from_int = func(A, random_state=7, **kwargs)
+    from_state = func(A, random_state=np.random.RandomState(7), **kwargs)
+    assert_allclose(from_int, from_state, rtol=0, atol=0)
+    assert not np.allclose(from_int, func(A, random_state=8, **kwargs))

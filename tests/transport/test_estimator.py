@@ -73,8 +73,9 @@ def test_bad_input():
         SinkhornNewtonOT(X_target=np.ones((10, 3))).fit(Xs)
     with pytest.raises(ValueError, match="Input X_target contains NaN"):
         SinkhornNewtonOT(X_target=np.full((10, 2), np.nan)).fit(Xs)
-    with pytest.raises(ValueError, match="reg"):
-        SinkhornNewtonOT(reg=0.0, X_target=Xt).fit(Xs)
+    for reg in (0.0, np.inf, np.nan):  # the estimator's constraints; the function's are skipped
+        with pytest.raises(ValueError, match="'reg' parameter of SinkhornNewtonOT"):
+            SinkhornNewtonOT(reg=reg, X_target=Xt).fit(Xs)
     with pytest.raises(TypeError, match="X_target"):  # the target is a parameter now
         SinkhornNewtonOT().fit(Xs, X_target=Xt)
     est = SinkhornNewtonOT(X_target=Xt).fit(Xs)

@@ -149,6 +149,8 @@ def test_log_and_warning():
         ([], [], np.array([[0.0, np.nan], [1.0, 0.0]]), 0.1, {}, "M must be finite"),
         ([], [], np.ones((2, 2)), 0.0, {}, "'reg' parameter"),
         ([], [], np.ones((2, 2)), -1.0, {}, "'reg' parameter"),
+        ([], [], np.ones((2, 2)), np.inf, {}, "'reg' parameter"),
+        ([], [], np.ones((2, 2)), np.nan, {}, "'reg' parameter"),
         ([], [], np.ones(3), 0.1, {}, "M must be a non-empty 2-D"),
         ([], [], np.ones((0, 3)), 0.1, {}, "M must be a non-empty 2-D"),
         ([], [], np.ones((2, 2)), 0.1, {"density": 1.5}, "'density' parameter"),
