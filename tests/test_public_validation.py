@@ -67,7 +67,7 @@ def _checked_names():
 
 # Functions without array arguments whose every parameter is declared to
 # validate_params: scikit-learn's own validation is their bad-input matrix.
-PARAMS_ONLY = {"fetch_movielens", "load_beijing_air"}
+PARAMS_ONLY = {"fetch_movielens", "load_beijing_air", "load_movielens_splits"}
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS_ONLY))

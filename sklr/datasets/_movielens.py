@@ -19,7 +19,7 @@ from sklearn.utils import Bunch
 from ..utils._validation import Interval, StrOptions, validate_params
 from ._base import _pandas, load_descr
 
-__all__ = ["fetch_movielens"]
+__all__ = ["fetch_movielens", "load_movielens_splits"]
 
 
 @dataclass(frozen=True)
@@ -274,5 +274,197 @@ def fetch_movielens(
         feature_names=["user", "item"],
         target_names=["rating"],
         frame=frame,
+        DESCR=load_descr("movielens.rst"),
+    )
+
+
+# ml-100k's five-fold cross-validation splits: u1.base / u1.test ... u5.base / u5.test,
+# 80/20 splits of u.data with disjoint test sets.
+U_SPLITS = ("u1", "u2", "u3", "u4", "u5")
+
+
+def _split_files(path, splits):
+    """``{file name: text}`` of ``<split>.base`` and ``<split>.test`` for each split.
+
+    ``path`` is a folder holding the files (or an ``ml-100k`` folder inside
+    it), or a zip archive holding them in any folder, as ml-100k.zip does.
+    """
+    names = [f"{split}.{part}" for split in splits for part in ("base", "test")]
+    path = Path(path)
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"path={str(path)!r} is a file but not a zip archive: give the "
+                             "folder that holds u1.base, u1.test, ... or the ml-100k.zip archive.")
+        with zipfile.ZipFile(path) as zf:
+            members = {Path(member).name: member for member in zf.namelist()}
+            missing = [name for name in names if name not in members]
+            if missing:
+                raise FileNotFoundError(f"{path} holds no {', '.join(missing)}.")
+            return {name: zf.read(members[name]).decode("utf-8") for name in names}
+    if not path.is_dir():
+        raise FileNotFoundError(f"No such folder or zip archive: {path}.")
+    if not (path / names[0]).exists() and (path / "ml-100k" / names[0]).exists():
+        path = path / "ml-100k"
+    missing = [name for name in names if not (path / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{path} has no {', '.join(missing)}: point path at the ml-100k folder that holds "
+            "the u1.base / u1.test ... u5.base / u5.test files of the MovieLens 100K archive."
+        )
+    return {name: (path / name).read_text(encoding="utf-8") for name in names}
+
+
+def _parse_split_file(name, text):
+    """The (user id, item id, rating, timestamp) columns of one tab-separated ratings file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # loadtxt on an empty file
+            table = np.loadtxt(io.StringIO(text), delimiter="\t", dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"{name} is not a MovieLens ratings file (lines "
+                         f"user<TAB>item<TAB>rating<TAB>timestamp): {exc}") from exc
+    if table.shape[0] == 0:
+        raise ValueError(f"{name} holds no ratings.")
+    if table.shape[1] != 4:
+        raise ValueError(f"{name} has {table.shape[1]} columns; MovieLens ratings files have 4 "
+                         "(user<TAB>item<TAB>rating<TAB>timestamp).")
+    ids = table[:, [0, 1, 3]]
+    if not np.all(np.isfinite(table)) or np.any(ids != np.round(ids)):
+        raise ValueError(f"{name}: user, item and timestamp must be integers and ratings finite.")
+    user_id, item_id, timestamp = (table[:, j].astype(np.int64) for j in (0, 1, 3))
+    return user_id, item_id, table[:, 2], timestamp
+
+
+@validate_params(
+    {"path": [str, os.PathLike], "splits": [list, tuple]},
+    prefer_skip_nested_validation=True,
+)
+def load_movielens_splits(path, *, splits=U_SPLITS):
+    """Load the train/test splits of MovieLens 100K from a local copy.
+
+    MovieLens 100K ships five 80/20 splits of its ratings for five-fold
+    cross-validation, ``u1.base`` / ``u1.test`` to ``u5.base`` / ``u5.test``,
+    whose test sets are disjoint and together hold every rating; published
+    results on "MovieLens-100K, 5-fold" use them. This function reads them
+    from a folder or from the ``ml-100k.zip`` archive (which
+    :func:`fetch_movielens` keeps in ``<data_home>/movielens/``), and returns
+    the ratings once, with each split as indices into them.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``ml-100k`` folder of the archive (or the folder that holds it),
+        or the ``ml-100k.zip`` archive itself. The files are tab-separated
+        lines ``user id, item id, rating, timestamp``.
+    splits : list or tuple of str, default=("u1", "u2", "u3", "u4", "u5")
+        Which splits to read, each from ``<split>.base`` (training ratings)
+        and ``<split>.test`` (test ratings); ``("ua", "ub")`` are the
+        archive's other two splits (ten test ratings per user).
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the following attributes.
+
+        data : ndarray of shape (n_ratings, 2)
+            The user code (column 0) and the movie code (column 1) of every
+            distinct rating in the files, int64, sorted by user and movie.
+            Codes number the users and the movies that have a rating, in the
+            order of their MovieLens ids; they are the same in every split.
+        target : ndarray of shape (n_ratings,)
+            The ratings, float64.
+        timestamp : ndarray of shape (n_ratings,)
+            When each rating was made, in seconds since 1970-01-01 UTC, int64.
+        folds : list of (ndarray, ndarray)
+            For each split, the indices into ``data`` of its training and of
+            its test ratings, as the ``cv`` argument of scikit-learn's model
+            selection tools takes them.
+        split_names : list of str
+            The name of each split (``splits``).
+        user_ids, item_ids : ndarray of shape (n_users,) and (n_items,)
+            The MovieLens id of each code.
+        shape : tuple of int
+            ``(n_users, n_items)``: the shape of the ratings matrices.
+        feature_names : list of str
+            ``["user", "item"]``.
+        target_names : list of str
+            ``["rating"]``.
+        DESCR : str
+            Description of the MovieLens data sets and their licence.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist or lacks one of the split files.
+    ValueError
+        When a file is not a ratings file, rates a (user, movie) pair twice,
+        or when two files give one pair different ratings, or a split has a
+        rating in both its training and its test file.
+
+    See Also
+    --------
+    fetch_movielens : Download MovieLens and load all of its ratings.
+    sklr.completion.ratings_matrix : The sparse ratings matrix of the triplets.
+
+    Notes
+    -----
+    The MovieLens 100K licence does not allow sklr to ship the data or the
+    splits: download ``ml-100k.zip`` from GroupLens (or call
+    ``fetch_movielens("100k")``) and point ``path`` at it.
+
+    Examples
+    --------
+    >>> from sklr.completion import MatrixCompleter, ratings_matrix
+    >>> from sklr.datasets import load_movielens_splits
+    >>> ml = load_movielens_splits("ml-100k")  # doctest: +SKIP
+    >>> ml.data.shape, ml.shape, len(ml.folds)  # doctest: +SKIP
+    ((100000, 2), (943, 1682), 5)
+    >>> train, test = ml.folds[0]  # doctest: +SKIP
+    >>> X = ratings_matrix(ml.data[train, 0], ml.data[train, 1], ml.target[train],
+    ...                    shape=ml.shape)  # doctest: +SKIP
+    >>> model = MatrixCompleter(alpha=10.0, center="biases").fit(X)  # doctest: +SKIP
+    >>> predicted = model.predict_entries(ml.data[test, 0], ml.data[test, 1])  # doctest: +SKIP
+    """
+    splits = list(splits)
+    if not splits or not all(isinstance(split, str) and split for split in splits) \
+            or len(set(splits)) < len(splits):
+        raise ValueError(f"splits must be distinct split names such as 'u1', got {splits!r}.")
+    texts = _split_files(path, splits)
+    tables = {name: _parse_split_file(name, text) for name, text in texts.items()}
+    user_id, item_id, rating, timestamp = (np.concatenate([t[j] for t in tables.values()])
+                                           for j in range(4))
+    user_ids, users = np.unique(user_id, return_inverse=True)
+    item_ids, items = np.unique(item_id, return_inverse=True)
+    keys = users * item_ids.size + items
+    _, first, position = np.unique(keys, return_index=True, return_inverse=True)
+    clash = rating != rating[first][position]
+    if np.any(clash):
+        at = int(np.argmax(clash))
+        raise ValueError(f"The files rate user {user_id[at]}, movie {item_id[at]} both "
+                         f"{rating[at]:g} and {rating[first[position[at]]]:g}.")
+    positions, start = {}, 0
+    for name, table in tables.items():
+        positions[name] = position[start:start + table[0].size]
+        start += table[0].size
+        if np.unique(positions[name]).size < positions[name].size:
+            raise ValueError(f"{name} rates a (user, movie) pair more than once.")
+    folds = []
+    for split in splits:
+        train, test = positions[f"{split}.base"], positions[f"{split}.test"]
+        if np.intersect1d(train, test).size:
+            raise ValueError(f"{split}.base and {split}.test share ratings: a test rating "
+                             "must not be in the training ratings.")
+        folds.append((train, test))
+    return Bunch(
+        data=np.column_stack([users[first], items[first]]).astype(np.int64),
+        target=rating[first],
+        timestamp=timestamp[first],
+        folds=folds,
+        split_names=splits,
+        user_ids=user_ids,
+        item_ids=item_ids,
+        shape=(user_ids.size, item_ids.size),
+        feature_names=["user", "item"],
+        target_names=["rating"],
         DESCR=load_descr("movielens.rst"),
     )
