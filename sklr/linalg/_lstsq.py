@@ -2,7 +2,7 @@
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
@@ -11,12 +11,18 @@ from sklearn.utils import check_random_state
 from ..utils._array_api import (
     convergence_check_interval,
     device,
-    issparse,
     lstsq,
     namespace_and_device,
     qr_r,
     random_normal,
     solve_triangular,
+)
+from ..utils._blocked import (
+    check_row_blocked,
+    compute,
+    is_row_blocked,
+    persist,
+    row_block_sums,
 )
 from ..utils._validation import Interval, StrOptions, validate_params
 from ._checks import check_matrix, check_rows
@@ -25,7 +31,14 @@ from ._sketches import make_sketch
 # Checks without a new smallest gradient after which refinement stops.
 _PATIENCE = 3
 
-__all__ = ["SketchedLstsqResult", "default_sketch_size", "leverage_scores", "sketched_lstsq"]
+__all__ = [
+    "SketchSums",
+    "SketchedLstsqResult",
+    "default_sketch_size",
+    "leverage_scores",
+    "sketched_lstsq",
+    "solve_sketch_sums",
+]
 
 
 @validate_params(
@@ -117,6 +130,9 @@ class SketchedLstsqResult:
         ``solver="sketch"``).
     n_components : int
         Number of sketch rows used.
+    sums : SketchSums or None
+        The sketch's sums over the rows, to which more rows can be added
+        (``solver="sketch"`` with a sketch that is a sum over rows); else None.
     """
 
     coef: object
@@ -124,6 +140,7 @@ class SketchedLstsqResult:
     n_iter: int
     converged: bool
     n_components: int
+    sums: object = None
 
 
 class _Design:
@@ -149,25 +166,41 @@ class _Design:
             out = out - self.offset[:, None] * self.xp.sum(R, axis=0)
         return out
 
-    def sketch(self, S, B):
-        """``(S @ design, S @ B)`` with one application of ``S`` to the design."""
-        xp = self.xp
-        extra = [B]
-        if self.offset is not None:  # S (row_scale * 1) carries the centring
-            ones = self.row_scale if self.row_scale is not None else xp.ones(
-                self.A.shape[0], dtype=B.dtype, device=device(B)
-            )
-            extra = [xp.reshape(xp.asarray(ones, dtype=B.dtype), (-1, 1)), B]
-        SA, SE = S._sketch_many([self.A, xp.concat(extra, axis=1)], [self.row_scale, None])
-        SA = _as_dense_xp(SA, xp, B.dtype)
-        if self.offset is not None:
-            SA = SA - SE[:, :1] * self.offset
-            SE = SE[:, 1:]
-        return SA, SE
+    def residual(self, B, X):
+        """``B - design @ X``, a vector with one entry per row."""
+        return B - self.matvec(X)
+
+    def update(self, R, step, Q):
+        """``R - step * Q`` for two vectors with one entry per row."""
+        return R - step * Q
+
+    def column_sq_norms(self, V):
+        """Squared norms of the columns of a vector with one entry per row."""
+        return self.xp.sum(V * V, axis=0)
 
 
-def _column_norms(X, xp):
-    return xp.sqrt(xp.sum(X * X, axis=0))
+class _BlockedDesign(_Design):
+    """:class:`_Design` of a Dask ``A``: two passes over its blocks per CGLS iteration.
+
+    The products run blockwise on the workers; vectors with one entry per row
+    (residuals, ``A v``) are kept there (persisted), and only vectors with one
+    entry per feature, and norms, come back.
+    """
+
+    def matvec(self, X):
+        return persist(super().matvec(X))
+
+    def rmatvec(self, R):
+        return self.xp.asarray(compute(super().rmatvec(R)))
+
+    def residual(self, B, X):
+        return persist(B - super().matvec(X))
+
+    def update(self, R, step, Q):
+        return persist(R - step * Q)
+
+    def column_sq_norms(self, V):
+        return self.xp.asarray(compute(super().column_sq_norms(V)))
 
 
 def _as_dense_xp(A, xp, dtype):
@@ -288,13 +321,29 @@ def sketched_lstsq(
     >>> bool(np.allclose(res.coef, np.linalg.lstsq(A, b, rcond=None)[0], rtol=1e-9))
     True
     """
+    solve_params = {"solver": solver, "alpha": alpha, "fit_intercept": fit_intercept,
+                    "tol": tol, "max_iter": max_iter, "verbose": verbose}
+    sketch_params = {"sketch": sketch, "n_components": n_components,
+                     "random_state": random_state, **_sketch_params(sketch, n_buckets, sparsity)}
+    if is_row_blocked(A):
+        return _blocked_sketched_lstsq(A, b, sample_weight, sketch_params, solve_params)
     namespace_and_device(A, b)  # one namespace for both
     A, b, sample_weight = _check_lstsq_inputs(A, b, sample_weight)
     xp, dev = namespace_and_device(A)
     n, d = A.shape
-    one_d = len(b.shape) == 1
-    B = xp.reshape(b, (-1, 1)) if one_d else b
+    B = xp.reshape(b, (-1, 1)) if len(b.shape) == 1 else b
+    S = _make_sketch(n, d, solver, **sketch_params)
+    row_scale = None
+    if sample_weight is not None:
+        row_scale = xp.sqrt(xp.asarray(sample_weight, dtype=B.dtype, device=dev))
+    values = _row_sums(S._sketch_many, A, B, row_scale, xp)
+    sums = SketchSums(values, d, S.row_keyed(), [(0, n)])
+    return _solve_from_sums(sums, _Design, A, B, row_scale, one_d=len(b.shape) == 1,
+                            **solve_params)
 
+
+def _make_sketch(n, d, solver, *, sketch, n_components, random_state, **params):
+    """The sketch operator, its size checked against the data (``n_components=None``: the default)."""
     m = default_sketch_size(n, d, solver) if n_components is None else int(n_components)
     if m > n:
         raise ValueError(
@@ -306,32 +355,14 @@ def sketched_lstsq(
             f"n_components={m} must be >= n_features={d}: a sketch with fewer rows than "
             "features loses the solution."
         )
+    return make_sketch(sketch, n, m, random_state=random_state, **params)
 
-    row_scale = None
-    if sample_weight is not None:
-        row_scale = xp.sqrt(xp.asarray(sample_weight, dtype=B.dtype, device=dev))
-    offset, y_offset = None, None
-    if fit_intercept:
-        w = row_scale * row_scale if row_scale is not None else xp.ones(
-            n, dtype=B.dtype, device=dev
-        )
-        w_sum = float(xp.sum(w))
-        offset = _as_dense_xp(A.T @ w, xp, B.dtype) / w_sum
-        if issparse(A):
-            offset = xp.reshape(offset, (-1,))
-        y_offset = (w @ B) / w_sum
-        B = B - y_offset
-    if row_scale is not None:
-        B = B * row_scale[:, None]
-    design = _Design(A, offset, row_scale, xp)
 
-    S = make_sketch(sketch, n, m, random_state=random_state, **_sketch_params(sketch, n_buckets, sparsity))
-    SA, SB = design.sketch(S, B)
-    if alpha > 0:
-        penalty = math.sqrt(alpha) * xp.eye(d, dtype=B.dtype, device=dev)
-        SA = xp.concat([SA, penalty], axis=0)
-        SB = xp.concat([SB, xp.zeros((d, SB.shape[1]), dtype=B.dtype, device=dev)], axis=0)
-    R, X = _qr_solve(SA, SB, xp)
+def _solve_from_sums(sums, design_class, A, B, row_scale, *, one_d, solver, alpha, fit_intercept,
+                     tol, max_iter, verbose):
+    """Sketch-and-solve from ``sums``; then, for ``solver="precondition"``, CGLS on ``A`` and ``B``."""
+    xp, dev = namespace_and_device(sums.values)
+    R, X, offset, y_offset = sums.solve(alpha=alpha, fit_intercept=fit_intercept)
     n_iter, converged = 1, True
     if solver == "precondition" and R is None:
         converged = False
@@ -340,9 +371,14 @@ def sketched_lstsq(
             "solver='precondition': returning the minimum-norm sketch-and-solve answer. "
             "A has rank < n_features, or n_components is too small for this sketch.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     elif solver == "precondition":
+        if fit_intercept:
+            B = B - y_offset
+        if row_scale is not None:
+            B = B * row_scale[:, None]
+        design = design_class(A, offset, row_scale, xp)
         X, n_refine, converged, gradient = _preconditioned_cgls(
             design, B, R, X, alpha=alpha, tol=tol, max_iter=max_iter, verbose=verbose, xp=xp
         )
@@ -357,7 +393,7 @@ def sketched_lstsq(
                 f"Sketch-and-precondition stopped at a relative gradient of {gradient:.1e} "
                 f"after {n_refine} iterations, above tol={tol}; {hint}.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
 
     if fit_intercept:
@@ -366,7 +402,180 @@ def sketched_lstsq(
         intercept = xp.zeros(X.shape[1], dtype=X.dtype, device=dev)
     if one_d:
         X, intercept = xp.reshape(X, (-1,)), float(intercept[0])
-    return SketchedLstsqResult(X, intercept, n_iter, converged, m)
+    keep = solver == "sketch" and sums.sketch is not None
+    return SketchedLstsqResult(X, intercept, n_iter, converged, sums.n_components,
+                               sums if keep else None)
+
+
+def solve_sketch_sums(sums, *, alpha=0.0, fit_intercept=False, one_d=False):
+    """Sketch-and-solve from :class:`SketchSums` (the end of ``sketched_lstsq(solver="sketch")``).
+
+    Parameters
+    ----------
+    sums : SketchSums
+        The sums over the rows.
+    alpha : float, default=0.0
+        Ridge penalty (not applied to the intercept).
+    fit_intercept : bool, default=False
+        Centre by the weighted means the sums hold.
+    one_d : bool, default=False
+        Return the coefficients of a single target as a 1-D array.
+
+    Returns
+    -------
+    result : SketchedLstsqResult
+    """
+    return _solve_from_sums(sums, None, None, None, None, one_d=one_d, solver="sketch",
+                            alpha=alpha, fit_intercept=fit_intercept, tol=0.0, max_iter=0,
+                            verbose=0)
+
+
+def _blocked_sketched_lstsq(A, b, sample_weight, sketch_params, solve_params):
+    """:func:`sketched_lstsq` on Dask arrays: one pass for the sketch, two per CGLS iteration.
+
+    Each block of rows is sketched where it lies (a :class:`RowKeyedSketch`
+    column per row) and the sketches are summed on the cluster; only the
+    ``(m + 1) x (d + 1 + k)`` sum and vectors of length ``d`` come back.
+    """
+    A, B, W = check_row_blocked(A, b, sample_weight)
+    n, d = A.shape
+    S = _make_sketch(n, d, solve_params["solver"], **sketch_params)
+    keyed = S.row_keyed()
+    if keyed is None:
+        raise ValueError(
+            f"sketch={sketch_params['sketch']!r} mixes all the rows, so it cannot be computed "
+            "block by block on a Dask array: use sketch='sparse_sign', 'countsketch' or "
+            "'gaussian' (with n_buckets=None)."
+        )
+    if W is not None and bool(compute((W < 0).any())):
+        raise ValueError("Negative values in data passed to `sample_weight`.")
+    m, k = S.n_components, B.shape[1]
+    values = row_block_sums(_block_sums(keyed), A, B, W, shape=(m + 1, d + 1 + k),
+                            dtype=A.dtype)
+    xp, _ = namespace_and_device(values)
+    for name, cols in (("X", values[:, :d]), ("sample_weight", values[:, d]),
+                       ("y", values[:, d + 1:])):
+        if not bool(xp.all(xp.isfinite(cols))):
+            raise ValueError(f"Input {name} contains NaN or infinity.")
+    if not values[m, d] > 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    sums = SketchSums(values, d, keyed, [(0, n)])
+    row_scale = None if W is None else W[:, 0] ** 0.5
+    return _solve_from_sums(sums, _BlockedDesign, A, B, row_scale, one_d=b.ndim == 1,
+                            **solve_params)
+
+
+class _block_sums:
+    """``SketchSums`` values of one block of rows of Dask arrays (sent to the workers)."""
+
+    def __init__(self, sketch):
+        self.sketch = sketch
+
+    def __call__(self, A, B, W, start):
+        xp, _ = namespace_and_device(A)
+        row_scale = None if W is None else xp.sqrt(W[:, 0])
+        return SketchSums.of_rows(self.sketch, A, B, row_scale, start).values
+
+
+def _row_sums(apply, A, B, row_scale, xp):
+    """``S diag(r) [A | 1 | B]`` over ``w^T [A | 1 | B]`` (``w = r**2``) for a block of rows.
+
+    ``apply(arrays, row_scales)`` applies ``S`` (its columns for these rows).
+    ``A`` is sketched with ``row_scale`` folded into ``S``: it is never copied.
+    """
+    dtype, dev = B.dtype, device(B)
+    ones = xp.ones(A.shape[0], dtype=dtype, device=dev) if row_scale is None else row_scale
+    extras = xp.concat([xp.reshape(ones, (-1, 1)),
+                        B if row_scale is None else B * row_scale[:, None]], axis=1)
+    SA, SE = apply([A, extras], [row_scale, None])
+    w = ones if row_scale is None else row_scale * row_scale
+    moments = xp.concat([xp.reshape(_as_dense_xp(A.T @ w, xp, dtype), (-1,)), ones @ extras])
+    return xp.concat([xp.concat([_as_dense_xp(SA, xp, dtype), SE], axis=1),
+                      xp.reshape(moments, (1, -1))], axis=0)
+
+
+@dataclass
+class SketchSums:
+    """What sketch-and-solve needs from the rows of ``(A, B)``, as sums over the rows.
+
+    ``values`` stacks ``S diag(r) [A | 1 | B]`` (``m`` rows) over the row
+    ``w^T [A | 1 | B]``, for sample weights ``w = r**2``: the sketch, and the
+    weighted sums from which the means of centring come. Both are sums over
+    the rows, so with a :class:`~sklr.linalg._sketches.RowKeyedSketch` the
+    sums of blocks of rows add up (:meth:`add`) to those of all the rows, in
+    any order. Centring is applied in :meth:`solve`, once the means are known.
+
+    Attributes
+    ----------
+    values : array of shape (m + 1, d + 1 + k)
+        The sums.
+    n_features : int
+        ``d``.
+    sketch : RowKeyedSketch or None
+        The sketch's rule, or None when it mixes the rows (no rows can be added).
+    spans : list of (int, int)
+        The ``[start, stop)`` row ranges summed, sorted and merged.
+    """
+
+    values: object
+    n_features: int
+    sketch: object = None
+    spans: list = field(default_factory=list)
+
+    @classmethod
+    def of_rows(cls, sketch, A, B, row_scale, start):
+        """The sums of rows ``start .. start + n`` (``A`` of shape (n, d), ``B`` of shape (n, k))."""
+        xp, _ = namespace_and_device(B)
+        values = _row_sums(lambda arrays, scales: sketch.apply_rows(arrays, scales, start),
+                           A, B, row_scale, xp)
+        return cls(values, A.shape[1], sketch, [(start, start + A.shape[0])])
+
+    @property
+    def n_components(self):
+        return self.values.shape[0] - 1
+
+    @property
+    def n_rows(self):
+        return sum(stop - start for start, stop in self.spans)
+
+    @property
+    def end(self):
+        """One past the last row summed (0 when none)."""
+        return self.spans[-1][1] if self.spans else 0
+
+    def overlap(self, start, stop):
+        """A ``(start, stop)`` range of rows already summed that meets ``[start, stop)``, or None."""
+        return next(((a, b) for a, b in self.spans if a < stop and start < b), None)
+
+    def add(self, other):
+        """The sums of the rows of both (their row ranges must not overlap)."""
+        spans = sorted(self.spans + other.spans)
+        merged = [spans[0]]
+        for start, stop in spans[1:]:
+            if start < merged[-1][1]:
+                raise ValueError(f"rows {start}..{stop - 1} overlap rows already summed.")
+            if start == merged[-1][1]:
+                merged[-1] = (merged[-1][0], stop)
+            else:
+                merged.append((start, stop))
+        return SketchSums(self.values + other.values, self.n_features, self.sketch, merged)
+
+    def solve(self, *, alpha, fit_intercept):
+        """Sketch-and-solve: ``(R, X, offset, y_offset)``, ``R = None`` when rank deficient."""
+        xp, dev = namespace_and_device(self.values)
+        d, m = self.n_features, self.n_components
+        SA, SB = self.values[:m, :d], self.values[:m, d + 1:]
+        offset, y_offset = None, None
+        if fit_intercept:
+            Sr, moments = self.values[:m, d:d + 1], self.values[m, :]
+            offset, y_offset = moments[:d] / moments[d], moments[d + 1:] / moments[d]
+            SA, SB = SA - Sr * offset, SB - Sr * y_offset
+        if alpha > 0:
+            penalty = math.sqrt(alpha) * xp.eye(d, dtype=SA.dtype, device=dev)
+            SA = xp.concat([SA, penalty], axis=0)
+            SB = xp.concat([SB, xp.zeros((d, SB.shape[1]), dtype=SB.dtype, device=dev)], axis=0)
+        R, X = _qr_solve(SA, SB, xp)
+        return R, X, offset, y_offset
 
 
 def _sketch_params(sketch, n_buckets, sparsity):
@@ -417,9 +626,9 @@ def _preconditioned_cgls(design, B, R, X, *, alpha, tol, max_iter, verbose, xp):
     tol = max(float(tol), 4 * eps)
     floor_ok = 10 * math.sqrt(eps)
     sqrt_alpha = math.sqrt(alpha)
-    Rres = B - design.matvec(X)
+    Rres = design.residual(B, X)
     Rpen = -sqrt_alpha * X
-    b_norm = _column_norms(B, xp)
+    b_norm = xp.sqrt(design.column_sq_norms(B))
     grad = solve_triangular(R, design.rmatvec(Rres) + sqrt_alpha * Rpen, trans=True, xp=xp)
     P = grad
     gamma = xp.sum(grad * grad, axis=0)
@@ -429,7 +638,7 @@ def _preconditioned_cgls(design, B, R, X, *, alpha, tol, max_iter, verbose, xp):
     it = 0
     while True:
         if it % check_every == 0 or it == max_iter:
-            r_norm = xp.sqrt(_column_norms(Rres, xp) ** 2 + _column_norms(Rpen, xp) ** 2)
+            r_norm = xp.sqrt(design.column_sq_norms(Rres) + xp.sum(Rpen * Rpen, axis=0))
             ratio = xp.where(r_norm <= tol * b_norm, xp.zeros_like(r_norm),
                              xp.sqrt(gamma) / xp.maximum(r_norm, tiny))
             worst = float(xp.max(ratio))
@@ -447,10 +656,10 @@ def _preconditioned_cgls(design, B, R, X, *, alpha, tol, max_iter, verbose, xp):
         it += 1
         Qx = solve_triangular(R, P, xp=xp)
         Q = design.matvec(Qx)
-        delta = xp.sum(Q * Q, axis=0) + alpha * xp.sum(Qx * Qx, axis=0)
+        delta = design.column_sq_norms(Q) + alpha * xp.sum(Qx * Qx, axis=0)
         step = xp.where(delta > 0, gamma / xp.maximum(delta, tiny), xp.zeros_like(delta))
         X = X + step * Qx
-        Rres = Rres - step * Q
+        Rres = design.update(Rres, step, Q)
         Rpen = Rpen - (sqrt_alpha * step) * Qx
         grad = solve_triangular(R, design.rmatvec(Rres) + sqrt_alpha * Rpen, trans=True, xp=xp)
         gamma_new = xp.sum(grad * grad, axis=0)

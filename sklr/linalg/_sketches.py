@@ -3,7 +3,11 @@
 Each operator draws one integer seed from ``random_state`` when it is built and
 regenerates its random signs, indices or Gaussian entries from that seed on
 every :meth:`~_BaseSketch.apply`, so the same operator applied to ``A`` and then
-to ``b`` is the same matrix ``S``. The random numbers are drawn on the host, so
+to ``b`` is the same matrix ``S``. The sparse and Gaussian sketches draw the
+column of ``S`` that meets row ``i`` from a generator keyed by the seed and
+``i // rows_per_key``: ``S @ A`` is then the sum of ``S[:, rows] @ A[rows]``
+over any split of the rows into blocks (:class:`RowKeyedSketch`), which is what
+``partial_fit`` and Dask's row blocks need. The random numbers are drawn on the host, so
 NumPy and array_api_strict inputs see bit-identical sketches; CuPy inputs see the
 same signs and indices (and, for large Gaussian blocks, numbers drawn on the
 device from the same seed).
@@ -33,10 +37,12 @@ from ..utils._validation import Interval, StrOptions, validate_params
 from ._checks import check_matrix
 
 __all__ = [
+    "SRHT",
     "CountSketch",
     "GaussianSketch",
-    "SRHT",
+    "RowKeyedSketch",
     "SparseSignSketch",
+    "draw_seed",
     "grouped_sparse_sign_matrix",
     "make_sketch",
     "theoretical_sketch_size",
@@ -47,8 +53,15 @@ __all__ = [
 BUCKETS_PER_ROW = 32
 PRESTAGE_MIN_RATIO = 2
 
-# Rows of A processed at once by the Gaussian sketch (bounds its memory).
-_GAUSSIAN_BLOCK_ELEMENTS = 1 << 24
+# Row-keyed draws: one generator, keyed by (seed, stream, key), draws the columns of S
+# for _HASHED_ROWS_PER_KEY rows of a sparse sketch (a few hundred kB of integers), or
+# for _GAUSSIAN_ELEMENTS_PER_KEY // m rows of a Gaussian one (8 MB in float64, which
+# bounds its memory). Building a generator costs about 30 us, negligible per key.
+_HASHED_ROWS_PER_KEY = 1 << 12
+_GAUSSIAN_ELEMENTS_PER_KEY = 1 << 20
+
+# Streams of the keyed generators, one per use.
+_SPARSE_STREAM, _PRESTAGE_STREAM, _GAUSSIAN_STREAM = 0, 1, 3
 
 
 @validate_params(
@@ -95,6 +108,37 @@ def theoretical_sketch_size(n_samples, n_features, *, eps=1.0, delta=0.01):
     return math.ceil(n_features * math.log(n_samples / delta) ** 3 / eps**2)
 
 
+def draw_seed(random_state):
+    """The integer seed a sketch draws from ``random_state`` (one draw from it).
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+        Source of the seed.
+
+    Returns
+    -------
+    seed : int
+        In ``[0, 2**31 - 1)``.
+    """
+    try:
+        rng = check_random_state(random_state)
+    except ValueError as exc:
+        raise ValueError(f"random_state: {exc}") from exc
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def _keyed_rng(seed, stream, key):
+    return np.random.default_rng((seed, stream, key))
+
+
+def _keyed_blocks(start, stop, rows_per_key):
+    """``(key, lo, hi)``: rows ``key * rows_per_key + lo .. + hi`` cover ``start..stop`` in order."""
+    for key in range(start // rows_per_key, (stop - 1) // rows_per_key + 1):
+        first = key * rows_per_key
+        yield key, max(start - first, 0), min(stop - first, rows_per_key)
+
+
 def _check_int(value, name, low):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}.")
@@ -110,14 +154,17 @@ class _BaseSketch:
         self.n_samples = _check_int(n_samples, "n_samples", 1)
         self.n_components = _check_int(n_components, "n_components", 1)
         self.random_state = random_state
-        try:
-            rng = check_random_state(random_state)
-        except ValueError as exc:
-            raise ValueError(f"random_state: {exc}") from exc
-        self.seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.seed = draw_seed(random_state)
 
     def _rng(self, stream=0):
         return np.random.RandomState((self.seed + 7919 * stream) % (2**32))
+
+    def row_keyed(self):
+        """The :class:`RowKeyedSketch` this operator applies to all its rows, or None.
+
+        None for a sketch that mixes the rows (the SRHT, or any dense sketch
+        behind a CountSketch pre-stage): it cannot be summed over row blocks.
+        """
 
     def apply(self, A, *, row_scale=None):
         """Return ``S @ diag(row_scale) @ A`` as a dense array.
@@ -199,9 +246,6 @@ class _BaseSketch:
         return [namespace_and_device(o)[0].reshape(o, (-1,)) if flat else o
                 for o, flat in zip(outs, one_d)]
 
-    def _apply_many(self, arrays, row_scales):
-        return [self._apply(A, r) for A, r in zip(arrays, row_scales)]
-
     def __matmul__(self, A):
         return self.apply(A)
 
@@ -227,16 +271,33 @@ class _BaseSketch:
         )
 
 
-def _countsketch_matrix(n_rows, n_cols, rng, row_scale, like, dtype, nnz_per_col=1):
-    """Sparse ``S`` (n_rows x n_cols) with ``nnz_per_col`` signed entries per column.
+def _hashed_columns(seed, stream, start, stop, n_rows, nnz_per_col):
+    """Rows and signs of the columns ``start..stop`` of a sparse sketch, keyed by column index.
 
-    With several entries they fall in distinct blocks of rows (block OSNAP), so a
-    column never hits the same row twice.
+    ``nnz_per_col`` signed entries per column fall in distinct blocks of rows
+    (block OSNAP), so a column never hits the same row twice.
     """
     s = min(nnz_per_col, n_rows)
     block = n_rows // s
-    rows = rng.randint(0, block, size=(n_cols, s)) + block * np.arange(s)
-    values = (2.0 * rng.randint(0, 2, size=(n_cols, s)) - 1.0) / math.sqrt(s)
+    rows, signs = [], []
+    for key, lo, hi in _keyed_blocks(start, stop, _HASHED_ROWS_PER_KEY):
+        rng = _keyed_rng(seed, stream, key)
+        rows.append(rng.integers(0, block, size=(_HASHED_ROWS_PER_KEY, s))[lo:hi])
+        signs.append(rng.integers(0, 2, size=(_HASHED_ROWS_PER_KEY, s), dtype=np.int8)[lo:hi])
+    rows = np.concatenate(rows) + block * np.arange(s)
+    values = (2.0 * np.concatenate(signs) - 1.0) / math.sqrt(s)
+    return rows, values
+
+
+def _countsketch_matrix(n_rows, n_cols, seed, stream, row_scale, like, dtype, nnz_per_col=1,
+                        start=0):
+    """Sparse ``S[:, start:start + n_cols]`` (``n_rows`` rows) with ``nnz_per_col`` signs per column."""
+    rows, values = _hashed_columns(seed, stream, start, start + n_cols, n_rows, nnz_per_col)
+    return _sparse_columns(rows, values, n_rows, row_scale, like, dtype)
+
+
+def _sparse_columns(rows, values, n_rows, row_scale, like, dtype):
+    n_cols, s = rows.shape
     if row_scale is not None:
         values = values * to_numpy(row_scale)[:, None]
     indptr = np.arange(0, s * n_cols + 1, s)
@@ -244,6 +305,84 @@ def _countsketch_matrix(n_rows, n_cols, rng, row_scale, like, dtype, nnz_per_col
         values.astype(dtype, copy=False).ravel(), rows.ravel(), indptr,
         (n_rows, n_cols), format="csc", like=like,
     )
+
+
+class RowKeyedSketch:
+    """The columns of a sparse or Gaussian sketch, each drawn from its row's index.
+
+    Column ``i`` of ``S`` (the one that meets row ``i`` of ``A``) is drawn by a
+    generator keyed by ``(seed, i // rows_per_key)``, so it does not depend on
+    which other rows are sketched with it: for any split of the rows of ``A``
+    into blocks, ``S @ A`` is the sum of ``S[:, block] @ A[block]``, in any
+    order (up to rounding). :class:`CountSketch`, :class:`SparseSignSketch`
+    and :class:`GaussianSketch` apply it to all their rows; ``partial_fit``
+    and Dask blocks apply it to theirs.
+
+    Parameters
+    ----------
+    kind : {"countsketch", "sparse_sign", "gaussian"}
+        The sketch.
+    n_components : int
+        Number of rows ``m`` of ``S``.
+    seed : int
+        Seed of the keyed generators (:func:`draw_seed`).
+    sparsity : int, default=8
+        Nonzeros per column of ``"sparse_sign"``.
+    """
+
+    kinds = ("countsketch", "sparse_sign", "gaussian")
+
+    def __init__(self, kind, n_components, seed, *, sparsity=8):
+        self.kind, self.n_components, self.seed, self.sparsity = (
+            kind, n_components, seed, sparsity)
+
+    def apply_rows(self, arrays, row_scales, start):
+        """``S[:, start:start + n] @ diag(row_scale) @ A`` for each 2-D ``A`` of ``n`` rows.
+
+        Parameters
+        ----------
+        arrays : list of arrays or sparse matrices of shape (n, k_i)
+            Rows ``start .. start + n`` of the matrices to sketch.
+        row_scales : list of arrays of shape (n,) or None
+            One optional row weighting per matrix.
+        start : int
+            Index of the first row.
+
+        Returns
+        -------
+        sketches : list of arrays of shape (n_components, k_i)
+        """
+        if self.kind == "gaussian":
+            dense = [A.toarray() if issparse(A) else A for A in arrays]
+            return _gaussian_rows(self.seed, self.n_components, dense, row_scales, start)
+        nnz = 1 if self.kind == "countsketch" else self.sparsity
+        rows, values = _hashed_columns(self.seed, _SPARSE_STREAM, start,
+                                       start + arrays[0].shape[0], self.n_components, nnz)
+        return [
+            sparse_matmul(_sparse_columns(rows, values, self.n_components, r, A, _dtype_of(A)), A)
+            for A, r in zip(arrays, row_scales)
+        ]
+
+
+def _gaussian_rows(seed, m, arrays, row_scales, start):
+    """Gaussian ``S[:, start:start + n] @ diag(r) @ B``: one keyed block of ``S`` serves every ``B``.
+
+    The random numbers, not the products, dominate the cost on a CPU.
+    """
+    xp, dev = namespace_and_device(arrays[0])
+    n = arrays[0].shape[0]
+    per_key = max(1, _GAUSSIAN_ELEMENTS_PER_KEY // m)
+    outs, done = [None] * len(arrays), 0
+    for key, lo, hi in _keyed_blocks(start, start + n, per_key):
+        G = random_normal(_keyed_rng(seed, _GAUSSIAN_STREAM, key), (m, per_key), xp=xp,
+                          device=dev, dtype=arrays[0].dtype)[:, lo:hi]
+        rows = slice(done, done + hi - lo)
+        done += hi - lo
+        for i, (B, row_scale) in enumerate(zip(arrays, row_scales)):
+            Gi = G if row_scale is None else G * row_scale[rows]
+            part = Gi @ B[rows, ...]
+            outs[i] = part if outs[i] is None else outs[i] + part
+    return [out / math.sqrt(m) for out in outs]
 
 
 def _xp_float(A, xp):
@@ -300,11 +439,11 @@ class CountSketch(_BaseSketch):
     (300, 3)
     """
 
-    def _apply(self, A, row_scale):
-        S = _countsketch_matrix(
-            self.n_components, self.n_samples, self._rng(), row_scale, A, _dtype_of(A)
-        )
-        return sparse_matmul(S, A)
+    def row_keyed(self):
+        return RowKeyedSketch("countsketch", self.n_components, self.seed)
+
+    def _apply_many(self, arrays, row_scales):
+        return self.row_keyed().apply_rows(arrays, row_scales, 0)
 
 
 class SparseSignSketch(_BaseSketch):
@@ -348,12 +487,12 @@ class SparseSignSketch(_BaseSketch):
         super().__init__(n_samples, n_components, random_state=random_state)
         self.sparsity = _check_int(sparsity, "sparsity", 1)
 
-    def _apply(self, A, row_scale):
-        S = _countsketch_matrix(
-            self.n_components, self.n_samples, self._rng(), row_scale, A, _dtype_of(A),
-            nnz_per_col=self.sparsity,
-        )
-        return sparse_matmul(S, A)
+    def row_keyed(self):
+        return RowKeyedSketch("sparse_sign", self.n_components, self.seed,
+                              sparsity=self.sparsity)
+
+    def _apply_many(self, arrays, row_scales):
+        return self.row_keyed().apply_rows(arrays, row_scales, 0)
 
 
 class _DenseSketch(_BaseSketch):
@@ -373,10 +512,9 @@ class _DenseSketch(_BaseSketch):
 
     def _apply_many(self, arrays, row_scales):
         if self.n_buckets is not None:
-            rng_seed = self._rng(1).randint(np.iinfo(np.int32).max)
             staged = [
                 sparse_matmul(_countsketch_matrix(
-                    self.n_buckets, self.n_samples, np.random.RandomState(rng_seed), r, A,
+                    self.n_buckets, self.n_samples, self.seed, _PRESTAGE_STREAM, r, A,
                     _dtype_of(A)), A)
                 for A, r in zip(arrays, row_scales)
             ]
@@ -502,22 +640,13 @@ class GaussianSketch(_DenseSketch):
     1.0
     """
 
+    def row_keyed(self):
+        if self.n_buckets is not None:
+            return None
+        return RowKeyedSketch("gaussian", self.n_components, self.seed)
+
     def _dense_apply_many(self, arrays, row_scales, prestaged):
-        # One Gaussian block serves every matrix: the random numbers, not the
-        # products, dominate the cost on a CPU.
-        xp, dev = namespace_and_device(arrays[0])
-        n_rows, m = arrays[0].shape[0], self.n_components
-        block = max(1, _GAUSSIAN_BLOCK_ELEMENTS // m)
-        rng = np.random.default_rng(self.seed + 3)
-        outs = [None] * len(arrays)
-        for start in range(0, n_rows, block):
-            stop = min(start + block, n_rows)
-            G = random_normal(rng, (m, stop - start), xp=xp, device=dev, dtype=arrays[0].dtype)
-            for i, (B, row_scale) in enumerate(zip(arrays, row_scales)):
-                Gi = G if row_scale is None else G * row_scale[start:stop]
-                part = Gi @ B[start:stop, ...]
-                outs[i] = part if outs[i] is None else outs[i] + part
-        return [out / math.sqrt(m) for out in outs]
+        return _gaussian_rows(self.seed, self.n_components, arrays, row_scales, 0)
 
 
 _SKETCHES = {

@@ -4,10 +4,19 @@ import warnings
 from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..linalg import sketched_lstsq, theoretical_sketch_size
-from ..utils._array_api import check_same_namespace, move_to, namespace_and_device
+from ..linalg import default_sketch_size, sketched_lstsq, theoretical_sketch_size
+from ..linalg._lstsq import SketchSums, solve_sketch_sums
+from ..linalg._sketches import RowKeyedSketch, draw_seed
+from ..utils._array_api import (
+    check_same_namespace,
+    issparse,
+    move_to,
+    namespace_and_device,
+)
+from ..utils._blocked import is_row_blocked
 from ..utils._validation import (
     Interval,
     StrOptions,
@@ -17,6 +26,19 @@ from ..utils._validation import (
 )
 
 __all__ = ["SketchedRegressor"]
+
+
+def _sums_over_rows(estimator):
+    """``partial_fit`` exists for sketch-and-solve with a sketch that is a sum over the rows."""
+    if estimator.solver != "sketch" or estimator.sketch not in RowKeyedSketch.kinds or (
+            estimator.sketch == "gaussian" and estimator.n_buckets is not None):
+        raise AttributeError(
+            "partial_fit needs solver='sketch' and a sketch that is a sum over the rows "
+            "(sketch='sparse_sign', 'countsketch', or 'gaussian' with n_buckets=None); got "
+            f"solver={estimator.solver!r}, sketch={estimator.sketch!r}, "
+            f"n_buckets={estimator.n_buckets!r}."
+        )
+    return True
 
 
 class SketchedRegressor(RegressorMixin, BaseEstimator):
@@ -35,6 +57,11 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
     ``solver="precondition"`` uses the sketch only to precondition an
     iterative solver (Blendenpik/LSRN): it returns the exact least-squares
     solution to ``tol``, however ill-conditioned ``X`` is.
+
+    Data larger than memory: :meth:`partial_fit` adds chunks of rows to the
+    sketch (``solver="sketch"`` with ``sketch="sparse_sign"``,
+    ``"countsketch"`` or ``"gaussian"``), and :meth:`fit` accepts Dask arrays
+    split into blocks of rows, sketched where the blocks lie (see Notes).
 
     Read more in the :ref:`User Guide <sketched_regression>`.
 
@@ -96,6 +123,8 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
     n_iter_ : int
         1 for the sketched solve, plus the refinement iterations of
         ``solver="precondition"``.
+    n_samples_seen_ : int
+        Number of rows fitted (by :meth:`fit`, or added by :meth:`partial_fit`).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -113,6 +142,29 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
     ``O(m d^2)``; each refinement iteration of ``"precondition"`` costs two
     passes over ``X``, and their number depends on ``m / d`` only (about 15
     to reach ``tol=1e-10`` with the default ``m``).
+
+    Rows in chunks, or in the blocks of a Dask array: the sparse and Gaussian
+    sketches draw the column of ``S`` that meets row ``i`` from a generator
+    keyed by ``random_state`` and ``i`` (:class:`sklr.linalg.CountSketch`),
+    so ``S [X | 1 | y]`` and the weighted sums that centring needs are sums
+    over any split of the rows. :meth:`partial_fit` keeps these sums
+    (``O(n_components * n_features)`` memory) and solves after each chunk;
+    chunks given with their ``row_offset`` (or in order) give the model of
+    :meth:`fit` on the stacked rows. The rows are keyed by their index, not
+    their content: a content hash would send repeated rows to the same
+    entries of ``S`` and weight them by the square of their count.
+
+    With Dask arrays (``X``, ``y`` and ``sample_weight`` all Dask arrays, ``y``
+    aligned with ``X``'s blocks of rows), :meth:`fit` sketches each block on
+    the worker that holds it and sums the sketches there; the client receives
+    only the ``(n_components + 1) x (n_features + 1 + n_targets)`` sum.
+    ``solver="precondition"`` then runs its iterations blockwise: ``X v`` and
+    ``X^T r`` are two passes over the blocks, the residuals stay on the
+    workers, and the ``n_features x n_features`` preconditioner and the
+    coefficients on the client. The SRHT mixes all the rows, so Dask input
+    needs ``sketch="sparse_sign"``, ``"countsketch"`` or ``"gaussian"``.
+    :meth:`predict` on a Dask array returns a Dask array. Dask is an optional
+    dependency (``pip install "sklr[dask]"``).
 
     Deviations from the paper:
 
@@ -154,6 +206,16 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
     >>> exact = SketchedRegressor(solver="precondition", random_state=0).fit(X, y)
     >>> bool(np.allclose(exact.coef_, np.linalg.lstsq(
     ...     np.c_[X, np.ones(20000)], y, rcond=None)[0][:10], rtol=1e-9))
+    True
+
+    Chunks of rows, in any order with their offsets, give the model of one fit:
+
+    >>> whole = SketchedRegressor(sketch="sparse_sign", random_state=0).fit(X, y)
+    >>> chunked = SketchedRegressor(sketch="sparse_sign", random_state=0)
+    >>> for start in (10000, 0, 15000, 5000):
+    ...     rows = slice(start, start + 5000)
+    ...     chunked = chunked.partial_fit(X[rows], y[rows], row_offset=start)
+    >>> bool(np.allclose(chunked.coef_, whole.coef_, rtol=1e-12))
     True
     """
 
@@ -217,15 +279,10 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        xp, device = namespace_and_device(X)
-        y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], dtype=[xp.float64, xp.float32],
-            multi_output=True, y_numeric=True,
-        )
-        y = xp.astype(y, X.dtype) if y.dtype != X.dtype else y
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X)
+        if is_row_blocked(X):  # checked blockwise by sketched_lstsq, never gathered here
+            validate_data(self, X, y, skip_check_array=True)
+        else:
+            X, y, sample_weight = self._validate_in_memory(X, y, sample_weight, reset=True)
         n_samples, n_features = X.shape
         m = self._resolve_n_components(n_samples, n_features)
 
@@ -235,11 +292,133 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
             max_iter=self.max_iter, n_buckets=self.n_buckets, sparsity=self.sparsity,
             random_state=self.random_state, verbose=self.verbose,
         )
-        self.coef_ = result.coef if len(y.shape) == 1 else result.coef.T
+        self._sketch_sums, self._one_d = result.sums, len(y.shape) == 1
+        self._store(result, one_d=self._one_d)
+        self.n_samples_seen_ = n_samples
+        return self
+
+    @available_if(_sums_over_rows)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, *, row_offset=None):
+        """Add a chunk of rows to the sketch of ``(X, y)`` and solve again.
+
+        The sketch is a sum over the rows, and the column of ``S`` that meets
+        row ``i`` depends on ``i`` only (``random_state`` seeds it), so chunks
+        added with their ``row_offset``, in any order and cut anywhere, give
+        the model that :meth:`fit` gives on the stacked rows (up to rounding).
+        Only the sketch is kept: memory is ``O(n_components * n_features)``
+        whatever the number of rows.
+
+        Available with ``solver="sketch"`` and ``sketch="sparse_sign"``,
+        ``"countsketch"`` or ``"gaussian"`` (with ``n_buckets=None``).
+        ``n_components``: an int, or ``"auto"``, resolved at the first chunk
+        from ``n_features`` alone as ``max(20 * n_features, 1000)`` (what
+        :meth:`fit` uses when ``n_samples`` is at least that); ``"theory"``
+        needs ``n_samples`` and is refused.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_chunk, n_features)
+            A chunk of rows, with the features (and dtype) of the first one.
+        y : array-like of shape (n_chunk,) or (n_chunk, n_targets)
+            Their targets, with the targets of the first chunk.
+        sample_weight : array-like of shape (n_chunk,), default=None
+            Non-negative weights of the rows.
+        row_offset : int, default=None
+            Index of the chunk's first row in the stacked data. None: just
+            after the last row added so far (chunks in their order). Rows
+            cannot be added twice.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        if row_offset is not None and (isinstance(row_offset, bool) or not isinstance(
+                row_offset, Integral) or row_offset < 0):
+            raise ValueError(f"row_offset must be a non-negative int or None, got {row_offset!r}.")
+        first = not hasattr(self, "_sketch_sums")
+        if not first and self._sketch_sums is None:
+            raise ValueError(
+                "This SketchedRegressor was fitted by fit with a sketch that mixes all the rows "
+                "(or with solver='precondition'): no rows can be added to it. Call fit again, "
+                "or start partial_fit on a new estimator."
+            )
+        X, Y, sample_weight = self._validate_in_memory(X, y, sample_weight, reset=first)
+        xp, _ = namespace_and_device(X)
+        one_d = len(Y.shape) == 1
+        if one_d:
+            Y = xp.reshape(Y, (-1, 1))
+        if first:
+            sketch = RowKeyedSketch(self.sketch, self._partial_n_components(X.shape[1]),
+                                    draw_seed(self.random_state), sparsity=self.sparsity)
+            self._one_d = one_d
+            start = 0 if row_offset is None else row_offset
+        else:
+            sums = self._sketch_sums
+            X, Y = self._check_chunk(X, Y, sums, xp)
+            sketch = sums.sketch
+            start = sums.end if row_offset is None else row_offset
+            overlap = sums.overlap(start, start + X.shape[0])
+            if overlap is not None:
+                raise ValueError(
+                    f"row_offset={start} puts this chunk on rows {start}..{start + X.shape[0] - 1}"
+                    f", which overlap rows {overlap[0]}..{overlap[1] - 1} already added."
+                )
+        row_scale = None if sample_weight is None else xp.sqrt(sample_weight)
+        chunk = SketchSums.of_rows(sketch, X, Y, row_scale, start)
+        sums = chunk if first else self._sketch_sums.add(chunk)
+        result = solve_sketch_sums(sums, alpha=self.alpha, fit_intercept=self.fit_intercept,
+                                   one_d=self._one_d)
+        self._sketch_sums = sums
+        self._store(result, one_d=self._one_d)
+        self.n_samples_seen_ = sums.n_rows
+        return self
+
+    def _validate_in_memory(self, X, y, sample_weight, *, reset):
+        xp, device = namespace_and_device(X)
+        y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
+        X, y = validate_data(
+            self, X, y, reset=reset, accept_sparse=["csr", "csc"],
+            dtype=[xp.float64, xp.float32], multi_output=True, y_numeric=True,
+        )
+        y = xp.astype(y, X.dtype) if y.dtype != X.dtype else y
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X)
+        return X, y, sample_weight
+
+    @staticmethod
+    def _check_chunk(X, Y, sums, xp):
+        """A later chunk: the first chunk's number of targets; its dtype."""
+        n_targets = sums.values.shape[1] - sums.n_features - 1
+        if Y.shape[1] != n_targets:
+            raise ValueError(f"y has {Y.shape[1]} target(s) but the first chunk had {n_targets}.")
+        dtype = sums.values.dtype
+        if X.dtype != dtype:
+            X = X.astype(dtype) if issparse(X) else xp.astype(X, dtype)
+            Y = xp.astype(Y, dtype)
+        return X, Y
+
+    def _partial_n_components(self, n_features):
+        if self.n_components == "theory":
+            raise ValueError(
+                "n_components='theory' needs n_samples, which partial_fit does not know: give "
+                "an int or 'auto'."
+            )
+        if self.n_components == "auto":
+            return default_sketch_size(2**62, n_features)
+        if self.n_components < n_features:
+            raise ValueError(
+                f"n_components={self.n_components} must be >= n_features={n_features}: a "
+                "sketch with fewer rows than features loses the solution."
+            )
+        return self.n_components
+
+    def _store(self, result, *, one_d):
+        self.coef_ = result.coef if one_d else result.coef.T
         self.intercept_ = result.intercept
         self.n_components_ = result.n_components
         self.n_iter_ = result.n_iter
-        return self
 
     def _resolve_n_components(self, n_samples, n_features):
         """The estimator's own option, "theory", resolved; "auto" and the bounds of an int
@@ -272,12 +451,15 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
+        coef = self.coef_
+        if is_row_blocked(X):  # lazy, blockwise
+            validate_data(self, X, reset=False, skip_check_array=True)
+            return X @ (coef if len(coef.shape) == 1 else coef.T) + self.intercept_
         check_same_namespace(X, self, attribute="coef_", method="predict")
         xp, _ = namespace_and_device(X)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[xp.float64, xp.float32], reset=False
         )
-        coef = self.coef_
         return X @ (coef if len(coef.shape) == 1 else coef.T) + self.intercept_
 
     def __sklearn_tags__(self):
