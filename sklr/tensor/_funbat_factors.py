@@ -20,8 +20,8 @@ from typing import Any
 
 from ..linalg._gaussian import spd_inverse
 from ..utils._array_api import namespace_and_device, random_uniform, segment_sum
-from ._kalman_scan import scan_kalman_filter, scan_rts_smoother
-from ._state_space import _matern_state_space, _matern_transition
+from ._kalman_scan import blocked_kalman_filter, blocked_rts_smoother
+from ._state_space import _matern_state_space, _matern_transition_one
 
 __all__ = ["_CoreState", "_ModeState", "_NoiseState"]
 
@@ -44,7 +44,9 @@ class _ModeState:
     rank, kernel, lengthscale, variance
         The mode's number of latent functions and their Matérn prior.
     transition : tuple of arrays
-        ``(A, Q)``: transition and process noise of each step along ``grid``.
+        ``(A, Q)`` of one component at each step along ``grid``, shape
+        ``(S, p, p)``: the state's are ``kron(A, I_r)``, ``kron(Q, I_r)``
+        (:meth:`transitions`), formed a block of steps at a time.
     stationary_cov, observation : arrays
         ``P_inf`` (the state's prior covariance) and ``H`` (state to functions).
     mean, cov : arrays of shape (S, r) and (S, r, r)
@@ -54,6 +56,9 @@ class _ModeState:
         ``(None, None)`` before the first update.
     smoothed : tuple of arrays or None
         Full smoothed states ``(means, covs, cross_covs)`` of the last update.
+    workspace : tuple of arrays or None
+        The filter's outputs, which the smoother overwrites with ``smoothed``;
+        reused by every update (arrays of ``S d^2`` floats, allocated once).
     entry_mean, entry_second : arrays of shape (n, r) and (n, r^2)
         ``E[u]`` and ``vec(E[u u^T])`` at each training entry.
     """
@@ -71,6 +76,7 @@ class _ModeState:
     cov: Any
     message: tuple = (None, None)
     smoothed: tuple = None
+    workspace: tuple = None
     entry_mean: Any = None
     entry_second: Any = None
 
@@ -87,8 +93,7 @@ class _ModeState:
         mode = cls(
             grid=grid, positions=xp.searchsorted(grid, x), rank=rank, kernel=kernel,
             lengthscale=lengthscale, variance=variance,
-            transition=_matern_transition(deltas, kernel, lengthscale, variance,
-                                          n_components=rank),
+            transition=_matern_transition_one(deltas, kernel, lengthscale, variance),
             stationary_cov=stationary_cov, observation=observation,
             mean=random_uniform(random_state, (S, rank), xp=xp, device=device, dtype=dtype),
             cov=xp.zeros((S, rank, rank), dtype=dtype, device=device),
@@ -114,12 +119,16 @@ class _ModeState:
                 "kernel": self.kernel, "lengthscale": self.lengthscale,
                 "variance": self.variance, "rank": self.rank}
 
+    def transitions(self, steps):
+        """The state's transitions and process noises ``(A, Q)`` at a ``slice`` of steps."""
+        return tuple(_kron_eye_batch(M[steps, ...], self.rank) for M in self.transition)
+
     def _smooth(self):
         """Kalman filter and RTS smoother of the prior with the current message."""
-        A, Q = self.transition
-        filtered = scan_kalman_filter(A, Q, self.observation, *self.message,
-                                      self.stationary_cov)
-        self.smoothed = scan_rts_smoother(A, *filtered)
+        self.workspace = blocked_kalman_filter(self.transitions, self.observation,
+                                               *self.message, self.stationary_cov,
+                                               out=self.workspace)
+        self.smoothed = blocked_rts_smoother(self.transitions, *self.workspace)
         r = self.rank
         self.mean, self.cov = self.smoothed[0][:, :r], self.smoothed[1][:, :r, :r]
         self._gather()
@@ -131,6 +140,20 @@ class _ModeState:
         second = self.cov + self.mean[:, :, None] * self.mean[:, None, :]
         self.entry_mean = xp.take(self.mean, self.positions, axis=0)
         self.entry_second = xp.take(xp.reshape(second, (S, r * r)), self.positions, axis=0)
+
+
+def _kron_eye_batch(M, r):
+    """``kron(M_s, I_r)`` for a batch ``M`` of shape (n, p, p), written into zeros.
+
+    The entries are copied, not multiplied by the identity's (a broadcast
+    product over (n, p, r, p, r) is several times slower for small ``p, r``).
+    """
+    xp, device = namespace_and_device(M)
+    n, p = int(M.shape[0]), int(M.shape[-1])
+    out = xp.zeros((n, p, r, p, r), dtype=M.dtype, device=device)
+    for c in range(r):
+        out[:, :, c, :, c] = M
+    return xp.reshape(out, (n, p * r, p * r))
 
 
 def _core_embedding(ranks, core, xp, dtype, device):

@@ -14,6 +14,16 @@ from ..utils._array_api import namespace_and_device
 
 __all__ = ["_mode_messages", "_quadratic_per_sample", "_second_moment_sum"]
 
+# Entries per chunk of the per-entry contractions: their temporaries (a few
+# rows of prod r_j^2 floats per entry) stay small enough to be reused from the
+# heap and cached, instead of fresh arrays of n rows each time.
+_CHUNK = 16384
+
+
+def _chunks(n):
+    """Consecutive ``slice``s of at most :data:`_CHUNK` entries covering ``range(n)``."""
+    return [slice(start, min(n, start + _CHUNK)) for start in range(0, max(n, 1), _CHUNK)]
+
 
 def _split(modes):
     """The modes in two halves (the first one the larger)."""
@@ -30,12 +40,16 @@ def _second_moment_sum(vec_seconds, modes, xp, n, dtype, device):
     """``sum_n kron_k S^k_n`` as a (prod r_k, prod r_k) array, without forming n of them.
 
     The modes are split in two halves whose row-wise Kronecker products of
-    ``vec(S^k_n)`` are multiplied (``A^T B``): memory ``O(n prod r_k)``.
+    ``vec(S^k_n)`` are multiplied (``A^T B``), a chunk of entries at a time:
+    memory ``O(prod r_k^2 + chunk prod r_k)``.
     """
     g1, g2 = _split(modes)
-    Amat = _rowwise_kron([vec_seconds[j] for j in g1], n, xp, dtype, device)
-    Bmat = _rowwise_kron([vec_seconds[j] for j in g2], n, xp, dtype, device)
-    G = xp.matrix_transpose(Amat) @ Bmat
+    G = 0.0
+    for rows in _chunks(n):
+        m = rows.stop - rows.start
+        Amat = _rowwise_kron([vec_seconds[j][rows, ...] for j in g1], m, xp, dtype, device)
+        Bmat = _rowwise_kron([vec_seconds[j][rows, ...] for j in g2], m, xp, dtype, device)
+        G = G + xp.matrix_transpose(Amat) @ Bmat
     ranks = [math.isqrt(int(vec_seconds[j].shape[1])) for j in modes]
     G = xp.reshape(G, tuple(r for r in ranks for _ in range(2)))
     K = len(modes)
@@ -49,20 +63,26 @@ def _quadratic_per_sample(M2, vec_seconds, ranks, out_mode, xp, n, dtype, device
 
     ``M2`` is the second moment of ``vec(W)``. Returns (n, r_k^2); with
     ``out_mode=None`` the full contraction ``E[f_n^2]`` of shape (n,).
-    Memory ``O(n r_k^2 sqrt(prod_{j != k} r_j^2))`` through the same split.
+    Through the same split, a chunk of entries at a time: memory ``O(n r_k^2)``
+    for the result and ``O(chunk r_k^2 sqrt(prod_{j != k} r_j^2))`` besides.
     """
     K = len(ranks)
     others = [j for j in range(K) if j != out_mode]
     g1, g2 = _split(others)
-    Amat = _rowwise_kron([vec_seconds[j] for j in g1], n, xp, dtype, device)
-    Bmat = _rowwise_kron([vec_seconds[j] for j in g2], n, xp, dtype, device)
     lead = [] if out_mode is None else [out_mode, K + out_mode]
     T = xp.permute_dims(xp.reshape(M2, tuple(ranks) * 2),
                         tuple(lead + _pair_axes(g1, K) + _pair_axes(g2, K)))
     c = 1 if out_mode is None else ranks[out_mode] ** 2
-    P1, P2 = int(Amat.shape[1]), int(Bmat.shape[1])
+    P1 = math.prod(ranks[j] ** 2 for j in g1)
+    P2 = math.prod(ranks[j] ** 2 for j in g2)
     T = xp.reshape(xp.permute_dims(xp.reshape(T, (c, P1, P2)), (2, 0, 1)), (P2, c * P1))
-    out = xp.sum(xp.reshape(Bmat @ T, (n, c, P1)) * Amat[:, None, :], axis=2)
+    parts = []
+    for rows in _chunks(n):
+        m = rows.stop - rows.start
+        Amat = _rowwise_kron([vec_seconds[j][rows, ...] for j in g1], m, xp, dtype, device)
+        Bmat = _rowwise_kron([vec_seconds[j][rows, ...] for j in g2], m, xp, dtype, device)
+        parts.append(xp.sum(xp.reshape(Bmat @ T, (m, c, P1)) * Amat[:, None, :], axis=2))
+    out = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
     return out[:, 0] if out_mode is None else out
 
 

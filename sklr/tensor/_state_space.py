@@ -206,6 +206,13 @@ def matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1):
 
 
 def _matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1):
+    xp, _ = namespace_and_device(deltas)
+    A1, Q1 = _matern_transition_one(deltas, kernel, lengthscale, variance)
+    return _kron_eye(A1, n_components, xp), _kron_eye(Q1, n_components, xp)
+
+
+def _matern_transition_one(deltas, kernel, lengthscale, variance):
+    """:func:`matern_transition` of one component (``kron(., I_r)`` gives the stacked state)."""
     p = _check_kernel(kernel)
     xp, _ = namespace_and_device(deltas)
     s2 = float(variance)
@@ -232,7 +239,7 @@ def _matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1)
         q12 = 2.0 * s2 * lam * lam * lam * deltas * deltas * e2
         q22 = lam * lam * s2 * (-xp.expm1(-x2) + e2 * (x2 - 0.5 * x2 * x2))
         Q1 = xp.stack([xp.stack([q11, q12], axis=-1), xp.stack([q12, q22], axis=-1)], axis=-2)
-    return _kron_eye(A1, n_components, xp), _kron_eye(Q1, n_components, xp)
+    return A1, Q1
 
 
 def _sym(P, xp):
