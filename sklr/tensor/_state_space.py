@@ -9,8 +9,8 @@ sorted inputs ``t_s < t_{s+1}`` the state moves by
 Matérn-3/2 (:func:`matern_transition`). GP regression on ``S`` sorted inputs
 is then a Kalman filter (:func:`kalman_filter`) and a Rauch-Tung-Striebel
 smoother (:func:`rts_smoother`), ``O(S d^3)`` instead of ``O(S^3)``, both
-evaluated as associative scans over all steps at once
-(:mod:`sklr.tensor._kalman_scan`: ``O(log S)`` batched array operations);
+evaluated in blocks (:mod:`sklr.tensor._kalman_scan`: the recursion batched
+over blocks of about ``sqrt(S)`` steps, an associative scan across them);
 :func:`state_space_predict` reads the posterior at new inputs (between,
 before or after the training inputs) exactly.
 
@@ -261,9 +261,11 @@ def kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None):
     ``P = P- - P- H^T (I + Lam_s H P- H^T)^{-1} Lam_s H P-`` and
     ``m = m- + P- H^T (I + Lam_s H P- H^T)^{-1} (eta_s - Lam_s H m-)``, the
     usual update with noise covariance ``Lam_s^{-1}`` written so that a
-    singular ``Lam_s`` is allowed. The recursion is evaluated as an
-    associative scan (Särkkä and García-Fernández, 2021): the same moments to
-    rounding, in ``O(log S)`` batched array operations instead of ``S`` steps.
+    singular ``Lam_s`` is allowed. The recursion is evaluated in blocks of
+    about ``sqrt(S)`` steps, batched over the blocks, with an associative scan
+    across them (Särkkä and García-Fernández, 2021): the same moments to
+    rounding, in ``O(sqrt(S))`` batched array operations instead of ``S``
+    steps.
 
     Parameters
     ----------
@@ -337,8 +339,8 @@ def rts_smoother(A, means, covs, pred_means, pred_covs):
 
     ``G_s = P_s A_{s+1}^T (P-_{s+1})^{-1}``,
     ``m^S_s = m_s + G_s (m^S_{s+1} - m-_{s+1})`` and
-    ``P^S_s = P_s + G_s (P^S_{s+1} - P-_{s+1}) G_s^T``, evaluated as an
-    associative scan over all steps at once, as :func:`kalman_filter` is.
+    ``P^S_s = P_s + G_s (P^S_{s+1} - P-_{s+1}) G_s^T``, evaluated in blocks
+    as :func:`kalman_filter` is.
 
     Parameters
     ----------

@@ -12,9 +12,10 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 from sklr.linalg import kron, mode_product
-from sklr.linalg._kronecker import unfold
-from sklr.tensor import FunBaTResult, funbat, funbat_predict
+from sklr.linalg._kronecker import _kron_eye, unfold
+from sklr.tensor import FunBaTResult, _funbat_moments, funbat, funbat_predict
 from sklr.tensor._funbat import _quadratic_per_sample, _second_moment_sum
+from sklr.tensor._funbat_factors import _kron_eye_batch
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "funbat-synthetic"
 
@@ -62,7 +63,11 @@ def test_unfolding_identity_every_mode():
         assert_allclose(unfold(W, k), np.moveaxis(W, k, 0).reshape(ranks[k], -1))
 
 
-def test_message_statistics_equal_brute_force():
+@pytest.mark.parametrize("chunk", [None, 3, 7])
+def test_message_statistics_equal_brute_force(chunk, monkeypatch):
+    """Also in chunks of entries: several with a shorter last one (3), exactly one (7)."""
+    if chunk is not None:
+        monkeypatch.setattr(_funbat_moments, "_CHUNK", chunk)
     rng = np.random.RandomState(1)
     ranks, n = [2, 3, 2], 7
     M = int(np.prod(ranks))
@@ -88,6 +93,15 @@ def test_message_statistics_equal_brute_force():
     full = _quadratic_per_sample(M2, vecs, ranks, None, np, n, np.float64, "cpu")
     ref = [np.sum(M2 * kron([S[i] for S in seconds_mats])) for i in range(n)]
     assert_allclose(full, ref, rtol=1e-11)
+
+
+@pytest.mark.parametrize("p, r", [(1, 1), (2, 1), (2, 3), (1, 4)])
+def test_kron_eye_batch_equals_the_kronecker_product(p, r):
+    M = np.random.RandomState(p + r).standard_normal((5, p, p)).astype(np.float32)
+    out = _kron_eye_batch(M, r)
+    assert out.dtype == np.float32
+    assert_allclose(out, _kron_eye(M, r, np), rtol=0, atol=0)
+    assert_allclose(out[3], np.kron(M[3], np.eye(r)), rtol=0, atol=0)
 
 
 def _tucker_problem(n=300, seed=0):

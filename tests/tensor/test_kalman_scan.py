@@ -1,11 +1,17 @@
-"""The scan form of the Kalman filter and RTS smoother against the step-by-step recursions."""
+"""The blocked scan form of the Kalman filter and RTS smoother against the step-by-step recursions."""
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 from sklr.tensor import kalman_filter, rts_smoother
-from sklr.tensor._kalman_scan import scan_kalman_filter, scan_rts_smoother
+from sklr.tensor._kalman_scan import (
+    block_size,
+    blocked_kalman_filter,
+    blocked_rts_smoother,
+    scan_kalman_filter,
+    scan_rts_smoother,
+)
 from sklr.tensor._parallel_scan import associative_scan
 from sklr.tensor._state_space import _matern_state_space, _matern_transition
 
@@ -171,3 +177,73 @@ def test_associative_scan_prefixes_and_suffixes_of_matrix_products():
                 want_s = M[u] @ want_s
             assert_allclose(prefix[t], want_p, rtol=1e-12, atol=1e-12)
             assert_allclose(suffix[t], want_s, rtol=1e-12, atol=1e-12)
+
+
+def stored(A, Q):
+    """The ``transitions`` argument of the blocked functions, from stored arrays."""
+    return lambda steps: (A[steps], Q[steps])
+
+
+@pytest.mark.parametrize("S, block", [
+    (1, 4),     # one step, a block longer than the sequence
+    (7, 16),    # the whole sequence shorter than a block
+    (12, 4),    # whole blocks only
+    (13, 4),    # one step in the last block
+    (15, 4),    # the last block one step short
+    (29, 5),    # odd length, odd block
+    (30, 1),    # one step per block: the scan does all the work
+    (30, 30),   # one block: the recursion does all the work
+    (101, None),
+])
+def test_blocked_filter_and_smoother_equal_sequential(S, block):
+    """Every block layout: boundaries, a short last block, N below one block."""
+    args = matern_problem("matern32", 2, S, seed=S)
+    A, Q, H, Lam, eta, P0, m0 = args
+    want_f = sequential_filter(*args)
+    filtered = blocked_kalman_filter(stored(A, Q), H, Lam, eta, P0, m0, block=block)
+    assert_same(filtered, want_f, 1e-12)
+    assert_same(scan_kalman_filter(*args, block=block), want_f, 1e-12)
+    want_s = sequential_smoother(A, *want_f)
+    assert_same(scan_rts_smoother(A, *filtered, block=block), want_s, 1e-12)
+
+
+@pytest.mark.parametrize("S, block", [(13, 4), (64, 8), (1, 2)])
+def test_blocked_float32(S, block):
+    """float32 in, float32 out, as accurate as the float32 recursion (relative to float64)."""
+    args = matern_problem("matern32", 2, S, seed=3)
+    A = args[0]
+    exact = sequential_smoother(A, *sequential_filter(*args))
+    single = [None if a is None else a.astype(np.float32) for a in args]
+    blocked = scan_rts_smoother(single[0], *scan_kalman_filter(*single, block=block),
+                                block=block)
+    recursion = sequential_smoother(single[0], *sequential_filter(*single))
+    assert all(x.dtype == np.float32 for x in blocked)
+
+    def error(out):
+        return max(np.abs(g.astype(np.float64) - w).max() / np.abs(w).max()
+                   for g, w in zip(out, exact) if w.size)
+
+    eps = np.finfo(np.float32).eps
+    assert error(blocked) <= max(4 * error(recursion), 50 * eps), (error(blocked),
+                                                                    error(recursion))
+
+
+def test_blocked_filter_writes_into_out_and_smoother_overwrites_its_inputs():
+    """``out`` is filled and returned; the in-place smoother's outputs are those arrays."""
+    args = matern_problem("matern12", 3, 23, seed=2)
+    A, Q, H, Lam, eta, P0, m0 = args
+    want_f = sequential_filter(*args)
+    out = tuple(np.full_like(w, np.nan) for w in want_f)
+    filtered = blocked_kalman_filter(stored(A, Q), H, Lam, eta, P0, m0, block=5, out=out)
+    assert all(f is o for f, o in zip(filtered, out))
+    assert_same(filtered, want_f, 1e-12)
+    pred_means = filtered[2].copy()
+    means, covs, cross = blocked_rts_smoother(stored(A, Q), *filtered, block=5)
+    assert means is out[0] and covs is out[1] and np.shares_memory(cross, out[3])
+    assert_same((means, covs, cross), sequential_smoother(A, *want_f), 1e-12)
+    assert_allclose(out[2], pred_means, rtol=0, atol=0)
+
+
+def test_block_size_grows_like_the_square_root():
+    assert [block_size(S) for S in (0, 1, 2, 4, 5, 100, 101, 10**6)] == [
+        1, 1, 2, 2, 3, 10, 11, 1000]
