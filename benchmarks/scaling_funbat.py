@@ -5,10 +5,13 @@ distinct coordinates and its Kalman filter and smoother run over N steps), y
 a smooth rank-2 function plus noise of sd 0.01. FunBaT with ranks (2, 2, 2),
 Matérn-3/2, lengthscale 0.3, a fixed number of sweeps (``tol=0``, so every
 size does the same work per observation) and one start. For every N the
-script prints the time, the time per sweep, the share of it in the modes'
+script prints the time (wall clock, and the CPU time of the process, which a
+loaded machine inflates much less), the time per sweep, the share of it in the modes'
 filter and smoother (from cProfile, approximate) and the RMSE against the
-noise-free function at 2000 held-out points; the last line is the
-least-squares slope of log time on log N.
+noise-free function at 2000 held-out points, the peak resident memory of the
+process so far (the sizes run in increasing order, so it is that of the
+largest size yet) and the load average (1 minute) before and after; the last
+line is the least-squares slope of log time on log N.
 
     python benchmarks/scaling_funbat.py --sizes 10000 100000 1000000 --sweeps 5
 """
@@ -18,6 +21,7 @@ import cProfile
 import os
 import platform
 import pstats
+import resource
 import subprocess
 import time
 import warnings
@@ -51,15 +55,20 @@ def run(n, sweeps):
     profile = cProfile.Profile()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         profile.enable()
         result = funbat(X, y, [2, 2, 2], kernel="matern32", lengthscales=0.3,
                         max_iter=sweeps, tol=0.0, random_state=0)
         profile.disable()
-        seconds = time.perf_counter() - start
-    smoother = _cumulative(pstats.Stats(profile), {"scan_kalman_filter", "scan_rts_smoother"})
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    smoother = _cumulative(pstats.Stats(profile),
+                           {"blocked_kalman_filter", "blocked_rts_smoother"})
     rmse = float(np.sqrt(np.mean((funbat_predict(result, X_test)[0] - truth(X_test)) ** 2)))
-    return seconds, smoother / seconds, rmse
+    return seconds, cpu, smoother / seconds, rmse
+
+
+def _peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
 
 
 def _commit():
@@ -79,15 +88,17 @@ def main():
           f"commit {_commit()}")
     print(f"funbat ranks (2, 2, 2), matern32, l = 0.3, {args.sweeps} sweeps (tol = 0), "
           "3 modes with N distinct coordinates each\n")
-    print("| N | time (s) | s / sweep | us / (observation sweep) | filter+smoother share "
-          "| test RMSE |")
-    print("|---|---|---|---|---|---|")
+    print("| N | time (s) | CPU time (s) | s / sweep | us / (observation sweep) "
+          "| filter+smoother share | test RMSE | peak RSS (MB) | load before / after |")
+    print("|---|---|---|---|---|---|---|---|---|")
     times = []
     for n in args.sizes:
-        seconds, share, rmse = run(n, args.sweeps)
+        load = os.getloadavg()[0]
+        seconds, cpu, share, rmse = run(n, args.sweeps)
         times.append(seconds)
-        print(f"| {n} | {seconds:.2f} | {seconds / args.sweeps:.3f} | "
-              f"{seconds / args.sweeps / n * 1e6:.2f} | {share:.0%} | {rmse:.4f} |", flush=True)
+        print(f"| {n} | {seconds:.2f} | {cpu:.2f} | {seconds / args.sweeps:.3f} | "
+              f"{seconds / args.sweeps / n * 1e6:.2f} | {share:.0%} | {rmse:.4f} | "
+              f"{_peak_rss_mb():.0f} | {load:.1f} / {os.getloadavg()[0]:.1f} |", flush=True)
     if len(times) > 1:
         slope = np.polyfit(np.log(args.sizes), np.log(times), 1)[0]
         print(f"\nfitted exponent (log time on log N): {slope:.2f}")

@@ -109,6 +109,34 @@ def _combine_smoother(earlier, later):
     return E_i @ E_j, _mv(E_i, g_j) + g_i, _sym(E_i @ L_j @ _t(E_i, xp), xp) + L_i
 
 
+def _solve_small(M, R, xp):
+    """``M^{-1} R`` for batches of small systems, shapes (n, k, k) and (n, k, m).
+
+    Gaussian elimination with partial pivoting (as LAPACK's ``getrf``/``getrs``),
+    vectorised over the batch with a loop over the ``k`` rows in Python: for the
+    ``r x r`` systems of the filter's updates, where a LAPACK call per matrix
+    costs more than its arithmetic.
+    """
+    k = int(M.shape[-1])
+    U = xp.concat([M, R], axis=-1)
+    rows = [U[..., i, :] for i in range(k)]
+    for j in range(k - 1):
+        # The row with the largest |entry| in column j becomes the pivot row.
+        pivot = xp.argmax(xp.stack([xp.abs(row[..., j]) for row in rows[j:]], axis=-1), axis=-1)
+        for i in range(j + 1, k):
+            swap = (pivot == i - j)[..., None]
+            rows[j], rows[i] = xp.where(swap, rows[i], rows[j]), xp.where(swap, rows[j], rows[i])
+        for i in range(j + 1, k):
+            rows[i] = rows[i] - (rows[i][..., j:j + 1] / rows[j][..., j:j + 1]) * rows[j]
+    x = [None] * k
+    for j in range(k - 1, -1, -1):
+        b = rows[j][..., k:]
+        for i in range(j + 1, k):
+            b = b - rows[j][..., i:i + 1] * x[i]
+        x[j] = b / rows[j][..., j:j + 1]
+    return xp.stack(x, axis=-2)
+
+
 def _active(S, B, t):
     """Number of blocks (the first ones) that have a step at position ``t``."""
     return (S - t + B - 1) // B
@@ -125,8 +153,8 @@ def _update(mean, cov, H, obs_precision, obs_info, xp):
     W = KT @ H.T
     eye_r = xp.eye(r, dtype=cov.dtype, device=cov.device)
     innovation = obs_info - _mv(obs_precision, _mv(H, mean))
-    Z = xp.linalg.solve(eye_r + obs_precision @ W,
-                        xp.concat([obs_precision, innovation[..., None]], axis=-1))
+    Z = _solve_small(eye_r + obs_precision @ W,
+                     xp.concat([obs_precision, innovation[..., None]], axis=-1), xp)
     G, v = _sym(Z[..., :r], xp), Z[..., r]
     K = _t(KT, xp)
     return mean + _mv(K, v), _sym(cov - K @ (G @ KT), xp), K, G, v

@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose
 
 from sklr.tensor import kalman_filter, rts_smoother
 from sklr.tensor._kalman_scan import (
+    _solve_small,
     block_size,
     blocked_kalman_filter,
     blocked_rts_smoother,
@@ -247,3 +248,21 @@ def test_blocked_filter_writes_into_out_and_smoother_overwrites_its_inputs():
 def test_block_size_grows_like_the_square_root():
     assert [block_size(S) for S in (0, 1, 2, 4, 5, 100, 101, 10**6)] == [
         1, 1, 2, 2, 3, 10, 11, 1000]
+
+
+@pytest.mark.parametrize("k, m", [(1, 2), (2, 3), (3, 4), (5, 1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_solve_small_equals_lapack(k, m, dtype):
+    """Batched elimination with partial pivoting, including zero leading pivots."""
+    rng = np.random.RandomState(k * m)
+    M = rng.standard_normal((50, k, k))
+    if k > 1:
+        M[:5, 0, 0] = 0.0  # needs a row swap
+    M[5:10, -1] *= 1e6  # a badly scaled row
+    R = rng.standard_normal((50, k, m))
+    want = np.linalg.solve(M, R)
+    got = _solve_small(M.astype(dtype), R.astype(dtype), np)
+    assert got.dtype == dtype
+    # Within a few eps times each system's condition number.
+    bound = 20 * np.finfo(dtype).eps * np.linalg.cond(M) * np.abs(want).max(axis=(1, 2))
+    assert np.all(np.abs(got - want).max(axis=(1, 2)) <= bound)
