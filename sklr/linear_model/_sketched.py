@@ -268,11 +268,13 @@ class SketchedRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data (NumPy, CuPy or array API array with
-            ``array_api_dispatch=True``; SciPy CSR/CSC).
+            ``array_api_dispatch=True``; SciPy CSR/CSC; a Dask array split
+            into blocks of rows, fitted blockwise on its cluster: see Notes).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
+            Targets (a Dask array when ``X`` is one).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
+            Non-negative weights of the samples (a Dask array or None when
+            ``X`` is one).
 
         Returns
         -------
