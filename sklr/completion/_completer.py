@@ -459,7 +459,10 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``random_state``, so the same ``X`` always loses the same entries) is
         hidden; the rows are folded in from the rest and the hidden entries
         predicted. This lets :class:`~sklearn.model_selection.GridSearchCV`
-        tune ``n_components`` and ``alpha`` with rows as samples.
+        tune ``n_components`` and ``alpha`` with rows as samples: it measures
+        the completion of new rows. To tune for the missing entries of the
+        rows the model is fitted on, split the observed entries instead (see
+        the User Guide, "Choosing the rank and the penalty").
 
         Parameters
         ----------
