@@ -3,6 +3,7 @@
 import math
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
@@ -450,7 +451,7 @@ def _blocked_sketched_lstsq(A, b, sample_weight, sketch_params, solve_params):
     if W is not None and bool(compute((W < 0).any())):
         raise ValueError("Negative values in data passed to `sample_weight`.")
     m, k = S.n_components, B.shape[1]
-    values = row_block_sums(_block_sums(keyed), A, B, W, shape=(m + 1, d + 1 + k),
+    values = row_block_sums(partial(_block_sums, keyed), A, B, W, shape=(m + 1, d + 1 + k),
                             dtype=A.dtype)
     xp, _ = namespace_and_device(values)
     for name, cols in (("X", values[:, :d]), ("sample_weight", values[:, d]),
@@ -465,16 +466,11 @@ def _blocked_sketched_lstsq(A, b, sample_weight, sketch_params, solve_params):
                             **solve_params)
 
 
-class _block_sums:
-    """``SketchSums`` values of one block of rows of Dask arrays (sent to the workers)."""
-
-    def __init__(self, sketch):
-        self.sketch = sketch
-
-    def __call__(self, A, B, W, start):
-        xp, _ = namespace_and_device(A)
-        row_scale = None if W is None else xp.sqrt(W[:, 0])
-        return SketchSums.of_rows(self.sketch, A, B, row_scale, start).values
+def _block_sums(sketch, A, B, W, start):
+    """``SketchSums`` values of one block of rows of Dask arrays (run on the workers)."""
+    xp, _ = namespace_and_device(A)
+    row_scale = None if W is None else xp.sqrt(W[:, 0])
+    return SketchSums.of_rows(sketch, A, B, row_scale, start).values
 
 
 def _row_sums(apply, A, B, row_scale, xp):
