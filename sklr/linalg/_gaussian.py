@@ -72,8 +72,22 @@ def whiten(X, mean, L, xp):
     """``L^-1 (X - mean)^T``, shape ``(p, n)``: the points whitened by ``Sigma = L L^T``.
 
     Column ``i``'s squared norm is point ``i``'s squared Mahalanobis distance.
+    Computed as ``((X - mean) L^-T)^T`` with ``L^-1`` from one ``p x p``
+    triangular solve: one matrix product over the points rather than a
+    general solve with ``n`` right-hand sides (a transposed view is returned).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg._gaussian import whiten
+    >>> L = np.linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
+    >>> X, mean = np.array([[1.0, 2.0], [3.0, -1.0], [0.0, 0.5]]), np.array([0.5, 0.5])
+    >>> bool(np.allclose(L @ whiten(X, mean, L, np), (X - mean).T))
+    True
     """
-    return xp.linalg.solve(L, xp.matrix_transpose(X - mean))
+    eye = xp.eye(L.shape[0], dtype=L.dtype, device=array_device(L))
+    L_inv = solve_triangular(L, eye, lower=True, xp=xp)
+    return xp.matrix_transpose((X - mean) @ xp.matrix_transpose(L_inv))
 
 
 def gaussian_neg_log_density(X, mean, L, xp, *, constant=True):
