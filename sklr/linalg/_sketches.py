@@ -157,7 +157,8 @@ class _BaseSketch:
         self.seed = draw_seed(random_state)
 
     def _rng(self, stream=0):
-        return np.random.RandomState((self.seed + 7919 * stream) % (2**32))
+        """The generator of the sketch's stream ``stream``: one ``SeedSequence`` of (seed, stream)."""
+        return np.random.default_rng((self.seed, stream))
 
     def row_keyed(self):
         """The :class:`RowKeyedSketch` this operator applies to all its rows, or None.
@@ -593,7 +594,7 @@ class SRHT(_DenseSketch):
         if prestaged:  # the CountSketch signs already randomize the rows
             scale = None
         else:
-            signs = 2.0 * rng.randint(0, 2, size=n_rows) - 1.0
+            signs = 2.0 * rng.integers(0, 2, size=n_rows) - 1.0
             scale = xp.asarray(signs, device=device(B), dtype=B.dtype)
             if row_scale is not None:
                 scale = scale * row_scale
