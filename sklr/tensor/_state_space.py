@@ -51,12 +51,6 @@ _KERNEL_PARAMS = {
 }
 
 
-def _check_kernel(kernel):
-    if kernel not in _ORDERS:
-        raise ValueError(f"kernel must be 'matern12' or 'matern32', got {kernel!r}.")
-    return _ORDERS[kernel]
-
-
 def _namespace(*values):
     """Namespace and device of the arguments that are arrays (lists and None are skipped)."""
     return namespace_and_device(*[v for v in values if hasattr(v, "shape")])
@@ -146,7 +140,7 @@ def matern_state_space(kernel, lengthscale, variance, *, xp, n_components=1, dty
 
 def _matern_state_space(kernel, lengthscale, variance, *, xp, n_components=1, dtype=None,
                         device=None):
-    p = _check_kernel(kernel)
+    p = _ORDERS[kernel]  # checked by the public entries' constraints
     dtype = xp.float64 if dtype is None else dtype
     l, s2 = float(lengthscale), float(variance)
     if p == 1:
@@ -213,7 +207,7 @@ def _matern_transition(deltas, kernel, lengthscale, variance, *, n_components=1)
 
 def _matern_transition_one(deltas, kernel, lengthscale, variance):
     """:func:`matern_transition` of one component (``kron(., I_r)`` gives the stacked state)."""
-    p = _check_kernel(kernel)
+    p = _ORDERS[kernel]  # checked by the public entries' constraints
     xp, _ = namespace_and_device(deltas)
     s2 = float(variance)
     if p == 1:
