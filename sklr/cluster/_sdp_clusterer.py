@@ -255,6 +255,9 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         ``cluster_weights="estimated"``) is kept.
     n_jobs : int, default=None
         Runs in parallel with joblib (``None`` means 1, ``-1`` all cores).
+        Inside ``joblib.parallel_backend("dask")`` the runs are tasks of the
+        Dask cluster of the current ``distributed.Client``; the labels are
+        those of the sequential runs.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial K-means, the greedy start's drawn seeds, the
         solver's start and the rounding. The iteration runs on ``X`` centred
