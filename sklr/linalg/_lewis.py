@@ -115,7 +115,7 @@ def _lewis_weights(A, p, *, method="exact", max_iter=100, tol=1e-8, n_components
         if method == "exact":
             return _leverage_scores(B)
         return _leverage_scores(B, method="approx", n_components=n_components, sketch=sketch,
-                                random_state=seed)
+                                rng=np.random.RandomState(seed))
 
     w = leverage(A)
     n_iter = 0
@@ -187,7 +187,7 @@ def root_leverage_scores(A, p=1.0, *, method="exact", random_state=None):
 
 def _root_leverage_scores(A, p, *, method="exact", random_state=None):
     """:func:`root_leverage_scores` on a checked ``A``."""
-    tau = _leverage_scores(A, method=method, random_state=random_state)
+    tau = _leverage_scores(A, method=method, rng=random_state)
     xp, _ = namespace_and_device(tau)
     return xp.clip(tau, 0.0, 1.0) ** (p / 2.0)
 

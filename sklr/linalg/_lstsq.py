@@ -754,7 +754,7 @@ def leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_pr
     A = check_matrix(A, "A")
     _check_leverage_method(A.shape, method, n_components)
     return _leverage_scores(A, method=method, n_components=n_components, sketch=sketch,
-                            n_projections=n_projections, random_state=random_state)
+                            n_projections=n_projections, rng=check_random_state(random_state))
 
 
 def _check_leverage_method(shape, method, n_components):
@@ -771,8 +771,9 @@ def _check_leverage_method(shape, method, n_components):
 
 
 def _leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_projections=None,
-                     random_state=None):
-    """:func:`leverage_scores` on a checked ``A``.
+                     rng=None):
+    """:func:`leverage_scores` on a checked ``A``; ``rng`` a ``RandomState`` (unused, and
+    may be None, with ``method="exact"``).
 
     The scores depend on the column space of ``A`` only, so its columns are
     first divided by their largest magnitudes: the scores are then the same
@@ -797,7 +798,6 @@ def _leverage_scores(A, *, method="exact", n_components=None, sketch="srht", n_p
         return xp.sum(U * U, axis=1)
     m = default_sketch_size(n, d) if n_components is None else int(n_components)
     k = max(50, math.ceil(8 * math.log(n))) if n_projections is None else int(n_projections)
-    rng = check_random_state(random_state)
     S = make_sketch(sketch, n, m, random_state=rng)
     SA = S._sketch_many([A], [None])[0]
     R = qr_r(SA)

@@ -126,7 +126,7 @@ def _sampling_scores(A, p, method, *, sensitivity, leverage, max_iter, tol, rand
             )
         scores = _root_leverage_scores(A, p, method=leverage, random_state=random_state)
     elif method == "leverage":
-        scores = _leverage_scores(A, method=leverage, random_state=random_state)
+        scores = _leverage_scores(A, method=leverage, rng=random_state)
     else:  # "uniform"; the callers' validate_params or _parameter_constraints allow no other
         scores = xp.astype(xp.any(A != 0, axis=1), A.dtype)
     return xp.clip(scores, 0.0, None), n_iter
