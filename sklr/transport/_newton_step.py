@@ -43,10 +43,9 @@ _DROP_RATIO = 0.1
 _CHOLESKY_MAX = 4000
 
 # cg_max_iter="auto": dense BLAS (the direct solve) does this many times more
-# flops per second than the sparse products of CG. Measured on 2 cores, 2-D
-# clouds at n = 6000, reg = 1e-3, 2.3-4.1 M kept entries: a direct solve
-# (Schur complement and Cholesky) took 2.6 s, a CG step 15 ms, so about 175
-# CG steps cost one direct solve; the model gives 190 there.
+# flops per second than the sparse products of CG, so the cap is the number of
+# CG steps that cost one direct solve (the timings behind the ratio:
+# benchmarks/results/2026-12-05_sinkhorn_newton_scaling_after_cg_policy.md).
 # The cap is never below _CG_MIN_STEPS.
 _DENSE_SPEEDUP = 24.0
 _CG_MIN_STEPS = 100
