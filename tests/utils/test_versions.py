@@ -17,8 +17,19 @@ pytestmark = pytest.mark.skipif(
 
 
 def _declared():
+    """The dependencies and the test extra, with the extras it includes (``sklr[dask]``) expanded."""
     project = tomllib.loads(PYPROJECT.read_text())["project"]
-    return [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
+    extras = project["optional-dependencies"]
+
+    def expand(requirements):
+        for requirement in map(Requirement, requirements):
+            if requirement.name == project["name"]:
+                for extra in sorted(requirement.extras):
+                    yield from expand(extras[extra])
+            else:
+                yield requirement
+
+    return list(expand(project["dependencies"] + extras["test"]))
 
 
 def _pinned():
@@ -42,6 +53,12 @@ def test_oldest_constraints_pin_every_lower_bound():
             f"{requirement}: .ci/oldest-constraints.txt must pin {requirement.name}=={lower[0]}"
         )
         assert requirement.specifier.contains(lower[0])
+
+
+def test_test_extra_includes_the_dask_extra():
+    # CI installs the test extra only: tests/dask must run there, not skip.
+    names = {requirement.name for requirement in _declared()}
+    assert {"dask", "distributed", "pytest-timeout"} <= names
 
 
 def test_scikit_learn_upper_bound_is_the_next_major_release():
