@@ -14,8 +14,8 @@ from ..utils._array_api import (
     check_same_namespace,
     move_to,
     namespace_and_device,
-    random_uniform,
 )
+from ..utils._blocked import check_row_blocked, is_row_blocked
 from ..utils._validation import (
     HasMethods,
     Interval,
@@ -24,6 +24,20 @@ from ..utils._validation import (
     check_sample_weight,
     validate_data,
     validate_params,
+)
+from ._coreset import (
+    MergeReduce,
+    WeightedRows,
+    blocked_draw,
+    blocked_probabilities,
+    blocked_scores,
+    blocked_water_level,
+    check_method,
+    design_rows,
+    draw_key,
+    draw_rows,
+    probabilities,
+    water_level,
 )
 
 __all__ = ["SensitivitySampler", "inclusion_probabilities", "sampling_scores"]
@@ -107,23 +121,15 @@ def sampling_scores(A, p=1.0, method="lewis", *, sensitivity="bound", leverage="
 def _sampling_scores(A, p, method, *, sensitivity, leverage, max_iter, tol, random_state):
     """:func:`sampling_scores` on a checked ``A`` and a ``RandomState``: ``(scores, n_iter)``."""
     xp, _ = namespace_and_device(A)
+    check_method(method, p, sensitivity)
     n_iter = 0
     if method == "sensitivity" and sensitivity == "exact":
         scores = _lp_sensitivities(A, p, method="exact")
     elif method in ("lewis", "sensitivity"):
-        if p >= 4:
-            raise ValueError(
-                f"method={method!r} needs p < 4 (the Lewis-weight iteration diverges beyond), "
-                f"got p={p}; use method='leverage' or 'uniform'."
-            )
         w, n_iter = _lewis_weights(A, p, method=leverage, max_iter=max_iter, tol=tol,
                                    random_state=random_state)
         scores = w if method == "lewis" else _lp_sensitivities(A, p, method="lewis", lewis=w)
     elif method == "root_leverage":
-        if p > 2:
-            raise ValueError(
-                f"method='root_leverage' bounds l_p sensitivities only for p <= 2, got p={p}."
-            )
         scores = _root_leverage_scores(A, p, method=leverage, random_state=random_state)
     elif method == "leverage":
         scores = _leverage_scores(A, method=leverage, rng=random_state)
@@ -173,25 +179,10 @@ def inclusion_probabilities(scores, n_samples):
 def _inclusion_probabilities(scores, n_samples):
     """:func:`inclusion_probabilities` on checked scores."""
     xp, dev = namespace_and_device(scores)
-    n = scores.shape[0]
-    s = xp.sort(scores, descending=True)
-    total = float(xp.sum(s))
-    if total == 0.0:
-        raise ValueError("all sampling scores are zero: there is nothing to sample.")
-    # tail[k] = sum of the scores after the k largest; with the k largest kept
-    # for sure, c_k = (m - k) / tail[k], valid once c_k * s_(k) <= 1.
-    k = min(int(n_samples), n)
-    tail = total - xp.cumulative_sum(s, include_initial=True)[: k + 1]
-    ks = xp.arange(k + 1, dtype=s.dtype, device=dev)
-    nxt = xp.concat([s, xp.zeros(1, dtype=s.dtype, device=dev)])[: k + 1]
-    ok = ((n_samples - ks) * nxt <= tail) & (tail > 0)
-    first = int(xp.argmax(xp.astype(ok, xp.int32))) if bool(xp.any(ok)) else k
-    tail_k = float(tail[first])
-    positive = scores > 0
-    if tail_k <= 0:  # every row of positive score is kept for sure
-        return xp.astype(positive, scores.dtype)
-    c = (n_samples - first) / tail_k
-    return xp.where(positive, xp.clip(c * scores, 0.0, 1.0), xp.zeros_like(scores))
+    k = min(int(n_samples), scores.shape[0])
+    top = xp.concat([xp.sort(scores, descending=True),
+                     xp.zeros(1, dtype=scores.dtype, device=dev)])[: k + 1]
+    return probabilities(scores, water_level(top, float(xp.sum(scores)), n_samples))
 
 
 class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
@@ -425,60 +416,227 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None "
                 "(y is required when estimator is set)."
             )
+        rng = check_random_state(self.random_state)
+        key = draw_key(rng)  # first, so that in memory and on a cluster draw the same rows
+        if is_row_blocked(X):
+            sample, n, m = self._fit_blocked(X, y, sample_weight, rng, key)
+        else:
+            sample, n, m = self._fit_in_memory(X, y, sample_weight, rng, key)
+        # partial_fit goes on from this sample (one level of the merge-and-reduce tree)
+        self._stream = MergeReduce()
+        self._stream.levels.append(sample)
+        self._stream_rng, self._stream_n_samples = rng, m
+        self.n_samples_seen_ = n
+        if self.verbose:
+            print(f"[SensitivitySampler] drew {len(sample)} of {n} rows "
+                  f"(expected {m:g}, method={self.method!r}, p={self.p:g})")
+        return self._store_sample(sample)
+
+    def _validate_in_memory(self, X, y, sample_weight, *, reset):
+        """``(X, Y, v)``: ``Y`` 2-D or None, ``v`` the checked weights or None.
+
+        Sets ``_one_d`` on the first chunk (``reset``): whether ``y`` is 1-D.
+        """
         xp, device = namespace_and_device(X)
         y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
         dtype = [xp.float64, xp.float32]
         if y is None:
-            X = validate_data(self, X, dtype=dtype)
+            X = validate_data(self, X, dtype=dtype, reset=reset)
         else:
-            X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True)
+            X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True,
+                                 reset=reset)
             y = xp.astype(y, X.dtype) if y.dtype != X.dtype else y
-        n = X.shape[0]
         v = None if sample_weight is None else check_sample_weight(sample_weight, X)
-        columns = [X]
-        if y is not None:
-            columns.append(xp.reshape(y, (n, -1)))
-        if self.fit_intercept:
-            columns.append(xp.ones((n, 1), dtype=X.dtype, device=device))
-        A = xp.concat(columns, axis=1) if len(columns) > 1 else X
-        if v is not None:
-            A = (v ** (1.0 / self.p))[:, None] * A
-        m = self._resolve_n_samples(n, A.shape[1])
-        rng = check_random_state(self.random_state)
+        if reset:
+            self._one_d = y is not None and len(y.shape) == 1
+        Y = None if y is None else xp.reshape(y, (X.shape[0], -1))
+        return X, Y, v
+
+    def _scores(self, A, rng):
         _check_leverage_method(A.shape, self.leverage, None)
         scores, self.n_iter_ = _sampling_scores(
             A, float(self.p), self.method, sensitivity=self.sensitivity, leverage=self.leverage,
             max_iter=self.max_iter, tol=self.tol, random_state=rng,
         )
-        q = _inclusion_probabilities(scores, m)
+        return scores
+
+    @staticmethod
+    def _draw(draw, rng, key):
+        """``draw(key)``, again with new keys in the rare event that it draws no row."""
         for _ in range(10):
-            u = random_uniform(rng, (n,), xp=xp, device=device, dtype=q.dtype)
-            indices = xp.nonzero(u < q)[0]
-            if indices.shape[0] > 0:
-                break
-        else:
-            raise RuntimeError("no row was drawn in 10 attempts; increase n_samples.")
+            sample = draw(key)
+            if (len(sample) if isinstance(sample, WeightedRows) else sample.shape[0]) > 0:
+                return sample
+            key = draw_key(rng)
+        raise RuntimeError("no row was drawn in 10 attempts; increase n_samples.")
+
+    def _fit_in_memory(self, X, y, sample_weight, rng, key):
+        X, Y, v = self._validate_in_memory(X, y, sample_weight, reset=True)
+        xp, _ = namespace_and_device(X)
+        n = X.shape[0]
+        A = design_rows(float(self.p), self.fit_intercept, X, Y, v)
+        m = self._resolve_n_samples(n, A.shape[1])
+        scores = self._scores(A, rng)
+        q = _inclusion_probabilities(scores, m)
+        indices = self._draw(lambda k: draw_rows(q, k), rng, key)
         weight = 1.0 / xp.take(q, indices)
         if v is not None:
             weight = weight * xp.take(v, indices)
-        self.scores_ = scores
-        self.probabilities_ = q
-        self.sample_indices_ = indices
-        self.sample_weight_ = weight
+        self.scores_, self.probabilities_ = scores, q
         self.total_sensitivity_ = float(xp.sum(scores))
-        X_s = xp.take(X, indices, axis=0)
-        y_s = None if y is None else xp.take(y, indices, axis=0)
-        if self.verbose:
-            print(f"[SensitivitySampler] drew {indices.shape[0]} of {n} rows "
-                  f"(expected {m:g}, method={self.method!r}, p={self.p:g})")
+        sample = WeightedRows(xp.take(X, indices, axis=0),
+                              None if Y is None else xp.take(Y, indices, axis=0), weight, indices)
+        return sample, n, m
+
+    def _fit_blocked(self, X, y, sample_weight, rng, key):
+        """:meth:`fit` on Dask arrays: scores and draws on the workers, the sample to the caller."""
+        if y is None:
+            validate_data(self, X, skip_check_array=True)
+        else:
+            validate_data(self, X, y, skip_check_array=True)
+        if self.leverage != "exact" or (self.method == "sensitivity"
+                                        and self.sensitivity == "exact"):
+            raise ValueError(
+                "On a Dask array the scores come from exact leverage scores (TSQR, two passes "
+                "over the blocks): use leverage='exact', and a method other than the exact "
+                f"sensitivities (one solve per row); got leverage={self.leverage!r}, "
+                f"method={self.method!r}, sensitivity={self.sensitivity!r}."
+            )
+        check_method(self.method, float(self.p), self.sensitivity)
+        X, Y, W = check_row_blocked(X, y, sample_weight)
+        self._one_d = y is not None and y.ndim == 1
+        n = X.shape[0]
+        m = self._resolve_n_samples(n, X.shape[1] + (0 if Y is None else Y.shape[1])
+                                    + int(self.fit_intercept))
+        scores, self.n_iter_ = blocked_scores(X, Y, W, p=float(self.p), method=self.method,
+                                              fit_intercept=self.fit_intercept,
+                                              max_iter=self.max_iter, tol=self.tol)
+        c, self.total_sensitivity_ = blocked_water_level(scores, m)
+        sample = self._draw(lambda k: blocked_draw(X, Y, W, scores, c, k), rng, key)
+        self.scores_, self.probabilities_ = scores[:, 0], blocked_probabilities(scores, c)
+        return sample, n, m
+
+    def _store_sample(self, sample):
+        """Set the ``sample_*_`` attributes; return ``(X_sample, y_sample)``."""
+        y_s = None
+        if sample.Y is not None:
+            xp, _ = namespace_and_device(sample.Y)
+            y_s = xp.reshape(sample.Y, (-1,)) if self._one_d else sample.Y
+        self.sample_X_, self.sample_y_ = sample.X, y_s
+        self.sample_weight_, self.sample_indices_ = sample.weight, sample.indices
         if self.estimator is not None:
             if not has_fit_parameter(self.estimator, "sample_weight"):
                 raise TypeError(
                     f"estimator={self.estimator!r} does not accept sample_weight in fit; "
                     "the sample is only meaningful with its weights."
                 )
-            self.estimator_ = clone(self.estimator).fit(X_s, y_s, sample_weight=weight)
-        return X_s, y_s
+            self.estimator_ = clone(self.estimator).fit(sample.X, y_s,
+                                                        sample_weight=sample.weight)
+        return sample.X, y_s
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Add a chunk of rows to a weighted coreset of bounded size (merge and reduce).
+
+        The chunk, reduced to a weighted sample of about ``n_samples`` rows
+        when it has more, enters a binary counter of samples: two samples on
+        the same level are merged and reduced again to one on the next level
+        (merge and reduce). The coreset of all the rows seen is the union of
+        the levels, in ``sample_X_``, ``sample_y_`` and ``sample_weight_``;
+        ``estimator`` is refitted on it after each chunk. After :meth:`fit`,
+        its sample is the first level.
+
+        Each reduction samples the weighted rows ``v_i^(1/p) [x_i, y_i, 1]``
+        of the union by their scores, with the weights ``v_i / q_i``: a
+        ``1 +- eps`` l_p subspace embedding of the union w.h.p. After ``T``
+        chunks a row has gone through at most ``1 + log2(T)`` reductions, so
+        the coreset preserves every loss within ``(1 +- eps)^(1 + log2 T)``;
+        it holds at most ``1 + log2(T)`` samples of about ``n_samples`` rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_chunk, n_features)
+            A chunk of rows, with the features (and dtype) of the first one.
+        y : array-like of shape (n_chunk,) or (n_chunk, n_targets), default=None
+            Their targets, given for every chunk or for none.
+        sample_weight : array-like of shape (n_chunk,), default=None
+            Non-negative weights of the rows.
+
+        Returns
+        -------
+        self : object
+            The sampler, with its coreset.
+        """
+        first = not hasattr(self, "_stream")
+        if self.estimator is not None and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None "
+                "(y is required when estimator is set)."
+            )
+        X, Y, v = self._validate_in_memory(X, y, sample_weight, reset=first)
+        xp, dev = namespace_and_device(X)
+        if first:
+            self._stream = MergeReduce()
+            self._stream_rng = check_random_state(self.random_state)
+            self._stream_n_samples = self._stream_size(
+                X.shape[1] + (0 if Y is None else Y.shape[1]) + int(self.fit_intercept))
+            self.n_samples_seen_ = 0
+        else:
+            X, Y = self._check_chunk(X, Y)
+        for name in ("scores_", "probabilities_", "total_sensitivity_"):
+            if hasattr(self, name):  # of fit's rows only
+                delattr(self, name)
+        n = X.shape[0]
+        indices = xp.arange(self.n_samples_seen_, self.n_samples_seen_ + n, dtype=xp.int64,
+                            device=dev)
+        weight = xp.ones(n, dtype=X.dtype, device=dev) if v is None else v
+        rows = WeightedRows(X, Y, weight, indices)
+        if v is not None:  # rows of weight zero weigh nothing in any loss
+            rows = rows.take(xp.nonzero(v > 0)[0], v[v > 0])
+        self._stream.add(rows, self._reduce)
+        self.n_samples_seen_ += n
+        self._store_sample(self._stream.coreset())
+        return self
+
+    def _check_chunk(self, X, Y):
+        """A later chunk: targets as the first chunk's; its dtype."""
+        xp, _ = namespace_and_device(X)
+        held = self._stream.coreset()
+        if (Y is None) != (held.Y is None):
+            raise ValueError(
+                f"y was {'not ' if held.Y is None else ''}given with the first chunk; give it "
+                f"with {'no' if held.Y is None else 'every'} chunk."
+            )
+        if Y is not None and Y.shape[1] != held.Y.shape[1]:
+            raise ValueError(f"y has {Y.shape[1]} target(s) but the first chunk had "
+                             f"{held.Y.shape[1]}.")
+        if X.dtype != held.X.dtype:
+            X = xp.astype(X, held.X.dtype)
+            Y = None if Y is None else xp.astype(Y, held.X.dtype)
+        return X, Y
+
+    def _stream_size(self, k):
+        if self.n_samples == "auto":
+            return float(20 * k)
+        if not isinstance(self.n_samples, Integral):
+            raise ValueError(
+                f"partial_fit needs n_samples as an int or 'auto', got {self.n_samples!r}: a "
+                "fraction of the rows needs their number, which a stream does not know."
+            )
+        return float(self.n_samples)
+
+    def _reduce(self, rows):
+        """A weighted sample of about ``n_samples`` of the weighted ``rows`` (all when fewer)."""
+        m = self._stream_n_samples
+        if len(rows) <= m:
+            return rows
+        xp, _ = namespace_and_device(rows.X)
+        rng = self._stream_rng
+        key = draw_key(rng)
+        A = design_rows(float(self.p), self.fit_intercept, rows.X, rows.Y, rows.weight)
+        q = _inclusion_probabilities(self._scores(A, rng), m)
+        picked = self._draw(lambda k: draw_rows(q, k), rng, key)
+        return rows.take(picked, xp.take(rows.weight, picked) / xp.take(q, picked))
 
     def _resolve_n_samples(self, n, k):
         if self.n_samples == "auto":

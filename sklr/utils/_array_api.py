@@ -40,7 +40,13 @@ from ._namespace import (
     namespace_and_device,
     to_numpy,
 )
-from ._random import random_integers, random_normal, random_signs, random_uniform
+from ._random import (
+    random_integers,
+    random_normal,
+    random_signs,
+    random_uniform,
+    row_keyed_uniform,
+)
 from ._sparse import issparse, sparse_gram, sparse_matmul, sparse_matrix
 
 __all__ = [
@@ -64,6 +70,7 @@ __all__ = [
     "random_normal",
     "random_signs",
     "random_uniform",
+    "row_keyed_uniform",
     "segment_sum",
     "solve_triangular",
     "sparse_matmul",

@@ -11,7 +11,15 @@ per row stay on the cluster (:func:`persist`).
 
 import numpy as np
 
-__all__ = ["check_row_blocked", "compute", "is_row_blocked", "persist", "row_block_sums"]
+__all__ = [
+    "check_row_blocked",
+    "compute",
+    "is_row_blocked",
+    "persist",
+    "row_block_gather",
+    "row_block_map",
+    "row_block_sums",
+]
 
 
 def is_row_blocked(x):
@@ -71,13 +79,13 @@ def check_row_blocked(X, y, sample_weight=None):
     Parameters
     ----------
     X : Dask array of shape (n_samples, n_features)
-    y : Dask array of shape (n_samples,) or (n_samples, n_targets)
+    y : Dask array of shape (n_samples,) or (n_samples, n_targets), or None
     sample_weight : Dask array of shape (n_samples,) or None
 
     Returns
     -------
     X : Dask array of shape (n_samples, n_features)
-    Y : Dask array of shape (n_samples, n_targets)
+    Y : Dask array of shape (n_samples, n_targets) or None
     W : Dask array of shape (n_samples, 1) or None
     """
     if X.ndim != 2:
@@ -86,7 +94,7 @@ def check_row_blocked(X, y, sample_weight=None):
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"Found array with 0 sample(s) or feature(s): X has shape "
                          f"{tuple(X.shape)}.")
-    Y = _check_one(y, "y", X.shape[0], X.chunks[0], X.dtype)
+    Y = None if y is None else _check_one(y, "y", X.shape[0], X.chunks[0], X.dtype)
     W = None
     if sample_weight is not None:
         if sample_weight.ndim != 1:
@@ -131,6 +139,76 @@ def row_block_sums(func, *arrays, shape, dtype):
         chunks=((1,) * first.numblocks[0], (shape[0],), (shape[1],)),
     )
     return np.asarray(terms.sum(axis=0).compute())
+
+
+def _block_terms(func, arrays, chunks, dtype):
+    """``func(*blocks_b, start_b)`` for each block of rows, as a lazy Dask array of ``chunks``."""
+    present = [a for a in arrays if a is not None]
+    where = [a is not None for a in arrays]
+
+    def term(*blocks, block_info=None):
+        it = iter(blocks)
+        full = [next(it) if here else None for here in where]
+        start = block_info[0]["array-location"][0][0]
+        return np.asarray(func(*full, start), dtype=dtype)
+
+    return present[0].map_blocks(term, *present[1:], dtype=dtype, chunks=chunks,
+                                 meta=np.empty((0, 0), dtype=dtype))
+
+
+def row_block_map(func, *arrays, n_cols, dtype):
+    """``func(*blocks_b, start_b)`` on each block of rows, kept on the cluster as a Dask array.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(*blocks, start)`` returns one row of ``n_cols`` values for each
+        row of its blocks (rows ``start .. start + len(block)``).
+    *arrays : Dask arrays or None
+        As in :func:`row_block_sums`.
+    n_cols : int
+        Columns of each output block.
+    dtype : dtype
+        Its dtype.
+
+    Returns
+    -------
+    out : Dask array of shape (n_samples, n_cols)
+        Lazy, with the blocks of rows of the first array.
+    """
+    first = next(a for a in arrays if a is not None)
+    return _block_terms(func, arrays, (first.chunks[0], (n_cols,)), dtype)
+
+
+def row_block_gather(func, *arrays, n_cols, dtype, rows_per_block=None):
+    """The outputs of ``func(*blocks_b, start_b)`` for all the blocks, stacked on the caller.
+
+    For small per-block results: a triangular factor of each block, or the
+    few rows a block contributes to a sample.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(*blocks, start)`` returns an array of shape ``(r_b, n_cols)``.
+    *arrays : Dask arrays or None
+        As in :func:`row_block_sums`.
+    n_cols : int
+        Columns of each output.
+    dtype : dtype
+        Its dtype.
+    rows_per_block : int, default=None
+        ``r_b`` when the same for every block; None when it depends on the
+        data (known only once computed).
+
+    Returns
+    -------
+    stacked : ndarray of shape (sum_b r_b, n_cols)
+        The outputs in the order of the blocks.
+    """
+    first = next(a for a in arrays if a is not None)
+    n_blocks = first.numblocks[0]
+    rows = (np.nan if rows_per_block is None else rows_per_block,) * n_blocks
+    return np.asarray(_block_terms(func, arrays, (rows, (n_cols,)), dtype).compute())
 
 
 def persist(x):

@@ -13,7 +13,13 @@ from sklearn.utils import check_random_state
 
 from ._namespace import cupy_module, from_numpy, is_cupy_namespace
 
-__all__ = ["random_integers", "random_normal", "random_signs", "random_uniform"]
+__all__ = [
+    "random_integers",
+    "random_normal",
+    "random_signs",
+    "random_uniform",
+    "row_keyed_uniform",
+]
 
 # Above this many numbers, CuPy draws Gaussian matrices on the device from a
 # seed taken from the host generator instead of copying them from the host.
@@ -94,6 +100,52 @@ def random_uniform(random_state, shape, *, low=0.0, high=1.0, xp, device=None, d
     """
     dtype = xp.float64 if dtype is None else dtype
     u = check_random_state(random_state).uniform(low, high, size=shape)
+    return from_numpy(u, xp, device, dtype)
+
+
+def row_keyed_uniform(key, start, n, *, xp, device=None, dtype=None):
+    """Uniform numbers on ``[0, 1)`` for rows ``start .. start + n``, each keyed by its row.
+
+    The number of row ``i`` is the ``i``-th output of a counter-based
+    generator (Philox) keyed by ``key``, reached by setting its counter, not
+    by drawing the rows before: any split of the rows into blocks, drawn in
+    any order or on any machine, gives the same numbers as one draw of all
+    the rows.
+
+    Parameters
+    ----------
+    key : int
+        Key of the generator, ``0 <= key < 2**64``.
+    start : int
+        Index of the first row.
+    n : int
+        Number of rows.
+    xp : module
+        Target namespace.
+    device : object, default=None
+        Target device.
+    dtype : dtype, default=None
+        Target floating dtype (float64 when None).
+
+    Returns
+    -------
+    u : array of shape (n,)
+        Uniform numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._random import row_keyed_uniform
+    >>> whole = row_keyed_uniform(7, 0, 10, xp=np)
+    >>> bool(np.array_equal(whole[3:], row_keyed_uniform(7, 3, 7, xp=np)))
+    True
+    """
+    dtype = xp.float64 if dtype is None else dtype
+    # Philox gives four 64-bit outputs per counter value: start at the one that holds row `start`.
+    generator = np.random.Philox(key=int(key), counter=int(start) // 4)
+    skip = int(start) % 4
+    raw = generator.random_raw(int(n) + skip)[skip:]
+    u = (raw >> np.uint64(11)).astype(np.float64) * 2.0**-53
     return from_numpy(u, xp, device, dtype)
 
 
