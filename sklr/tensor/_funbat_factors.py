@@ -20,7 +20,13 @@ from typing import Any
 
 from ..linalg._gaussian import spd_inverse
 from ..utils._array_api import namespace_and_device, random_uniform, segment_sum
-from ._kalman_scan import blocked_kalman_filter, blocked_rts_smoother
+from ._kalman_scan import (
+    _Layout,
+    _Observation,
+    block_size,
+    layout_kalman_filter,
+    layout_rts_smoother,
+)
 from ._state_space import _matern_state_space, _matern_transition_one
 
 __all__ = ["_CoreState", "_ModeState", "_NoiseState"]
@@ -37,25 +43,33 @@ class _ModeState:
 
     Attributes
     ----------
+    Everything indexed by the grid is kept in the position-major order of
+    the blocked filter and smoother (:class:`sklr.tensor._kalman_scan._Layout`,
+    ``layout.size >= S`` rows, padding rows unused); :meth:`states` returns
+    it in grid order.
+
     grid : array of shape (S,)
         Sorted distinct training coordinates of the mode.
+    layout : _Layout
+        The order of the grid's steps in the arrays below.
     positions : int array of shape (n,)
-        Position of each training entry's coordinate in ``grid``.
+        Row of each training entry's coordinate in the layout.
     rank, kernel, lengthscale, variance
         The mode's number of latent functions and their Matérn prior.
     transition : tuple of arrays
-        ``(A, Q)`` of one component at each step along ``grid``, shape
-        ``(S, p, p)``: the state's are ``kron(A, I_r)``, ``kron(Q, I_r)``
-        (:meth:`transitions`), formed a block of steps at a time.
-    stationary_cov, observation : arrays
-        ``P_inf`` (the state's prior covariance) and ``H`` (state to functions).
-    mean, cov : arrays of shape (S, r) and (S, r, r)
+        The state's transitions and process noises ``(kron(A, I_r), kron(Q, I_r))``
+        at each step, shape ``(layout.size, d, d)``, formed once.
+    stationary_cov, observation
+        ``P_inf`` (the state's prior covariance) and ``H = [I_r, 0]`` (state
+        to functions, an :class:`sklr.tensor._kalman_scan._Observation`).
+    mean, cov : arrays of shape (layout.size, r) and (layout.size, r, r)
         Moments of ``q(U^k)`` at the grid.
     message : tuple
         Damped ``(precision, shift)`` of the likelihood messages per grid value,
         ``(None, None)`` before the first update.
     smoothed : tuple of arrays or None
-        Full smoothed states ``(means, covs, cross_covs)`` of the last update.
+        Smoothed ``(means, covs, cross_covs)`` of the last update, the
+        cross-covariance of each step with the one before at its row.
     workspace : tuple of arrays or None
         The filter's outputs, which the smoother overwrites with ``smoothed``;
         reused by every update (arrays of ``S d^2`` floats, allocated once).
@@ -64,6 +78,7 @@ class _ModeState:
     """
 
     grid: Any
+    layout: Any
     positions: Any
     rank: int
     kernel: str
@@ -90,13 +105,18 @@ class _ModeState:
         _, stationary_cov, observation = _matern_state_space(
             kernel, lengthscale, variance, xp=xp, n_components=rank, dtype=dtype, device=device)
         S = int(grid.shape[0])
+        layout = _Layout(S, block_size(S))
+        positions = xp.take(layout.row_of_step(xp, device), xp.searchsorted(grid, x))
+        transition = tuple(_kron_eye_batch(layout.to_layout(M, xp), rank)
+                           for M in _matern_transition_one(deltas, kernel, lengthscale,
+                                                           variance))
+        mean = random_uniform(random_state, (S, rank), xp=xp, device=device, dtype=dtype)
         mode = cls(
-            grid=grid, positions=xp.searchsorted(grid, x), rank=rank, kernel=kernel,
-            lengthscale=lengthscale, variance=variance,
-            transition=_matern_transition_one(deltas, kernel, lengthscale, variance),
-            stationary_cov=stationary_cov, observation=observation,
-            mean=random_uniform(random_state, (S, rank), xp=xp, device=device, dtype=dtype),
-            cov=xp.zeros((S, rank, rank), dtype=dtype, device=device),
+            grid=grid, layout=layout, positions=positions, rank=rank, kernel=kernel,
+            lengthscale=lengthscale, variance=variance, transition=transition,
+            stationary_cov=stationary_cov, observation=_Observation(observation, xp),
+            mean=layout.to_layout(mean, xp),
+            cov=xp.zeros((layout.size, rank, rank), dtype=dtype, device=device),
         )
         mode._gather()
         return mode
@@ -104,7 +124,7 @@ class _ModeState:
     def update(self, entry_precisions, entry_shifts, tau, damping):
         """Absorb the entries' messages per unit ``tau``: precisions (n, r^2), shifts (n, r)."""
         xp, _ = namespace_and_device(entry_shifts)
-        S, r = int(self.grid.shape[0]), self.rank
+        S, r = self.layout.size, self.rank
         precision = tau * xp.reshape(segment_sum(entry_precisions, self.positions, S, xp=xp),
                                      (S, r, r))
         shift = tau * segment_sum(entry_shifts, self.positions, S, xp=xp)
@@ -113,22 +133,27 @@ class _ModeState:
         self._smooth()
 
     def states(self):
-        """The smoothed states as :class:`FunBaTResult` stores a mode."""
-        means, covs, cross_covs = self.smoothed
+        """The smoothed states as :class:`FunBaTResult` stores a mode (in grid order)."""
+        xp, _ = namespace_and_device(self.grid)
+        L = self.layout
+        means, covs = (L.to_steps(x, xp) for x in self.smoothed[:2])
+        cross_covs = L.to_steps(self.smoothed[2], xp, start=1)
         return {"grid": self.grid, "means": means, "covs": covs, "cross_covs": cross_covs,
                 "kernel": self.kernel, "lengthscale": self.lengthscale,
                 "variance": self.variance, "rank": self.rank}
 
-    def transitions(self, steps):
-        """The state's transitions and process noises ``(A, Q)`` at a ``slice`` of steps."""
-        return tuple(_kron_eye_batch(M[steps, ...], self.rank) for M in self.transition)
-
     def _smooth(self):
         """Kalman filter and RTS smoother of the prior with the current message."""
-        self.workspace = blocked_kalman_filter(self.transitions, self.observation,
-                                               *self.message, self.stationary_cov,
-                                               out=self.workspace)
-        self.smoothed = blocked_rts_smoother(self.transitions, *self.workspace)
+        if self.workspace is None:
+            xp, device = namespace_and_device(self.stationary_cov)
+            d, size = int(self.stationary_cov.shape[0]), self.layout.size
+            self.workspace = tuple(
+                xp.zeros(shape, dtype=self.stationary_cov.dtype, device=device)
+                for shape in ((size, d), (size, d, d), (size, d), (size, d, d)))
+        A, Q = self.transition
+        layout_kalman_filter(self.layout, A, Q, self.observation, *self.message,
+                             self.stationary_cov, None, self.workspace)
+        self.smoothed = layout_rts_smoother(self.layout, A, *self.workspace)
         r = self.rank
         self.mean, self.cov = self.smoothed[0][:, :r], self.smoothed[1][:, :r, :r]
         self._gather()

@@ -41,6 +41,17 @@ Smoother element of steps ``i..j``: ``(E, g, L)`` with
 ``(G_s, m_s - G_s m-_{s+1}, P_s - G_s P-_{s+1} G_s^T)`` with the RTS gain
 ``G_s = P_s A_{s+1}^T (P-_{s+1})^{-1}``, and the last step ``(0, m_{S-1},
 P_{S-1})``; a suffix to the last step has ``(g, L)`` the smoothed moments.
+
+Layout: the passes work on arrays in *position-major* order (:class:`_Layout`):
+row ``t * n_blocks + b`` holds step ``b * B + t``, so that the steps at one
+position of all blocks are consecutive rows (a contiguous slab read or written
+per position, instead of ``n_blocks`` rows ``B`` rows apart: at ``S = 10^6``
+the strided accesses cost as much as the arithmetic). :func:`blocked_kalman_filter`
+and :func:`blocked_rts_smoother` take and return arrays in step order and
+convert; :mod:`sklr.tensor._funbat_factors` keeps its modes' arrays in the
+layout and calls :func:`layout_kalman_filter` and :func:`layout_rts_smoother`.
+With ``H = [I_r, 0]`` (the Matérn models' observation) ``H P`` and ``H m``
+are slices, not products.
 """
 
 import math
@@ -52,6 +63,8 @@ __all__ = [
     "block_size",
     "blocked_kalman_filter",
     "blocked_rts_smoother",
+    "layout_kalman_filter",
+    "layout_rts_smoother",
     "scan_kalman_filter",
     "scan_rts_smoother",
 ]
@@ -63,11 +76,6 @@ def _t(M, xp):
 
 def _sym(M, xp):
     return 0.5 * (M + xp.matrix_transpose(M))
-
-
-def _mv(M, v):
-    """Batched matrix-vector product."""
-    return (M @ v[..., None])[..., 0]
 
 
 def block_size(n_steps):
@@ -109,22 +117,28 @@ def _combine_smoother(earlier, later):
     return E_i @ E_j, _mv(E_i, g_j) + g_i, _sym(E_i @ L_j @ _t(E_i, xp), xp) + L_i
 
 
-def _solve_small(M, R, xp):
+def _solve_small(M, R, xp, *, pivot=True):
     """``M^{-1} R`` for batches of small systems, shapes (n, k, k) and (n, k, m).
 
     Gaussian elimination with partial pivoting (as LAPACK's ``getrf``/``getrs``),
     vectorised over the batch with a loop over the ``k`` rows in Python: for the
     ``r x r`` systems of the filter's updates, where a LAPACK call per matrix
-    costs more than its arithmetic.
+    costs more than its arithmetic. ``pivot=False`` skips the row exchanges:
+    for symmetric positive definite ``M`` (the smoother's ``P-``), where
+    elimination without pivoting is stable (Wilkinson) and 3x cheaper.
     """
     k = int(M.shape[-1])
     U = xp.concat([M, R], axis=-1)
     rows = [U[..., i, :] for i in range(k)]
     for j in range(k - 1):
+        if not pivot:
+            for i in range(j + 1, k):
+                rows[i] = rows[i] - (rows[i][..., j:j + 1] / rows[j][..., j:j + 1]) * rows[j]
+            continue
         # The row with the largest |entry| in column j becomes the pivot row.
-        pivot = xp.argmax(xp.stack([xp.abs(row[..., j]) for row in rows[j:]], axis=-1), axis=-1)
+        best = xp.argmax(xp.stack([xp.abs(row[..., j]) for row in rows[j:]], axis=-1), axis=-1)
         for i in range(j + 1, k):
-            swap = (pivot == i - j)[..., None]
+            swap = (best == i - j)[..., None]
             rows[j], rows[i] = xp.where(swap, rows[i], rows[j]), xp.where(swap, rows[j], rows[i])
         for i in range(j + 1, k):
             rows[i] = rows[i] - (rows[i][..., j:j + 1] / rows[j][..., j:j + 1]) * rows[j]
@@ -142,54 +156,174 @@ def _active(S, B, t):
     return (S - t + B - 1) // B
 
 
+def _solve_update(M, R, xp):
+    """``M^{-1} R`` for the filter's ``r x r`` systems ``M = I + Lam H P- H^T``.
+
+    ``r = 1`` and ``r = 2`` in closed form (Cramer's rule, forward stable for
+    ``2 x 2``; ``det M = det(I + Lam W) >= 1`` for ``Lam, W`` positive
+    semi-definite), larger ``r`` by :func:`_solve_small`.
+    """
+    k = int(M.shape[-1])
+    if k == 1:
+        return R / M
+    if k == 2:
+        m00, m01, m10, m11 = M[..., 0, 0:1], M[..., 0, 1:2], M[..., 1, 0:1], M[..., 1, 1:2]
+        r0, r1 = R[..., 0, :], R[..., 1, :]
+        inv_det = 1.0 / (m00 * m11 - m01 * m10)
+        return xp.stack([(m11 * r0 - m01 * r1) * inv_det, (m00 * r1 - m10 * r0) * inv_det],
+                        axis=-2)
+    return _solve_small(M, R, xp)
+
+
+def _mv(M, v):
+    """Batched matrix-vector product: a sum over the (short) inner axis, else ``@``.
+
+    For the inner lengths of these models (up to 4) the sum of columns scaled
+    by the vector's entries costs less than NumPy's batched ``matmul`` with a
+    trailing axis of one.
+    """
+    k = int(M.shape[-1])
+    if k > 4:
+        return (M @ v[..., None])[..., 0]
+    out = M[..., :, 0] * v[..., 0:1]
+    for j in range(1, k):
+        out = out + M[..., :, j] * v[..., j:j + 1]
+    return out
+
+
+# Blocks per tile of the layout's transposes.
+_TILE = 64
+
+
+class _Layout:
+    """The position-major order of ``S`` steps cut into blocks of ``B`` (module docstring).
+
+    Row ``t * n_blocks + b`` holds step ``b * B + t``; the rows of steps past
+    ``S - 1`` (the missing tail of the last block) are padding, never read.
+    """
+
+    def __init__(self, n_steps, block):
+        self.S, self.B = int(n_steps), int(block)
+        self.n_blocks = max(1, -(-self.S // self.B))
+        self.size = self.B * self.n_blocks
+
+    def active(self, t):
+        """Number of blocks (the first ones) with a step at position ``t``."""
+        return _active(self.S, self.B, t)
+
+    def rows(self, t):
+        """The rows of position ``t``'s steps."""
+        start = t * self.n_blocks
+        return slice(start, start + self.active(t))
+
+    def next_rows(self, t):
+        """The rows of the steps after position ``t``'s (the first steps of the next blocks after the last position)."""
+        if t + 1 < self.B:
+            return self.rows(t + 1)
+        return slice(1, self.n_blocks)
+
+    def row_of_step(self, xp, device):
+        """Int array (S,): the row of each step."""
+        steps = xp.arange(self.S, device=device)
+        return (steps % self.B) * self.n_blocks + steps // self.B
+
+    def to_layout(self, x, xp):
+        """``x`` of shape (S, ...) in step order as an array of shape (size, ...) in the layout.
+
+        A transpose of ``(n_blocks, B, ...)`` to ``(B, n_blocks, ...)`` done
+        :data:`_TILE` blocks at a time (a plain gather or transpose reads one row
+        per memory page at ``S = 10^6``), the padding rows repeating the last step.
+        """
+        rest = tuple(x.shape[1:])
+        if self.size > self.S:
+            pad = xp.broadcast_to(x[-1:, ...], (self.size - self.S, *rest))
+            x = xp.concat([x, pad], axis=0)
+        x3 = xp.reshape(x, (self.n_blocks, self.B, *rest))
+        axes = (1, 0, *range(2, 2 + len(rest)))
+        tiles = [xp.permute_dims(x3[j:min(j + _TILE, self.n_blocks), ...], axes)
+                 for j in range(0, self.n_blocks, _TILE)]
+        return xp.reshape(xp.concat(tiles, axis=1), (self.size, *rest))
+
+    def to_steps(self, x, xp, start=0):
+        """Rows of steps ``start..S-1``, in step order, from an array in the layout (tiled as :meth:`to_layout`)."""
+        rest = tuple(x.shape[1:])
+        x3 = xp.reshape(x, (self.B, self.n_blocks, *rest))
+        axes = (1, 0, *range(2, 2 + len(rest)))
+        tiles = [xp.reshape(xp.permute_dims(x3[:, j:min(j + _TILE, self.n_blocks), ...], axes), (-1, *rest))
+                 for j in range(0, self.n_blocks, _TILE)]
+        return xp.concat(tiles, axis=0)[start:self.S, ...]
+
+
+class _Observation:
+    """``H`` of shape (r, d); ``H = [I_r, 0]`` (``first``) turns its products into slices."""
+
+    def __init__(self, H, xp):
+        r, d = int(H.shape[0]), int(H.shape[1])
+        self.H, self.r = H, r
+        self.first = bool(xp.all(H == xp.eye(r, d, dtype=H.dtype, device=H.device)))
+
+    def of(self, x):
+        """``H x`` for a batch of vectors (n, d)."""
+        return x[..., :self.r] if self.first else _mv(self.H, x)
+
+    def rows_of(self, X):
+        """``H X`` for a batch of matrices (n, d, k)."""
+        return X[..., :self.r, :] if self.first else self.H @ X
+
+    def cols_of(self, X, xp):
+        """``X H^T`` for a batch of matrices (n, k, d)."""
+        return X[..., :self.r] if self.first else X @ _t(self.H, xp)
+
+
 def _predict(F, Q, mean, cov, xp):
     return _mv(F, mean), _sym(F @ cov @ _t(F, xp), xp) + Q
 
 
-def _update(mean, cov, H, obs_precision, obs_info, xp):
+def _update(mean, cov, obs, obs_precision, obs_info, xp):
     """Condition ``N(mean, cov)`` on the messages; also ``K^T = H cov``, ``G`` and ``v``."""
-    r = H.shape[0]
-    KT = H @ cov
-    W = KT @ H.T
+    r = obs.r
+    KT = obs.rows_of(cov)
+    W = obs.cols_of(KT, xp)
     eye_r = xp.eye(r, dtype=cov.dtype, device=cov.device)
-    innovation = obs_info - _mv(obs_precision, _mv(H, mean))
-    Z = _solve_small(eye_r + obs_precision @ W,
-                     xp.concat([obs_precision, innovation[..., None]], axis=-1), xp)
+    innovation = obs_info - _mv(obs_precision, obs.of(mean))
+    Z = _solve_update(eye_r + obs_precision @ W,
+                      xp.concat([obs_precision, innovation[..., None]], axis=-1), xp)
     G, v = _sym(Z[..., :r], xp), Z[..., r]
     K = _t(KT, xp)
     return mean + _mv(K, v), _sym(cov - K @ (G @ KT), xp), K, G, v
 
 
-def _filter_block_elements(transitions, H, obs_precision, obs_info, P0, m0, B, xp):
+def _filter_block_elements(L, A, Q, obs, obs_precision, obs_info, P0, m0, xp):
     """Pass 1 of the filter: the element of every block (the first one conditioned on the prior)."""
-    S, d = int(obs_info.shape[0]), int(P0.shape[0])
-    n_blocks = _active(S, B, 0)
+    S, B, d = L.S, L.B, int(P0.shape[0])
+    n_blocks = L.n_blocks
     dtype, device = P0.dtype, P0.device
     # The identity element predicted through the first step of each block; the
     # first block's first step starts from the prior instead.
-    A, Q = transitions(slice(B, S, B))
-    T = xp.concat([xp.zeros((1, d, d), dtype=dtype, device=device), A], axis=0)
+    first = L.next_rows(B - 1)
+    T = xp.concat([xp.zeros((1, d, d), dtype=dtype, device=device), A[first, ...]], axis=0)
     b = xp.zeros((n_blocks, d), dtype=dtype, device=device)
     if m0 is not None:
         b = xp.concat([m0[None, ...], b[1:, ...]], axis=0)
-    C = xp.concat([P0[None, ...], Q], axis=0)
+    C = xp.concat([P0[None, ...], Q[first, ...]], axis=0)
     eta = xp.zeros((n_blocks, d), dtype=dtype, device=device)
     J = xp.zeros((n_blocks, d, d), dtype=dtype, device=device)
     finished = None
     for t in range(min(B, S)):
-        n = _active(S, B, t)
+        rows, n = L.rows(t), L.active(t)
         if n < T.shape[0]:  # the last, shorter block is complete
             finished = tuple(e[n:, ...] for e in (T, b, C, eta, J))
             T, b, C, eta, J = (e[:n, ...] for e in (T, b, C, eta, J))
         if t > 0:
-            F, Q = transitions(slice(t, S, B))
+            F = A[rows, ...]
             T = F @ T
-            b, C = _predict(F, Q, b, C, xp)
-        b, C, K, G, v = _update(b, C, H, obs_precision[t::B, ...], obs_info[t::B, ...], xp)
-        HT = H @ T
+            b, C = _predict(F, Q[rows, ...], b, C, xp)
+        b, C, K, G, v = _update(b, C, obs, obs_precision[rows, ...], obs_info[rows, ...], xp)
+        HT = obs.rows_of(T)
+        GHT = G @ HT
         HTt = _t(HT, xp)
-        T = T - K @ (G @ HT)
-        J = J + _sym(HTt @ G @ HT, xp)
+        T = T - K @ GHT
+        J = J + _sym(HTt @ GHT, xp)
         eta = eta + _mv(HTt, v)
     elements = (T, b, C, eta, J)
     if finished is not None:
@@ -197,119 +331,97 @@ def _filter_block_elements(transitions, H, obs_precision, obs_info, P0, m0, B, x
     return elements
 
 
-def scan_kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None, *, block=None):
-    """What :func:`sklr.tensor.kalman_filter` returns, in blocks.
+def layout_kalman_filter(L, A, Q, obs, obs_precision, obs_info, P0, m0, out):
+    """The blocked filter on arrays in the layout ``L`` (:class:`_Layout`).
 
-    Arguments as there, already validated; ``block`` is the number of steps
-    per block (:func:`block_size` when None). Returns ``(means, covs,
-    pred_means, pred_covs)``.
-    """
-    return blocked_kalman_filter(_stored(A, Q), H, obs_precision, obs_info, P0, m0,
-                                 block=block)
-
-
-def _stored(A, Q=None):
-    """The ``transitions`` argument of the blocked functions for stored arrays."""
-    return lambda steps: (A[steps, ...], None if Q is None else Q[steps, ...])
-
-
-def blocked_kalman_filter(transitions, H, obs_precision, obs_info, P0, m0=None, *, block=None,
-                          out=None):
-    """:func:`scan_kalman_filter` with the transitions given step by step.
-
-    ``transitions(steps)`` returns ``(A[steps], Q[steps])`` for a ``slice`` of
-    steps (so that they need not be stored), and ``out`` optional arrays of the
-    shapes and dtype of the results, written into and returned (so that
-    repeated calls reuse their memory).
+    ``A``, ``Q`` (size, d, d), ``obs_precision`` (size, r, r), ``obs_info``
+    (size, r) and the four ``out`` arrays (means, covs, pred_means, pred_covs:
+    (size, d) and (size, d, d)) in the layout; ``obs`` an :class:`_Observation`.
+    Writes the outputs' rows of the ``S`` steps and returns ``out``.
     """
     xp, _ = namespace_and_device(P0, obs_info)
-    S, d = int(obs_info.shape[0]), int(P0.shape[0])
+    S, B, d = L.S, L.B, int(P0.shape[0])
     dtype, device = P0.dtype, P0.device
-    B = block_size(S) if block is None else int(block)
-    if out is None:
-        out = tuple(xp.empty(shape, dtype=dtype, device=device)
-                    for shape in ((S, d), (S, d, d), (S, d), (S, d, d)))
     means, covs, pred_means, pred_covs = out
-    elements = _filter_block_elements(transitions, H, obs_precision, obs_info, P0, m0, B, xp)
+    elements = _filter_block_elements(L, A, Q, obs, obs_precision, obs_info, P0, m0, xp)
     _, block_means, block_covs, _, _ = associative_scan(_combine_filter, elements)
     # The state predicted into the first step of each block: the prior for the
     # first block, from the filtered state at the end of the block before after.
-    mean, cov = _predict(*transitions(slice(B, S, B)), block_means[:-1, ...],
+    first = L.next_rows(B - 1)
+    mean, cov = _predict(A[first, ...], Q[first, ...], block_means[:-1, ...],
                          block_covs[:-1, ...], xp)
     prior_mean = (xp.zeros((1, d), dtype=dtype, device=device) if m0 is None
                   else m0[None, ...])
     mean = xp.concat([prior_mean, mean], axis=0)
     cov = xp.concat([P0[None, ...], cov], axis=0)
     for t in range(min(B, S)):
-        n = _active(S, B, t)
+        rows, n = L.rows(t), L.active(t)
         if t > 0:
-            mean, cov = _predict(*transitions(slice(t, S, B)), mean[:n, ...], cov[:n, ...], xp)
-        pred_means[t::B, ...] = mean
-        pred_covs[t::B, ...] = cov
-        mean, cov, _, _, _ = _update(mean, cov, H, obs_precision[t::B, ...],
-                                     obs_info[t::B, ...], xp)
-        means[t::B, ...] = mean
-        covs[t::B, ...] = cov
-    return means, covs, pred_means, pred_covs
+            mean, cov = _predict(A[rows, ...], Q[rows, ...], mean[:n, ...], cov[:n, ...], xp)
+        pred_means[rows, ...] = mean
+        pred_covs[rows, ...] = cov
+        mean, cov, _, _, _ = _update(mean, cov, obs, obs_precision[rows, ...],
+                                     obs_info[rows, ...], xp)
+        means[rows, ...] = mean
+        covs[rows, ...] = cov
+    return out
 
 
-def _smoother_step_elements(transitions, means, covs, pred_means, pred_covs, B, t, xp):
+def _smoother_step_elements(L, A, means, covs, pred_means, pred_covs, t, xp):
     """``(E, g, L)`` of the steps at position ``t`` of every block; ``E`` for those before the last step."""
-    S = int(means.shape[0])
-    s, s1 = slice(t, S, B), slice(t + 1, S, B)
-    P, m = covs[s, ...], means[s, ...]
-    AP = transitions(s1)[0] @ P[:_active(S, B, t + 1), ...]
+    rows, nxt = L.rows(t), L.next_rows(t)
+    P, m = covs[rows, ...], means[rows, ...]
+    n = nxt.stop - nxt.start
+    AP = A[nxt, ...] @ P[:n, ...]
     # G_s^T = (P-_{s+1})^{-1} A_{s+1} P_s, P- symmetric positive definite.
-    gains = _t(xp.linalg.solve(pred_covs[s1, ...], AP), xp)
-    n = int(gains.shape[0])
-    g = m[:n, ...] - _mv(gains, pred_means[s1, ...])
-    L = _sym(P[:n, ...] - gains @ AP, xp)
+    gains = _t(_solve_small(pred_covs[nxt, ...], AP, xp, pivot=False), xp)
+    g = m[:n, ...] - _mv(gains, pred_means[nxt, ...])
+    Lc = _sym(P[:n, ...] - gains @ AP, xp)
     if n < int(m.shape[0]):  # the last step: (0, m_{S-1}, P_{S-1})
         g = xp.concat([g, m[n:, ...]], axis=0)
-        L = xp.concat([L, P[n:, ...]], axis=0)
-    return gains, g, L
+        Lc = xp.concat([Lc, P[n:, ...]], axis=0)
+    return gains, g, Lc
 
 
-def blocked_rts_smoother(transitions, means, covs, pred_means, pred_covs, *, block=None):
-    """:func:`scan_rts_smoother` with the transitions as in :func:`blocked_kalman_filter`, in place.
+def layout_rts_smoother(L, A, means, covs, pred_means, pred_covs):
+    """The blocked RTS smoother on the filter's outputs in the layout ``L``, in place.
 
     Writes over its inputs: ``means`` and ``covs`` become the smoothed moments
-    and ``pred_covs[1:]`` the cross-covariances (``pred_means`` is left as it
-    was); returns ``(means, covs, pred_covs[1:])``.
+    and ``pred_covs``, at the rows of steps ``1..S-1``, the cross-covariances
+    of each step with the one before (``pred_means`` is left as it was).
     """
     xp, _ = namespace_and_device(means, covs)
-    S = int(means.shape[0])
-    B = block_size(S) if block is None else int(block)
-    positions = range(min(B, S) - 1, -1, -1)
+    positions = range(min(L.B, L.S) - 1, -1, -1)
     # Pass 1: each step's element is stored over the inputs it replaces (the
     # gain over P-_{s+1}, read only at step s), and the blocks' elements kept.
     elements = None
     for t in positions:
-        E, g, L = _smoother_step_elements(transitions, means, covs, pred_means, pred_covs, B,
-                                          t, xp)
-        means[t::B, ...] = g
-        covs[t::B, ...] = L
-        pred_covs[t + 1::B, ...] = E
-        elements = _append_joined((E, g, L), elements, _combine_smoother)
+        E, g, Lc = _smoother_step_elements(L, A, means, covs, pred_means, pred_covs, t, xp)
+        rows = L.rows(t)
+        means[rows, ...] = g
+        covs[rows, ...] = Lc
+        pred_covs[L.next_rows(t), ...] = E
+        elements = _append_joined((E, g, Lc), elements, _combine_smoother)
     _, block_means, block_covs = associative_scan(_combine_smoother, elements, reverse=True)
     # Pass 3, from the smoothed state at the start of the next block.
     state = (block_means[1:, ...], block_covs[1:, ...])
     for t in positions:
-        n_gains = _active(S, B, t + 1)
-        E = pred_covs[t + 1::B, ...]
-        g, L = means[t::B, ...], covs[t::B, ...]
+        rows, nxt = L.rows(t), L.next_rows(t)
+        n_gains = nxt.stop - nxt.start
+        E = pred_covs[nxt, ...]
+        g, Lc = means[rows, ...], covs[rows, ...]
         m_next, P_next = state[0][:n_gains, ...], state[1][:n_gains, ...]
         cross = E @ P_next
         m = _mv(E, m_next) + g[:n_gains, ...]
-        P = _sym(cross @ _t(E, xp), xp) + L[:n_gains, ...]
+        P = _sym(cross @ _t(E, xp), xp) + Lc[:n_gains, ...]
         if n_gains < int(g.shape[0]):  # the last step: its own (g, L)
             m = xp.concat([m, g[n_gains:, ...]], axis=0)
-            P = xp.concat([P, L[n_gains:, ...]], axis=0)
-        pred_covs[t + 1::B, ...] = cross
-        means[t::B, ...] = m
-        covs[t::B, ...] = P
+            P = xp.concat([P, Lc[n_gains:, ...]], axis=0)
+        pred_covs[nxt, ...] = cross
+        means[rows, ...] = m
+        covs[rows, ...] = P
         state = (m, P)
-    return means, covs, pred_covs[1:, ...]
+    return means, covs, pred_covs
 
 
 def _append_joined(step, suffix, combine):
@@ -330,6 +442,71 @@ def _append_joined(step, suffix, combine):
         return joined
     # The last block joins at its last step.
     return tuple(xp.concat([j, e[n:, ...]], axis=0) for j, e in zip(joined, (E, g, L)))
+
+
+def scan_kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None, *, block=None):
+    """What :func:`sklr.tensor.kalman_filter` returns, in blocks.
+
+    Arguments as there, already validated; ``block`` is the number of steps
+    per block (:func:`block_size` when None). Returns ``(means, covs,
+    pred_means, pred_covs)``.
+    """
+    return blocked_kalman_filter(_stored(A, Q), H, obs_precision, obs_info, P0, m0,
+                                 block=block)
+
+
+def _stored(A, Q=None):
+    """The ``transitions`` argument of the blocked functions for stored arrays."""
+    return lambda steps: (A[steps, ...], None if Q is None else Q[steps, ...])
+
+
+def blocked_kalman_filter(transitions, H, obs_precision, obs_info, P0, m0=None, *, block=None,
+                          out=None):
+    """:func:`scan_kalman_filter` with the transitions given by a function of the steps.
+
+    ``transitions(steps)`` returns ``(A[steps], Q[steps])`` for a ``slice`` of
+    steps, and ``out`` optional arrays of the shapes and dtype of the results,
+    written into and returned. Arrays in step order, converted to and from the
+    layout (:func:`layout_kalman_filter`).
+    """
+    xp, _ = namespace_and_device(P0, obs_info)
+    S, d = int(obs_info.shape[0]), int(P0.shape[0])
+    dtype, device = P0.dtype, P0.device
+    if out is None:
+        out = tuple(xp.empty(shape, dtype=dtype, device=device)
+                    for shape in ((S, d), (S, d, d), (S, d), (S, d, d)))
+    if S == 0:
+        return out
+    L = _Layout(S, block_size(S) if block is None else block)
+    A, Q = transitions(slice(0, S))
+    work = tuple(xp.zeros((L.size, *o.shape[1:]), dtype=dtype, device=device) for o in out)
+    layout_kalman_filter(L, L.to_layout(A, xp), L.to_layout(Q, xp), _Observation(H, xp),
+                         L.to_layout(obs_precision, xp), L.to_layout(obs_info, xp), P0, m0,
+                         work)
+    for o, w in zip(out, work):
+        o[...] = L.to_steps(w, xp)
+    return out
+
+
+def blocked_rts_smoother(transitions, means, covs, pred_means, pred_covs, *, block=None):
+    """:func:`scan_rts_smoother` with the transitions as in :func:`blocked_kalman_filter`, in place.
+
+    Writes over its inputs: ``means`` and ``covs`` become the smoothed moments
+    and ``pred_covs[1:]`` the cross-covariances (``pred_means`` is left as it
+    was); returns ``(means, covs, pred_covs[1:])``.
+    """
+    xp, _ = namespace_and_device(means, covs)
+    S = int(means.shape[0])
+    if S == 0:
+        return means, covs, pred_covs[1:, ...]
+    L = _Layout(S, block_size(S) if block is None else block)
+    A = transitions(slice(0, S))[0]
+    work = [L.to_layout(x, xp) for x in (means, covs, pred_means, pred_covs)]
+    layout_rts_smoother(L, L.to_layout(A, xp), *work)
+    means[...] = L.to_steps(work[0], xp)
+    covs[...] = L.to_steps(work[1], xp)
+    pred_covs[1:, ...] = L.to_steps(work[3], xp, start=1)
+    return means, covs, pred_covs[1:, ...]
 
 
 def scan_rts_smoother(A, means, covs, pred_means, pred_covs, *, block=None):
