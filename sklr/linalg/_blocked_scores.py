@@ -130,6 +130,18 @@ def blocked_leverage_scores(rows, arrays, n_cols, dtype):
     -------
     scores : Dask array of shape (n_samples, 1)
         Computed and kept on the cluster (persisted), in the blocks of ``arrays``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklr.linalg import leverage_scores
+    >>> from sklr.linalg._blocked_scores import blocked_leverage_scores
+    >>> A = np.random.RandomState(0).standard_normal((1000, 3))
+    >>> blocked = blocked_leverage_scores(np.asarray, (da.from_array(A, chunks=(300, 3)),),
+    ...                                   3, A.dtype)
+    >>> bool(np.allclose(blocked.compute()[:, 0], leverage_scores(A), rtol=1e-12))
+    True
     """
     R = tsqr_r(rows, arrays, n_cols, dtype)
     n_rows = next(a for a in arrays if a is not None).shape[0]

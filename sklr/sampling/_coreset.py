@@ -96,6 +96,16 @@ def water_level(top, total, n_samples):
     c : float or None
         The level (``inf`` when every row of positive score is kept), or None
         when more than ``t - 1`` rows are kept for sure: call again with more.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.sampling._coreset import water_level
+    >>> scores = np.array([10.0, 1.0, 1.0, 1.0, 1.0])  # the first row is kept for sure
+    >>> water_level(scores[:4], scores.sum(), 3)
+    0.5
+    >>> print(water_level(scores[:1], scores.sum(), 3))  # one score is not enough to tell
+    None
     """
     if total == 0.0:
         raise ValueError("all sampling scores are zero: there is nothing to sample.")
@@ -193,6 +203,23 @@ class MergeReduce:
     ----------
     levels : list of WeightedRows or None
         The sample held on each level (None: empty).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.sampling._coreset import MergeReduce, WeightedRows
+    >>> def halve(rows):  # a toy reduction: every other row, weight doubled
+    ...     return rows if len(rows) <= 2 else rows.take(np.arange(0, len(rows), 2),
+    ...                                                  2 * rows.weight[::2])
+    >>> tree = MergeReduce()
+    >>> for start in range(0, 12, 4):
+    ...     chunk = WeightedRows(np.arange(start, start + 4.0)[:, None], None, np.ones(4),
+    ...                          np.arange(start, start + 4))
+    ...     tree.add(chunk, halve)
+    >>> [None if held is None else held.indices.tolist() for held in tree.levels]
+    [[8, 10], [0, 4]]
+    >>> tree.coreset().weight.tolist()  # each weight is the rows it stands for
+    [4.0, 4.0, 2.0, 2.0]
     """
 
     def __init__(self):

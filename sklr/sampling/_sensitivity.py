@@ -202,6 +202,12 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
     ``n_samples`` and ``method`` can be tuned by
     :class:`~sklearn.model_selection.GridSearchCV`.
 
+    Data larger than memory: :meth:`fit` takes Dask arrays split into blocks
+    of rows, scores and samples them on the cluster and brings back only the
+    weighted sample, a small in-memory ``(X, y, weights)``; :meth:`partial_fit`
+    keeps a weighted coreset of bounded size over a stream of chunks (merge
+    and reduce). See Notes.
+
     Read more in the :ref:`User Guide <sensitivity_sampling>`.
 
     Parameters
@@ -264,22 +270,34 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
     Attributes
     ----------
     scores_ : array of shape (n_samples,)
-        Importance scores of the rows of ``X``.
+        Importance scores of the rows of ``X`` (a Dask array kept on the
+        cluster when ``X`` is one). Set by :meth:`fit` only.
     probabilities_ : array of shape (n_samples,)
         Inclusion probabilities ``q_i = min(1, c * scores_i)``, summing to
-        the requested ``n_samples``.
+        the requested ``n_samples`` (a lazy Dask array when ``X`` is one).
+        Set by :meth:`fit` only.
     sample_indices_ : array of shape (n_sampled,)
-        Indices of the sampled rows, increasing.
+        Indices of the sampled rows, increasing (after :meth:`partial_fit`:
+        their numbers in the stream, counted from the first row of the first
+        chunk).
+    sample_X_ : array of shape (n_sampled, n_features)
+        The sampled rows of ``X`` (NumPy when ``X`` is a Dask array).
+    sample_y_ : array of shape (n_sampled,) or (n_sampled, n_targets) or None
+        Their targets (None when fitted without ``y``).
     sample_weight_ : array of shape (n_sampled,)
         Weights of the sampled rows, ``v_i / q_i`` (``v`` the ``sample_weight``
-        passed to :meth:`fit`, ones by default).
+        passed to :meth:`fit`, ones by default); after :meth:`partial_fit`,
+        the product of the ``1 / q`` of each reduction the row went through.
     total_sensitivity_ : float
         Sum of ``scores_``. For ``"lewis"`` (``p <= 2``), ``"sensitivity"``
         and ``"root_leverage"`` it is an upper bound on the total l_p
         sensitivity ``S``, which drives the sample sizes of the theory;
-        with ``sensitivity="exact"`` it is ``S`` itself.
+        with ``sensitivity="exact"`` it is ``S`` itself. Set by :meth:`fit` only.
     n_iter_ : int
-        Iterations of the Lewis-weight fixed point (0 for other methods).
+        Iterations of the Lewis-weight fixed point (0 for other methods; of
+        the last reduction after :meth:`partial_fit`).
+    n_samples_seen_ : int
+        Rows fitted (by :meth:`fit`, and added by :meth:`partial_fit`).
     estimator_ : estimator
         The fitted clone of ``estimator`` (only when ``estimator`` is set).
     n_features_in_ : int
@@ -317,6 +335,53 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
     Cost: ``O(n k^2)`` per Lewis iteration (5 to 8 iterations for
     ``p = 1`` at the default ``tol``), then the fit on the sample.
 
+    The draw. Row ``i`` is kept when ``u_i < q_i``, with ``u_i`` the
+    ``i``-th number of a counter-based generator keyed by ``random_state``
+    (:func:`~sklr.utils._random.row_keyed_uniform`): the draw of a block of
+    rows needs neither the other blocks nor the draws before it.
+
+    Dask arrays (``X``, and ``y`` and ``sample_weight`` when given, all Dask
+    arrays; ``y`` may be split differently, it is aligned with ``X``'s blocks
+    of rows). Nothing with one entry per row comes to the client:
+
+    - the leverage scores are exact, by TSQR: the triangular factor of each
+      block is computed where the block lies, the stacked ``d x d`` factors
+      are factored again on the client into ``R`` (``R^T R = A^T A``), and
+      the scores are the squared row norms of ``A_b R^-1`` (through the SVD
+      of ``R``, for rank-deficient ``A``), a second pass. Each Lewis
+      iteration is these two passes over the reweighted rows; the scores
+      stay on the cluster (persisted) and only the largest change of the
+      weights comes back;
+    - the water level ``c`` of the inclusion probabilities needs the total
+      of the scores and the largest ones (those that may be kept for sure):
+      each block sends its top scores;
+    - each block then draws its rows with the keyed uniforms and sends them
+      with their weights ``v_i / q_i``.
+
+    So the sample equals the in-memory one (same rows; scores and weights
+    to rounding) and does not depend on the blocks. ``leverage="approx"``
+    and ``sensitivity="exact"`` are refused (the exact leverage costs two
+    passes; exact sensitivities one solve per row). ``X`` is read about
+    ``2 n_iter + 4`` times: persist it on the cluster (``X.persist()``) when
+    it is expensive to compute. Dask is an optional dependency
+    (``pip install "sklr[dask]"``). Timings:
+    ``benchmarks/results/2026-12-05_dask_coreset.md``.
+
+    Streams (:meth:`partial_fit`): merge and reduce (Bentley and Saxe, 1980;
+    Har-Peled and Mazumdar, 2004). Each chunk, reduced to a weighted sample
+    of about ``n_samples`` rows when it has more, enters level 0 of a binary
+    counter; two samples on one level are merged (their union) and reduced
+    to a sample on the next level. A reduction samples the weighted rows
+    ``v_i^(1/p) [x_i, y_i, 1]`` of its input by their scores with weights
+    ``v_i / q_i``, a ``1 +- eps`` l_p embedding of its input w.h.p.; the union
+    of coresets of disjoint parts is a coreset of their union. After ``T``
+    chunks each row has gone through at most ``1 + log2(T)`` reductions, so
+    the coreset (the union of the levels) preserves every loss within
+    ``(1 +- eps)^(1 + log2 T)`` w.h.p.: the errors compound over the levels
+    (take ``n_samples`` larger for long streams), and the coreset holds at most
+    ``1 + log2(T)`` samples of about ``n_samples`` rows each. The weights
+    stay unbiased: ``E[sum_i w_i |r_i|^p]`` is the loss on all the rows.
+
     References
     ----------
     .. [1] Woodruff, D. P. and Yasuda, T. "Sharper Bounds for l_p Sensitivity
@@ -337,6 +402,18 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
     >>> X_s.shape[0] == sampler.sample_weight_.shape[0]
     True
     >>> lad = QuantileRegressor(alpha=0).fit(X_s, y_s, sample_weight=sampler.sample_weight_)
+    >>> np.round(lad.coef_).tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0]
+
+    A stream of chunks, kept as a weighted coreset of a few hundred rows:
+
+    >>> stream = SensitivitySampler(p=1.0, n_samples=300, random_state=0)
+    >>> for start in range(0, 20000, 2500):
+    ...     stream = stream.partial_fit(X[start:start + 2500], y[start:start + 2500])
+    >>> stream.n_samples_seen_, stream.sample_X_.shape[0] < 1200
+    (20000, True)
+    >>> lad = QuantileRegressor(alpha=0).fit(stream.sample_X_, stream.sample_y_,
+    ...                                      sample_weight=stream.sample_weight_)
     >>> np.round(lad.coef_).tolist()
     [1.0, 2.0, 3.0, 4.0, 5.0]
     """
@@ -393,19 +470,39 @@ class SensitivitySampler(MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data (NumPy, CuPy or array API array; a Dask array split
+            into blocks of rows, scored and sampled on its cluster: see Notes).
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             Targets; when given, the sample preserves the loss of every
             residual ``y - X w - b`` (the scores are computed on ``[X, y]``).
-            Required when ``estimator`` is set.
+            Required when ``estimator`` is set. A Dask array when ``X`` is one.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights ``v_i`` of the l_p loss
-            ``sum_i v_i |r_i|^p``; rows of weight zero are never drawn.
+            ``sum_i v_i |r_i|^p``; rows of weight zero are never drawn. A
+            Dask array when ``X`` is one.
 
         Returns
         -------
         self : object
             Fitted sampler.
+
+        Examples
+        --------
+        The coreset of a Dask array (Dask, the optional ``sklr[dask]``) is a
+        small in-memory sample, the sample drawn from the same rows in memory:
+
+        >>> import dask.array as da
+        >>> import numpy as np
+        >>> from sklr.sampling import SensitivitySampler
+        >>> X = np.random.RandomState(0).standard_normal((40000, 4))
+        >>> y = X @ np.arange(1.0, 5.0)
+        >>> X_dask, y_dask = da.from_array(X, chunks=10000), da.from_array(y, chunks=10000)
+        >>> sampler = SensitivitySampler(p=1.0, random_state=0).fit(X_dask, y_dask)
+        >>> type(sampler.sample_X_).__name__, type(sampler.scores_).__name__
+        ('ndarray', 'Array')
+        >>> in_memory = SensitivitySampler(p=1.0, random_state=0).fit(X, y)
+        >>> bool(np.array_equal(sampler.sample_indices_, in_memory.sample_indices_))
+        True
         """
         self._fit(X, y, sample_weight)
         return self
