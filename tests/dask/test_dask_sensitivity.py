@@ -71,6 +71,21 @@ def test_the_coreset_does_not_depend_on_the_blocks(dask_client, data, chunks):
     assert_allclose(sampler.sample_weight_, ref.sample_weight_, rtol=1e-10)
 
 
+def test_water_level_with_many_rows_kept_for_sure(dask_client, data, monkeypatch):
+    # Each block sends its largest scores; when more rows than these are kept
+    # for sure, it sends more: the level is still the in-memory one.
+    from sklr.sampling import _coreset
+
+    monkeypatch.setattr(_coreset, "_TOP_SCORES", 4)
+    (X, y, _), (Xd, yd, _) = data
+    params = {"method": "leverage", "n_samples": 4000, "random_state": 0}
+    ref = SensitivitySampler(**params).fit(X, y)
+    assert np.sum(ref.probabilities_ == 1.0) > 4 * 16  # past a few rounds of 4x more
+    sampler = SensitivitySampler(**params).fit(Xd, yd)
+    assert_allclose(sampler.probabilities_.compute(), ref.probabilities_, rtol=1e-10, atol=1e-12)
+    assert_array_equal(sampler.sample_indices_, ref.sample_indices_)
+
+
 @pytest.mark.parametrize("p", [1.0, 2.0])
 def test_dask_coreset_within_1_1_of_the_optimum(dask_client, data, p):
     (X, y, w), (Xd, yd, wd) = data
