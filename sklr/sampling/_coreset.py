@@ -22,7 +22,13 @@ import numpy as np
 
 from ..linalg._blocked_scores import blocked_leverage_scores, blocked_lewis_weights
 from ..utils._array_api import namespace_and_device, row_keyed_uniform
-from ..utils._blocked import compute, persist, row_block_gather, row_block_map, row_block_sums
+from ..utils._blocked import (
+    compute,
+    persist,
+    row_block_gather,
+    row_block_map,
+    row_block_sums,
+)
 
 __all__ = [
     "MergeReduce",
@@ -248,10 +254,6 @@ class MergeReduce:
 # Blockwise, on the workers -----------------------------------------------------------------
 
 
-def _block_design(p, fit_intercept, X, Y, W):
-    return design_rows(p, fit_intercept, X, Y, W)
-
-
 def _block_checks(X, Y, W, start):
     """Non-finite entries of ``X`` and of ``y``, negative and positive weights, in one block."""
     xp, _ = namespace_and_device(X)
@@ -335,7 +337,7 @@ def blocked_scores(X, Y, W, *, p, method, fit_intercept, max_iter, tol):
     sensitivities, with exact leverage scores (TSQR).
     """
     _check_blocks(X, Y, W)
-    rows = partial(_block_design, p, fit_intercept)
+    rows = partial(design_rows, p, fit_intercept)
     arrays = (X, Y, W)
     n_cols = X.shape[1] + (0 if Y is None else Y.shape[1]) + int(fit_intercept)
     if method == "uniform":
