@@ -54,6 +54,7 @@ With ``H = [I_r, 0]`` (the Matérn models' observation) ``H P`` and ``H m``
 are slices, not products.
 """
 
+import functools
 import math
 
 from ..utils._array_api import namespace_and_device
@@ -109,32 +110,27 @@ def _combine_filter(earlier, later):
     return A_new, b_new, C_new, eta_new, J_new
 
 
-def _combine_smoother(earlier, later):
+def _combine_smoother(earlier, later, *, symmetrise=True):
     """Lemma 10: ``(E, g, L)`` of steps ``i..j`` from those of ``i..k`` and ``k+1..j``."""
     E_i, g_i, L_i = earlier
     E_j, g_j, L_j = later
     xp, _ = namespace_and_device(E_i)
-    return E_i @ E_j, _mv(E_i, g_j) + g_i, _sym(E_i @ L_j @ _t(E_i, xp), xp) + L_i
+    L = E_i @ L_j @ _t(E_i, xp)
+    return E_i @ E_j, _mv(E_i, g_j) + g_i, (_sym(L, xp) if symmetrise else L) + L_i
 
 
-def _solve_small(M, R, xp, *, pivot=True):
+def _solve_small(M, R, xp):
     """``M^{-1} R`` for batches of small systems, shapes (n, k, k) and (n, k, m).
 
     Gaussian elimination with partial pivoting (as LAPACK's ``getrf``/``getrs``),
     vectorised over the batch with a loop over the ``k`` rows in Python: for the
     ``r x r`` systems of the filter's updates, where a LAPACK call per matrix
-    costs more than its arithmetic. ``pivot=False`` skips the row exchanges:
-    for symmetric positive definite ``M`` (the smoother's ``P-``), where
-    elimination without pivoting is stable (Wilkinson) and 3x cheaper.
+    costs more than its arithmetic.
     """
     k = int(M.shape[-1])
     U = xp.concat([M, R], axis=-1)
     rows = [U[..., i, :] for i in range(k)]
     for j in range(k - 1):
-        if not pivot:
-            for i in range(j + 1, k):
-                rows[i] = rows[i] - (rows[i][..., j:j + 1] / rows[j][..., j:j + 1]) * rows[j]
-            continue
         # The row with the largest |entry| in column j becomes the pivot row.
         best = xp.argmax(xp.stack([xp.abs(row[..., j]) for row in rows[j:]], axis=-1), axis=-1)
         for i in range(j + 1, k):
@@ -154,6 +150,31 @@ def _solve_small(M, R, xp, *, pivot=True):
 def _active(S, B, t):
     """Number of blocks (the first ones) that have a step at position ``t``."""
     return (S - t + B - 1) // B
+
+
+def _solve_spd(M, R, xp):
+    """``M^{-1} R`` for batches of small symmetric positive definite ``M`` (the smoother's ``P-``).
+
+    Gaussian elimination without pivoting (stable for positive definite
+    matrices, Wilkinson) on the batch transposed to ``(k, k, n)``, so that
+    every operation runs along the ``n`` systems in contiguous memory: about
+    40 operations on vectors of length ``n`` for ``k = 4`` (NumPy's ``solve``
+    makes a LAPACK call per matrix, and operations on ``(n, k, k)`` arrays
+    loop over rows of ``k`` entries: both several times slower).
+    """
+    k = int(M.shape[-1])
+    U = xp.permute_dims(xp.concat([M, R], axis=-1), (1, 2, 0))
+    shape = tuple(U.shape)
+    U = xp.reshape(xp.reshape(U, (-1,)), shape)  # a copy, C-contiguous along the batch
+    for j in range(k - 1):
+        factor = U[j + 1:, j:j + 1, :] / U[j:j + 1, j:j + 1, :]
+        U[j + 1:, j + 1:, :] = U[j + 1:, j + 1:, :] - factor * U[j:j + 1, j + 1:, :]
+    X = U[:, k:, :]
+    for j in range(k - 1, -1, -1):
+        X[j, :, :] = X[j, :, :] / U[j, j:j + 1, :]
+        if j > 0:
+            X[:j, :, :] = X[:j, :, :] - U[:j, j:j + 1, :] * X[j:j + 1, :, :]
+    return xp.permute_dims(X, (2, 0, 1))
 
 
 def _solve_update(M, R, xp):
@@ -275,8 +296,78 @@ class _Observation:
         return X[..., :self.r] if self.first else X @ _t(self.H, xp)
 
 
-def _predict(F, Q, mean, cov, xp):
-    return _mv(F, mean), _sym(F @ cov @ _t(F, xp), xp) + Q
+class _DenseTransitions:
+    """Stored transitions ``A`` and process noises ``Q``, shape (size, d, d), in the layout."""
+
+    def __init__(self, A, Q=None):
+        self.A, self.Q = A, Q
+
+    def matrices(self, rows):
+        """``(A, Q)`` at ``rows``."""
+        return self.A[rows, ...], self.Q[rows, ...]
+
+    def left(self, rows, X):
+        """``A X`` for a batch ``X`` (n, d, k) at ``rows``."""
+        return self.A[rows, ...] @ X
+
+    def predict(self, rows, mean, cov, xp):
+        """``(A m, A P A^T + Q)`` at ``rows``."""
+        F = self.A[rows, ...]
+        return _mv(F, mean), _sym(F @ cov @ _t(F, xp), xp) + self.Q[rows, ...]
+
+
+class _KronTransitions:
+    """``kron(A1, I_r)`` and ``kron(Q1, I_r)`` from ``A1``, ``Q1`` of shape (size, p, p) in the layout.
+
+    The stacked state of ``r`` independent components (``d = p r``, component
+    ``c`` of order ``a`` at ``a r + c``): products with the transition act on
+    the ``p`` axis of ``X`` reshaped to ``(n, p, r k)``, and the noise is added
+    to the ``r`` diagonal ``p x p`` blocks, so that nothing of size ``S d^2``
+    is stored for them.
+    """
+
+    def __init__(self, A1, Q1, r):
+        self.A1, self.Q1, self.r = A1, Q1, int(r)
+
+    def matrices(self, rows):
+        return _kron_eye_batch(self.A1[rows, ...], self.r), _kron_eye_batch(self.Q1[rows, ...],
+                                                                             self.r)
+
+    def _left(self, F1, X, xp):
+        n, d, k = (int(s) for s in X.shape)
+        p = int(F1.shape[-1])
+        return xp.reshape(F1 @ xp.reshape(X, (n, p, (d // p) * k)), (n, d, k))
+
+    def left(self, rows, X, xp=None):
+        if xp is None:
+            xp, _ = namespace_and_device(X)
+        return self._left(self.A1[rows, ...], X, xp)
+
+    def predict(self, rows, mean, cov, xp):
+        F1, Q1 = self.A1[rows, ...], self.Q1[rows, ...]
+        n, d = int(cov.shape[0]), int(cov.shape[-1])
+        p, r = int(F1.shape[-1]), self.r
+        mean = xp.reshape(F1 @ xp.reshape(mean, (n, p, r)), (n, d))
+        # F (F P)^T = F P F^T for symmetric P.
+        Z = xp.reshape(self._left(F1, _t(self._left(F1, cov, xp), xp), xp), (n, p, r, p, r))
+        for c in range(r):
+            Z[:, :, c, :, c] = Z[:, :, c, :, c] + Q1
+        # Not symmetrised: the update that follows symmetrises its result.
+        return mean, xp.reshape(Z, (n, d, d))
+
+
+def _kron_eye_batch(M, r):
+    """``kron(M_s, I_r)`` for a batch ``M`` of shape (n, p, p), written into zeros.
+
+    The entries are copied, not multiplied by the identity's (a broadcast
+    product over (n, p, r, p, r) is several times slower for small ``p, r``).
+    """
+    xp, device = namespace_and_device(M)
+    n, p = int(M.shape[0]), int(M.shape[-1])
+    out = xp.zeros((n, p, r, p, r), dtype=M.dtype, device=device)
+    for c in range(r):
+        out[:, :, c, :, c] = M
+    return xp.reshape(out, (n, p * r, p * r))
 
 
 def _update(mean, cov, obs, obs_precision, obs_info, xp):
@@ -288,12 +379,12 @@ def _update(mean, cov, obs, obs_precision, obs_info, xp):
     innovation = obs_info - _mv(obs_precision, obs.of(mean))
     Z = _solve_update(eye_r + obs_precision @ W,
                       xp.concat([obs_precision, innovation[..., None]], axis=-1), xp)
-    G, v = _sym(Z[..., :r], xp), Z[..., r]
+    G, v = Z[..., :r], Z[..., r]
     K = _t(KT, xp)
     return mean + _mv(K, v), _sym(cov - K @ (G @ KT), xp), K, G, v
 
 
-def _filter_block_elements(L, A, Q, obs, obs_precision, obs_info, P0, m0, xp):
+def _filter_block_elements(L, trans, obs, obs_precision, obs_info, P0, m0, xp):
     """Pass 1 of the filter: the element of every block (the first one conditioned on the prior)."""
     S, B, d = L.S, L.B, int(P0.shape[0])
     n_blocks = L.n_blocks
@@ -301,11 +392,12 @@ def _filter_block_elements(L, A, Q, obs, obs_precision, obs_info, P0, m0, xp):
     # The identity element predicted through the first step of each block; the
     # first block's first step starts from the prior instead.
     first = L.next_rows(B - 1)
-    T = xp.concat([xp.zeros((1, d, d), dtype=dtype, device=device), A[first, ...]], axis=0)
+    A, Q = trans.matrices(first)
+    T = xp.concat([xp.zeros((1, d, d), dtype=dtype, device=device), A], axis=0)
     b = xp.zeros((n_blocks, d), dtype=dtype, device=device)
     if m0 is not None:
         b = xp.concat([m0[None, ...], b[1:, ...]], axis=0)
-    C = xp.concat([P0[None, ...], Q[first, ...]], axis=0)
+    C = xp.concat([P0[None, ...], Q], axis=0)
     eta = xp.zeros((n_blocks, d), dtype=dtype, device=device)
     J = xp.zeros((n_blocks, d, d), dtype=dtype, device=device)
     finished = None
@@ -315,26 +407,27 @@ def _filter_block_elements(L, A, Q, obs, obs_precision, obs_info, P0, m0, xp):
             finished = tuple(e[n:, ...] for e in (T, b, C, eta, J))
             T, b, C, eta, J = (e[:n, ...] for e in (T, b, C, eta, J))
         if t > 0:
-            F = A[rows, ...]
-            T = F @ T
-            b, C = _predict(F, Q[rows, ...], b, C, xp)
+            T = trans.left(rows, T)
+            b, C = trans.predict(rows, b, C, xp)
         b, C, K, G, v = _update(b, C, obs, obs_precision[rows, ...], obs_info[rows, ...], xp)
         HT = obs.rows_of(T)
         GHT = G @ HT
         HTt = _t(HT, xp)
         T = T - K @ GHT
-        J = J + _sym(HTt @ GHT, xp)
+        J = J + HTt @ GHT
         eta = eta + _mv(HTt, v)
     elements = (T, b, C, eta, J)
     if finished is not None:
         elements = tuple(xp.concat([e, f], axis=0) for e, f in zip(elements, finished))
-    return elements
+    # J summed without symmetrising each step's term.
+    return (*elements[:4], _sym(elements[4], xp))
 
 
-def layout_kalman_filter(L, A, Q, obs, obs_precision, obs_info, P0, m0, out):
+def layout_kalman_filter(L, trans, obs, obs_precision, obs_info, P0, m0, out):
     """The blocked filter on arrays in the layout ``L`` (:class:`_Layout`).
 
-    ``A``, ``Q`` (size, d, d), ``obs_precision`` (size, r, r), ``obs_info``
+    ``trans`` the transitions (:class:`_DenseTransitions` or
+    :class:`_KronTransitions`), ``obs_precision`` (size, r, r), ``obs_info``
     (size, r) and the four ``out`` arrays (means, covs, pred_means, pred_covs:
     (size, d) and (size, d, d)) in the layout; ``obs`` an :class:`_Observation`.
     Writes the outputs' rows of the ``S`` steps and returns ``out``.
@@ -343,13 +436,12 @@ def layout_kalman_filter(L, A, Q, obs, obs_precision, obs_info, P0, m0, out):
     S, B, d = L.S, L.B, int(P0.shape[0])
     dtype, device = P0.dtype, P0.device
     means, covs, pred_means, pred_covs = out
-    elements = _filter_block_elements(L, A, Q, obs, obs_precision, obs_info, P0, m0, xp)
+    elements = _filter_block_elements(L, trans, obs, obs_precision, obs_info, P0, m0, xp)
     _, block_means, block_covs, _, _ = associative_scan(_combine_filter, elements)
     # The state predicted into the first step of each block: the prior for the
     # first block, from the filtered state at the end of the block before after.
     first = L.next_rows(B - 1)
-    mean, cov = _predict(A[first, ...], Q[first, ...], block_means[:-1, ...],
-                         block_covs[:-1, ...], xp)
+    mean, cov = trans.predict(first, block_means[:-1, ...], block_covs[:-1, ...], xp)
     prior_mean = (xp.zeros((1, d), dtype=dtype, device=device) if m0 is None
                   else m0[None, ...])
     mean = xp.concat([prior_mean, mean], axis=0)
@@ -357,7 +449,7 @@ def layout_kalman_filter(L, A, Q, obs, obs_precision, obs_info, P0, m0, out):
     for t in range(min(B, S)):
         rows, n = L.rows(t), L.active(t)
         if t > 0:
-            mean, cov = _predict(A[rows, ...], Q[rows, ...], mean[:n, ...], cov[:n, ...], xp)
+            mean, cov = trans.predict(rows, mean[:n, ...], cov[:n, ...], xp)
         pred_means[rows, ...] = mean
         pred_covs[rows, ...] = cov
         mean, cov, _, _, _ = _update(mean, cov, obs, obs_precision[rows, ...],
@@ -367,23 +459,23 @@ def layout_kalman_filter(L, A, Q, obs, obs_precision, obs_info, P0, m0, out):
     return out
 
 
-def _smoother_step_elements(L, A, means, covs, pred_means, pred_covs, t, xp):
+def _smoother_step_elements(L, trans, means, covs, pred_means, pred_covs, t, xp):
     """``(E, g, L)`` of the steps at position ``t`` of every block; ``E`` for those before the last step."""
     rows, nxt = L.rows(t), L.next_rows(t)
     P, m = covs[rows, ...], means[rows, ...]
     n = nxt.stop - nxt.start
-    AP = A[nxt, ...] @ P[:n, ...]
+    AP = trans.left(nxt, P[:n, ...])
     # G_s^T = (P-_{s+1})^{-1} A_{s+1} P_s, P- symmetric positive definite.
-    gains = _t(_solve_small(pred_covs[nxt, ...], AP, xp, pivot=False), xp)
+    gains = _t(_solve_spd(pred_covs[nxt, ...], AP, xp), xp)
     g = m[:n, ...] - _mv(gains, pred_means[nxt, ...])
-    Lc = _sym(P[:n, ...] - gains @ AP, xp)
+    Lc = P[:n, ...] - gains @ AP  # symmetrised with the smoothed covariance (pass 3)
     if n < int(m.shape[0]):  # the last step: (0, m_{S-1}, P_{S-1})
         g = xp.concat([g, m[n:, ...]], axis=0)
         Lc = xp.concat([Lc, P[n:, ...]], axis=0)
     return gains, g, Lc
 
 
-def layout_rts_smoother(L, A, means, covs, pred_means, pred_covs):
+def layout_rts_smoother(L, trans, means, covs, pred_means, pred_covs):
     """The blocked RTS smoother on the filter's outputs in the layout ``L``, in place.
 
     Writes over its inputs: ``means`` and ``covs`` become the smoothed moments
@@ -396,12 +488,13 @@ def layout_rts_smoother(L, A, means, covs, pred_means, pred_covs):
     # gain over P-_{s+1}, read only at step s), and the blocks' elements kept.
     elements = None
     for t in positions:
-        E, g, Lc = _smoother_step_elements(L, A, means, covs, pred_means, pred_covs, t, xp)
+        E, g, Lc = _smoother_step_elements(L, trans, means, covs, pred_means, pred_covs, t, xp)
         rows = L.rows(t)
         means[rows, ...] = g
         covs[rows, ...] = Lc
         pred_covs[L.next_rows(t), ...] = E
-        elements = _append_joined((E, g, Lc), elements, _combine_smoother)
+        elements = _append_joined((E, g, Lc), elements,
+                                  functools.partial(_combine_smoother, symmetrise=False))
     _, block_means, block_covs = associative_scan(_combine_smoother, elements, reverse=True)
     # Pass 3, from the smoothed state at the start of the next block.
     state = (block_means[1:, ...], block_covs[1:, ...])
@@ -413,7 +506,7 @@ def layout_rts_smoother(L, A, means, covs, pred_means, pred_covs):
         m_next, P_next = state[0][:n_gains, ...], state[1][:n_gains, ...]
         cross = E @ P_next
         m = _mv(E, m_next) + g[:n_gains, ...]
-        P = _sym(cross @ _t(E, xp), xp) + Lc[:n_gains, ...]
+        P = _sym(cross @ _t(E, xp) + Lc[:n_gains, ...], xp)
         if n_gains < int(g.shape[0]):  # the last step: its own (g, L)
             m = xp.concat([m, g[n_gains:, ...]], axis=0)
             P = xp.concat([P, Lc[n_gains:, ...]], axis=0)
@@ -480,7 +573,8 @@ def blocked_kalman_filter(transitions, H, obs_precision, obs_info, P0, m0=None, 
     L = _Layout(S, block_size(S) if block is None else block)
     A, Q = transitions(slice(0, S))
     work = tuple(xp.zeros((L.size, *o.shape[1:]), dtype=dtype, device=device) for o in out)
-    layout_kalman_filter(L, L.to_layout(A, xp), L.to_layout(Q, xp), _Observation(H, xp),
+    trans = _DenseTransitions(L.to_layout(A, xp), L.to_layout(Q, xp))
+    layout_kalman_filter(L, trans, _Observation(H, xp),
                          L.to_layout(obs_precision, xp), L.to_layout(obs_info, xp), P0, m0,
                          work)
     for o, w in zip(out, work):
@@ -502,7 +596,7 @@ def blocked_rts_smoother(transitions, means, covs, pred_means, pred_covs, *, blo
     L = _Layout(S, block_size(S) if block is None else block)
     A = transitions(slice(0, S))[0]
     work = [L.to_layout(x, xp) for x in (means, covs, pred_means, pred_covs)]
-    layout_rts_smoother(L, L.to_layout(A, xp), *work)
+    layout_rts_smoother(L, _DenseTransitions(L.to_layout(A, xp)), *work)
     means[...] = L.to_steps(work[0], xp)
     covs[...] = L.to_steps(work[1], xp)
     pred_covs[1:, ...] = L.to_steps(work[3], xp, start=1)
