@@ -161,3 +161,17 @@ def test_later_chunks_must_match_the_first():
         sampler.partial_fit(X, y[:, None])
     with pytest.raises(ValueError, match="X has 4 features, but SensitivitySampler is expecting 5"):
         sampler.partial_fit(X[:, :4], np.c_[y, y])
+
+
+def test_partial_fit_under_array_api_strict_equals_numpy():
+    xp = pytest.importorskip("array_api_strict")
+    sklearn = pytest.importorskip("sklearn")
+    X, y = _heavy_tailed(3000)
+    w = np.random.RandomState(0).uniform(0, 1, 3000)
+    ref = _stream(SensitivitySampler(n_samples=100, random_state=0), X, y, 500, sample_weight=w)
+    with sklearn.config_context(array_api_dispatch=True):
+        got = _stream(SensitivitySampler(n_samples=100, random_state=0), xp.asarray(X),
+                      xp.asarray(y), 500, sample_weight=xp.asarray(w))
+    assert isinstance(got.sample_X_, type(xp.asarray(X)))
+    assert_array_equal(np.asarray(got.sample_indices_), ref.sample_indices_)
+    assert_allclose(np.asarray(got.sample_weight_), ref.sample_weight_, rtol=1e-12)
