@@ -40,7 +40,7 @@ def _cost(reg, X, y, p):
 def _stream(sampler, X, y, chunk, sample_weight=None):
     for start in range(0, X.shape[0], chunk):
         rows = slice(start, start + chunk)
-        sampler.partial_fit(X[rows], y[rows],
+        sampler.partial_fit(X[rows, ...], y[rows],
                             sample_weight=None if sample_weight is None else sample_weight[rows])
     return sampler
 
