@@ -62,7 +62,8 @@ def run(n, sweeps):
         profile.disable()
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     smoother = _cumulative(pstats.Stats(profile),
-                           {"blocked_kalman_filter", "blocked_rts_smoother"})
+                           {"blocked_kalman_filter", "blocked_rts_smoother",
+                            "layout_kalman_filter", "layout_rts_smoother"})
     rmse = float(np.sqrt(np.mean((funbat_predict(result, X_test)[0] - truth(X_test)) ** 2)))
     return seconds, cpu, smoother / seconds, rmse
 

@@ -25,6 +25,7 @@ from ._kalman_scan import (  # noqa: F401 (_kron_eye_batch: tests import it from
     _kron_eye_batch,
     _Layout,
     _Observation,
+    _contiguous,
     block_size,
     layout_kalman_filter,
     layout_rts_smoother,
@@ -65,8 +66,9 @@ class _ModeState:
     stationary_cov, observation
         ``P_inf`` (the state's prior covariance) and ``H = [I_r, 0]`` (state
         to functions, an :class:`sklr.tensor._kalman_scan._Observation`).
-    mean, cov : arrays of shape (layout.size, r) and (layout.size, r, r)
-        Moments of ``q(U^k)`` at the grid.
+    mean, cov : arrays of shape (r, layout.size) and (r, r, layout.size)
+        Moments of ``q(U^k)`` at the grid (batch-last, as all the arrays the
+        filter and smoother see).
     message : tuple
         Damped ``(precision, shift)`` of the likelihood messages per grid value,
         ``(None, None)`` before the first update.
@@ -120,7 +122,7 @@ class _ModeState:
             lengthscale=lengthscale, variance=variance, transition=transition,
             stationary_cov=stationary_cov, observation=_Observation(observation, xp),
             mean=layout.to_layout(mean, xp),
-            cov=xp.zeros((layout.size, rank, rank), dtype=dtype, device=device),
+            cov=xp.zeros((rank, rank, layout.size), dtype=dtype, device=device),
         )
         mode._gather()
         return mode
@@ -129,9 +131,10 @@ class _ModeState:
         """Absorb the entries' messages per unit ``tau``: precisions (n, r^2), shifts (n, r)."""
         xp, _ = namespace_and_device(entry_shifts)
         S, r = self.layout.size, self.rank
-        precision = tau * xp.reshape(segment_sum(entry_precisions, self.positions, S, xp=xp),
-                                     (S, r, r))
-        shift = tau * segment_sum(entry_shifts, self.positions, S, xp=xp)
+        # Summed per grid value in the layout's order, then batch-last.
+        precision = _batch_last(segment_sum(entry_precisions, self.positions, S, xp=xp), xp)
+        precision = tau * xp.reshape(precision, (r, r, S))
+        shift = tau * _batch_last(segment_sum(entry_shifts, self.positions, S, xp=xp), xp)
         self.message = (_damp(precision, self.message[0], damping),
                         _damp(shift, self.message[1], damping))
         self._smooth()
@@ -153,21 +156,33 @@ class _ModeState:
             d, size = int(self.stationary_cov.shape[0]), self.layout.size
             self.workspace = tuple(
                 xp.zeros(shape, dtype=self.stationary_cov.dtype, device=device)
-                for shape in ((size, d), (size, d, d), (size, d), (size, d, d)))
+                for shape in ((d, size), (d, d, size), (d, size), (d, d, size)))
         layout_kalman_filter(self.layout, self.transition, self.observation, *self.message,
                              self.stationary_cov, None, self.workspace)
         self.smoothed = layout_rts_smoother(self.layout, self.transition, *self.workspace)
         r = self.rank
-        self.mean, self.cov = self.smoothed[0][:, :r], self.smoothed[1][:, :r, :r]
+        self.mean, self.cov = self.smoothed[0][:r, :], self.smoothed[1][:r, :r, :]
         self._gather()
 
     def _gather(self):
         """The moments at each training entry, from those at the grid."""
         xp, _ = namespace_and_device(self.mean)
-        S, r = int(self.mean.shape[0]), self.rank
-        second = self.cov + self.mean[:, :, None] * self.mean[:, None, :]
-        self.entry_mean = xp.take(self.mean, self.positions, axis=0)
-        self.entry_second = xp.take(xp.reshape(second, (S, r * r)), self.positions, axis=0)
+        S, r = int(self.mean.shape[-1]), self.rank
+        second = self.cov + self.mean[:, None, :] * self.mean[None, :, :]
+        # Batch-first copies first: a gather of rows of r (r^2) values each.
+        self.entry_mean = xp.take(_batch_first(self.mean, xp), self.positions, axis=0)
+        self.entry_second = xp.take(_batch_first(xp.reshape(second, (r * r, S)), xp),
+                                    self.positions, axis=0)
+
+
+def _batch_last(x, xp):
+    """A C-ordered copy of (n, k) as (k, n)."""
+    return _contiguous(xp.permute_dims(x, (1, 0)), xp)
+
+
+def _batch_first(x, xp):
+    """A C-ordered copy of (k, n) as (n, k)."""
+    return _contiguous(xp.permute_dims(x, (1, 0)), xp)
 
 
 def _sorted_distinct(x, xp):

@@ -54,7 +54,6 @@ With ``H = [I_r, 0]`` (the Matérn models' observation) ``H P`` and ``H m``
 are slices, not products.
 """
 
-import functools
 import math
 
 from ..utils._array_api import namespace_and_device
@@ -152,20 +151,66 @@ def _active(S, B, t):
     return (S - t + B - 1) // B
 
 
+# Batch-last arrays: the passes keep vectors as (d, n) and matrices as (d, d, n),
+# n the blocks at one position, so that every elementwise operation runs along
+# n contiguous values (on (n, d, d) arrays NumPy loops over rows of d entries,
+# and its batched matmul costs ~25 ns per 4 x 4 product whatever the sizes).
+
+
+def _bT(M, xp):
+    """Transpose of each matrix of a batch-last (i, j, n) array (a view)."""
+    return xp.permute_dims(M, (1, 0, 2))
+
+
+def _bsym(M, xp):
+    return 0.5 * (M + _bT(M, xp))
+
+
+def _bmm(A, B):
+    """Batch-last matrix product: (i, k, n) and (k, j, n) to (i, j, n), a sum over ``k``."""
+    k = int(A.shape[1])
+    out = A[:, 0:1, :] * B[0:1, :, :]
+    for l in range(1, k):
+        out = out + A[:, l:l + 1, :] * B[l:l + 1, :, :]
+    return out
+
+
+def _bmv(A, v):
+    """Batch-last matrix-vector product: (i, k, n) and (k, n) to (i, n)."""
+    k = int(A.shape[1])
+    out = A[:, 0, :] * v[0:1, :]
+    for l in range(1, k):
+        out = out + A[:, l, :] * v[l:l + 1, :]
+    return out
+
+
+def _aos(x, xp):
+    """A batch-last array as batch-first (a view): (..., n) to (n, ...)."""
+    return xp.permute_dims(x, (x.ndim - 1, *range(x.ndim - 1)))
+
+
+def _soa(x, xp):
+    """A batch-first array as batch-last (a view): (n, ...) to (..., n)."""
+    return xp.permute_dims(x, (*range(1, x.ndim), 0))
+
+
+def _contiguous(x, xp):
+    """``x`` copied into C order (a permuted view is not, and ``reshape`` to its own shape keeps it)."""
+    shape = tuple(x.shape)
+    return xp.reshape(xp.reshape(x, (-1,)), shape)
+
+
 def _solve_spd(M, R, xp):
-    """``M^{-1} R`` for batches of small symmetric positive definite ``M`` (the smoother's ``P-``).
+    """``M^{-1} R`` for batch-last symmetric positive definite ``M`` (k, k, n), ``R`` (k, m, n).
 
     Gaussian elimination without pivoting (stable for positive definite
-    matrices, Wilkinson) on the batch transposed to ``(k, k, n)``, so that
-    every operation runs along the ``n`` systems in contiguous memory: about
-    40 operations on vectors of length ``n`` for ``k = 4`` (NumPy's ``solve``
-    makes a LAPACK call per matrix, and operations on ``(n, k, k)`` arrays
-    loop over rows of ``k`` entries: both several times slower).
+    matrices, Wilkinson), each step on all rows below the pivot at once and
+    the back substitution on all rows above: about 20 operations along the
+    batch for ``k = 4`` (NumPy's ``solve`` makes a LAPACK call per matrix, 3-5x
+    slower at these sizes).
     """
-    k = int(M.shape[-1])
-    U = xp.permute_dims(xp.concat([M, R], axis=-1), (1, 2, 0))
-    shape = tuple(U.shape)
-    U = xp.reshape(xp.reshape(U, (-1,)), shape)  # a copy, C-contiguous along the batch
+    k = int(M.shape[0])
+    U = xp.concat([M, R], axis=1)
     for j in range(k - 1):
         factor = U[j + 1:, j:j + 1, :] / U[j:j + 1, j:j + 1, :]
         U[j + 1:, j + 1:, :] = U[j + 1:, j + 1:, :] - factor * U[j:j + 1, j + 1:, :]
@@ -174,42 +219,31 @@ def _solve_spd(M, R, xp):
         X[j, :, :] = X[j, :, :] / U[j, j:j + 1, :]
         if j > 0:
             X[:j, :, :] = X[:j, :, :] - U[:j, j:j + 1, :] * X[j:j + 1, :, :]
-    return xp.permute_dims(X, (2, 0, 1))
+    return X
 
 
 def _solve_update(M, R, xp):
-    """``M^{-1} R`` for the filter's ``r x r`` systems ``M = I + Lam H P- H^T``.
+    """``M^{-1} R`` for the filter's batch-last ``r x r`` systems ``M = I + Lam H P- H^T``.
 
     ``r = 1`` and ``r = 2`` in closed form (Cramer's rule, forward stable for
     ``2 x 2``; ``det M = det(I + Lam W) >= 1`` for ``Lam, W`` positive
-    semi-definite), larger ``r`` by :func:`_solve_small`.
+    semi-definite), larger ``r`` by :func:`_solve_small` (partial pivoting).
     """
-    k = int(M.shape[-1])
+    k = int(M.shape[0])
     if k == 1:
         return R / M
     if k == 2:
-        m00, m01, m10, m11 = M[..., 0, 0:1], M[..., 0, 1:2], M[..., 1, 0:1], M[..., 1, 1:2]
-        r0, r1 = R[..., 0, :], R[..., 1, :]
+        m00, m01, m10, m11 = M[0, 0:1, :], M[0, 1:2, :], M[1, 0:1, :], M[1, 1:2, :]
+        r0, r1 = R[0, :, :], R[1, :, :]
         inv_det = 1.0 / (m00 * m11 - m01 * m10)
         return xp.stack([(m11 * r0 - m01 * r1) * inv_det, (m00 * r1 - m10 * r0) * inv_det],
-                        axis=-2)
-    return _solve_small(M, R, xp)
+                        axis=0)
+    return _soa(_solve_small(_aos(M, xp), _aos(R, xp), xp), xp)
 
 
 def _mv(M, v):
-    """Batched matrix-vector product: a sum over the (short) inner axis, else ``@``.
-
-    For the inner lengths of these models (up to 4) the sum of columns scaled
-    by the vector's entries costs less than NumPy's batched ``matmul`` with a
-    trailing axis of one.
-    """
-    k = int(M.shape[-1])
-    if k > 4:
-        return (M @ v[..., None])[..., 0]
-    out = M[..., :, 0] * v[..., 0:1]
-    for j in range(1, k):
-        out = out + M[..., :, j] * v[..., j:j + 1]
-    return out
+    """Batch-first matrix-vector product (the scan's combinations)."""
+    return (M @ v[..., None])[..., 0]
 
 
 # Blocks per tile of the layout's transposes.
@@ -219,8 +253,9 @@ _TILE = 64
 class _Layout:
     """The position-major order of ``S`` steps cut into blocks of ``B`` (module docstring).
 
-    Row ``t * n_blocks + b`` holds step ``b * B + t``; the rows of steps past
-    ``S - 1`` (the missing tail of the last block) are padding, never read.
+    Column ``t * n_blocks + b`` of a batch-last array holds step ``b * B + t``;
+    the columns of steps past ``S - 1`` (the missing tail of the last block)
+    are padding, never read.
     """
 
     def __init__(self, n_steps, block):
@@ -233,44 +268,46 @@ class _Layout:
         return _active(self.S, self.B, t)
 
     def rows(self, t):
-        """The rows of position ``t``'s steps."""
+        """The columns of position ``t``'s steps."""
         start = t * self.n_blocks
         return slice(start, start + self.active(t))
 
     def next_rows(self, t):
-        """The rows of the steps after position ``t``'s (the first steps of the next blocks after the last position)."""
+        """The columns of the steps after position ``t``'s (the next blocks' first steps after the last position)."""
         if t + 1 < self.B:
             return self.rows(t + 1)
         return slice(1, self.n_blocks)
 
     def row_of_step(self, xp, device):
-        """Int array (S,): the row of each step."""
+        """Int array (S,): the column of each step."""
         steps = xp.arange(self.S, device=device)
         return (steps % self.B) * self.n_blocks + steps // self.B
 
     def to_layout(self, x, xp):
-        """``x`` of shape (S, ...) in step order as an array of shape (size, ...) in the layout.
+        """``x`` of shape (S, ...) in step order as a batch-last array (..., size) in the layout.
 
-        A transpose of ``(n_blocks, B, ...)`` to ``(B, n_blocks, ...)`` done
+        A transpose of ``(n_blocks, B, ...)`` to ``(..., B, n_blocks)`` done
         :data:`_TILE` blocks at a time (a plain gather or transpose reads one row
-        per memory page at ``S = 10^6``), the padding rows repeating the last step.
+        per memory page at ``S = 10^6``), the padding repeating the last step.
         """
         rest = tuple(x.shape[1:])
         if self.size > self.S:
             pad = xp.broadcast_to(x[-1:, ...], (self.size - self.S, *rest))
             x = xp.concat([x, pad], axis=0)
         x3 = xp.reshape(x, (self.n_blocks, self.B, *rest))
-        axes = (1, 0, *range(2, 2 + len(rest)))
+        axes = (*range(2, 2 + len(rest)), 1, 0)
         tiles = [xp.permute_dims(x3[j:min(j + _TILE, self.n_blocks), ...], axes)
                  for j in range(0, self.n_blocks, _TILE)]
-        return xp.reshape(xp.concat(tiles, axis=1), (self.size, *rest))
+        return xp.reshape(xp.concat(tiles, axis=-1), (*rest, self.size))
 
     def to_steps(self, x, xp, start=0):
-        """Rows of steps ``start..S-1``, in step order, from an array in the layout (tiled as :meth:`to_layout`)."""
-        rest = tuple(x.shape[1:])
-        x3 = xp.reshape(x, (self.B, self.n_blocks, *rest))
-        axes = (1, 0, *range(2, 2 + len(rest)))
-        tiles = [xp.reshape(xp.permute_dims(x3[:, j:min(j + _TILE, self.n_blocks), ...], axes), (-1, *rest))
+        """Steps ``start..S-1``, batch-first in step order, from a batch-last array in the layout."""
+        rest = tuple(x.shape[:-1])
+        x3 = xp.reshape(x, (*rest, self.B, self.n_blocks))
+        k = len(rest)
+        axes = (k + 1, k, *range(k))
+        tiles = [xp.reshape(xp.permute_dims(x3[..., j:min(j + _TILE, self.n_blocks)], axes),
+                            (-1, *rest))
                  for j in range(0, self.n_blocks, _TILE)]
         return xp.concat(tiles, axis=0)[start:self.S, ...]
 
@@ -280,48 +317,50 @@ class _Observation:
 
     def __init__(self, H, xp):
         r, d = int(H.shape[0]), int(H.shape[1])
-        self.H, self.r = H, r
+        self.r = r
         self.first = bool(xp.all(H == xp.eye(r, d, dtype=H.dtype, device=H.device)))
+        self.H = H[:, :, None]  # batch-last, broadcast over the blocks
+        self.Ht = _bT(self.H, xp)
 
     def of(self, x):
-        """``H x`` for a batch of vectors (n, d)."""
-        return x[..., :self.r] if self.first else _mv(self.H, x)
+        """``H x`` for batch-last vectors (d, n)."""
+        return x[:self.r, :] if self.first else _bmv(self.H, x)
 
     def rows_of(self, X):
-        """``H X`` for a batch of matrices (n, d, k)."""
-        return X[..., :self.r, :] if self.first else self.H @ X
+        """``H X`` for batch-last matrices (d, k, n)."""
+        return X[:self.r, :, :] if self.first else _bmm(self.H, X)
 
-    def cols_of(self, X, xp):
-        """``X H^T`` for a batch of matrices (n, k, d)."""
-        return X[..., :self.r] if self.first else X @ _t(self.H, xp)
+    def cols_of(self, X):
+        """``X H^T`` for batch-last matrices (k, d, n)."""
+        return X[:, :self.r, :] if self.first else _bmm(X, self.Ht)
 
 
 class _DenseTransitions:
-    """Stored transitions ``A`` and process noises ``Q``, shape (size, d, d), in the layout."""
+    """Stored transitions ``A`` and process noises ``Q``, batch-last (d, d, size), in the layout."""
 
     def __init__(self, A, Q=None):
         self.A, self.Q = A, Q
 
     def matrices(self, rows):
         """``(A, Q)`` at ``rows``."""
-        return self.A[rows, ...], self.Q[rows, ...]
+        return self.A[:, :, rows], self.Q[:, :, rows]
 
-    def left(self, rows, X):
-        """``A X`` for a batch ``X`` (n, d, k) at ``rows``."""
-        return self.A[rows, ...] @ X
+    def left(self, rows, X, xp):
+        """``A X`` for batch-last ``X`` (d, k, n) at ``rows``."""
+        return _bmm(self.A[:, :, rows], X)
 
     def predict(self, rows, mean, cov, xp):
         """``(A m, A P A^T + Q)`` at ``rows``."""
-        F = self.A[rows, ...]
-        return _mv(F, mean), _sym(F @ cov @ _t(F, xp), xp) + self.Q[rows, ...]
+        F = self.A[:, :, rows]
+        return _bmv(F, mean), _bsym(_bmm(_bmm(F, cov), _bT(F, xp)), xp) + self.Q[:, :, rows]
 
 
 class _KronTransitions:
-    """``kron(A1, I_r)`` and ``kron(Q1, I_r)`` from ``A1``, ``Q1`` of shape (size, p, p) in the layout.
+    """``kron(A1, I_r)`` and ``kron(Q1, I_r)`` from batch-last ``A1``, ``Q1`` (p, p, size) in the layout.
 
     The stacked state of ``r`` independent components (``d = p r``, component
     ``c`` of order ``a`` at ``a r + c``): products with the transition act on
-    the ``p`` axis of ``X`` reshaped to ``(n, p, r k)``, and the noise is added
+    the ``p`` axis of ``X`` reshaped to ``(p, r, ...)``, and the noise is added
     to the ``r`` diagonal ``p x p`` blocks, so that nothing of size ``S d^2``
     is stored for them.
     """
@@ -330,30 +369,36 @@ class _KronTransitions:
         self.A1, self.Q1, self.r = A1, Q1, int(r)
 
     def matrices(self, rows):
-        return _kron_eye_batch(self.A1[rows, ...], self.r), _kron_eye_batch(self.Q1[rows, ...],
-                                                                             self.r)
+        xp, _ = namespace_and_device(self.A1)
+        return tuple(_soa(_kron_eye_batch(_contiguous(_aos(M[:, :, rows], xp), xp), self.r),
+                          xp) for M in (self.A1, self.Q1))
 
     def _left(self, F1, X, xp):
-        n, d, k = (int(s) for s in X.shape)
-        p = int(F1.shape[-1])
-        return xp.reshape(F1 @ xp.reshape(X, (n, p, (d // p) * k)), (n, d, k))
+        """``kron(F1, I_r) X`` for batch-last ``X`` of shape (d, ...)."""
+        p, r = int(F1.shape[0]), self.r
+        X4 = xp.reshape(X, (p, r, *X.shape[1:]))
+        parts = []
+        for a in range(p):
+            out = F1[a, 0, :] * X4[0, ...]
+            for b in range(1, p):
+                out = out + F1[a, b, :] * X4[b, ...]
+            parts.append(out)
+        return xp.reshape(xp.stack(parts, axis=0), tuple(X.shape))
 
-    def left(self, rows, X, xp=None):
-        if xp is None:
-            xp, _ = namespace_and_device(X)
-        return self._left(self.A1[rows, ...], X, xp)
+    def left(self, rows, X, xp):
+        return self._left(self.A1[:, :, rows], X, xp)
 
     def predict(self, rows, mean, cov, xp):
-        F1, Q1 = self.A1[rows, ...], self.Q1[rows, ...]
-        n, d = int(cov.shape[0]), int(cov.shape[-1])
-        p, r = int(F1.shape[-1]), self.r
-        mean = xp.reshape(F1 @ xp.reshape(mean, (n, p, r)), (n, d))
+        F1, Q1 = self.A1[:, :, rows], self.Q1[:, :, rows]
+        p, r = int(F1.shape[0]), self.r
+        n = int(cov.shape[-1])
+        mean = self._left(F1, mean, xp)
         # F (F P)^T = F P F^T for symmetric P.
-        Z = xp.reshape(self._left(F1, _t(self._left(F1, cov, xp), xp), xp), (n, p, r, p, r))
+        Z = xp.reshape(self._left(F1, _bT(self._left(F1, cov, xp), xp), xp), (p, r, p, r, n))
         for c in range(r):
-            Z[:, :, c, :, c] = Z[:, :, c, :, c] + Q1
+            Z[:, c, :, c, :] = Z[:, c, :, c, :] + Q1
         # Not symmetrised: the update that follows symmetrises its result.
-        return mean, xp.reshape(Z, (n, d, d))
+        return mean, xp.reshape(Z, (p * r, p * r, n))
 
 
 def _kron_eye_batch(M, r):
@@ -371,21 +416,24 @@ def _kron_eye_batch(M, r):
 
 
 def _update(mean, cov, obs, obs_precision, obs_info, xp):
-    """Condition ``N(mean, cov)`` on the messages; also ``K^T = H cov``, ``G`` and ``v``."""
+    """Condition batch-last ``N(mean, cov)`` on the messages; also ``K^T = H cov``, ``G``, ``v``."""
     r = obs.r
     KT = obs.rows_of(cov)
-    W = obs.cols_of(KT, xp)
-    eye_r = xp.eye(r, dtype=cov.dtype, device=cov.device)
-    innovation = obs_info - _mv(obs_precision, obs.of(mean))
-    Z = _solve_update(eye_r + obs_precision @ W,
-                      xp.concat([obs_precision, innovation[..., None]], axis=-1), xp)
-    G, v = Z[..., :r], Z[..., r]
-    K = _t(KT, xp)
-    return mean + _mv(K, v), _sym(cov - K @ (G @ KT), xp), K, G, v
+    W = obs.cols_of(KT)
+    eye_r = xp.eye(r, dtype=cov.dtype, device=cov.device)[:, :, None]
+    innovation = obs_info - _bmv(obs_precision, obs.of(mean))
+    Z = _solve_update(eye_r + _bmm(obs_precision, W),
+                      xp.concat([obs_precision, innovation[:, None, :]], axis=1), xp)
+    G, v = Z[:, :r, :], Z[:, r, :]
+    K = _bT(KT, xp)
+    return mean + _bmv(K, v), _bsym(cov - _bmm(K, _bmm(G, KT)), xp), K, G, v
 
 
 def _filter_block_elements(L, trans, obs, obs_precision, obs_info, P0, m0, xp):
-    """Pass 1 of the filter: the element of every block (the first one conditioned on the prior)."""
+    """Pass 1 of the filter: the element of every block (the first one conditioned on the prior).
+
+    Returned batch-first, for the scan.
+    """
     S, B, d = L.S, L.B, int(P0.shape[0])
     n_blocks = L.n_blocks
     dtype, device = P0.dtype, P0.device
@@ -393,44 +441,45 @@ def _filter_block_elements(L, trans, obs, obs_precision, obs_info, P0, m0, xp):
     # first block's first step starts from the prior instead.
     first = L.next_rows(B - 1)
     A, Q = trans.matrices(first)
-    T = xp.concat([xp.zeros((1, d, d), dtype=dtype, device=device), A], axis=0)
-    b = xp.zeros((n_blocks, d), dtype=dtype, device=device)
+    T = xp.concat([xp.zeros((d, d, 1), dtype=dtype, device=device), A], axis=-1)
+    b = xp.zeros((d, n_blocks), dtype=dtype, device=device)
     if m0 is not None:
-        b = xp.concat([m0[None, ...], b[1:, ...]], axis=0)
-    C = xp.concat([P0[None, ...], Q], axis=0)
-    eta = xp.zeros((n_blocks, d), dtype=dtype, device=device)
-    J = xp.zeros((n_blocks, d, d), dtype=dtype, device=device)
+        b = xp.concat([m0[:, None], b[:, 1:]], axis=-1)
+    C = xp.concat([P0[:, :, None], Q], axis=-1)
+    eta = xp.zeros((d, n_blocks), dtype=dtype, device=device)
+    J = xp.zeros((d, d, n_blocks), dtype=dtype, device=device)
     finished = None
     for t in range(min(B, S)):
         rows, n = L.rows(t), L.active(t)
-        if n < T.shape[0]:  # the last, shorter block is complete
-            finished = tuple(e[n:, ...] for e in (T, b, C, eta, J))
-            T, b, C, eta, J = (e[:n, ...] for e in (T, b, C, eta, J))
+        if n < T.shape[-1]:  # the last, shorter block is complete
+            finished = tuple(e[..., n:] for e in (T, b, C, eta, J))
+            T, b, C, eta, J = (e[..., :n] for e in (T, b, C, eta, J))
         if t > 0:
-            T = trans.left(rows, T)
+            T = trans.left(rows, T, xp)
             b, C = trans.predict(rows, b, C, xp)
-        b, C, K, G, v = _update(b, C, obs, obs_precision[rows, ...], obs_info[rows, ...], xp)
+        b, C, K, G, v = _update(b, C, obs, obs_precision[..., rows], obs_info[..., rows], xp)
         HT = obs.rows_of(T)
-        GHT = G @ HT
-        HTt = _t(HT, xp)
-        T = T - K @ GHT
-        J = J + HTt @ GHT
-        eta = eta + _mv(HTt, v)
+        GHT = _bmm(G, HT)
+        HTt = _bT(HT, xp)
+        T = T - _bmm(K, GHT)
+        J = J + _bmm(HTt, GHT)
+        eta = eta + _bmv(HTt, v)
     elements = (T, b, C, eta, J)
     if finished is not None:
-        elements = tuple(xp.concat([e, f], axis=0) for e, f in zip(elements, finished))
+        elements = tuple(xp.concat([e, f], axis=-1) for e, f in zip(elements, finished))
+    T, b, C, eta, J = (_aos(e, xp) for e in elements)
     # J summed without symmetrising each step's term.
-    return (*elements[:4], _sym(elements[4], xp))
+    return T, b, C, eta, _sym(J, xp)
 
 
 def layout_kalman_filter(L, trans, obs, obs_precision, obs_info, P0, m0, out):
-    """The blocked filter on arrays in the layout ``L`` (:class:`_Layout`).
+    """The blocked filter on batch-last arrays in the layout ``L`` (:class:`_Layout`).
 
     ``trans`` the transitions (:class:`_DenseTransitions` or
-    :class:`_KronTransitions`), ``obs_precision`` (size, r, r), ``obs_info``
-    (size, r) and the four ``out`` arrays (means, covs, pred_means, pred_covs:
-    (size, d) and (size, d, d)) in the layout; ``obs`` an :class:`_Observation`.
-    Writes the outputs' rows of the ``S`` steps and returns ``out``.
+    :class:`_KronTransitions`), ``obs`` an :class:`_Observation`,
+    ``obs_precision`` (r, r, size), ``obs_info`` (r, size) and the four ``out``
+    arrays (means, covs, pred_means, pred_covs: (d, size) and (d, d, size)) in
+    the layout. Writes the outputs' columns of the ``S`` steps and returns ``out``.
     """
     xp, _ = namespace_and_device(P0, obs_info)
     S, B, d = L.S, L.B, int(P0.shape[0])
@@ -441,46 +490,55 @@ def layout_kalman_filter(L, trans, obs, obs_precision, obs_info, P0, m0, out):
     # The state predicted into the first step of each block: the prior for the
     # first block, from the filtered state at the end of the block before after.
     first = L.next_rows(B - 1)
-    mean, cov = trans.predict(first, block_means[:-1, ...], block_covs[:-1, ...], xp)
-    prior_mean = (xp.zeros((1, d), dtype=dtype, device=device) if m0 is None
-                  else m0[None, ...])
-    mean = xp.concat([prior_mean, mean], axis=0)
-    cov = xp.concat([P0[None, ...], cov], axis=0)
+    mean, cov = trans.predict(first, _soa(block_means[:-1, ...], xp),
+                              _soa(block_covs[:-1, ...], xp), xp)
+    prior_mean = (xp.zeros((d, 1), dtype=dtype, device=device) if m0 is None
+                  else m0[:, None])
+    mean = xp.concat([prior_mean, mean], axis=-1)
+    cov = xp.concat([P0[:, :, None], cov], axis=-1)
     for t in range(min(B, S)):
         rows, n = L.rows(t), L.active(t)
         if t > 0:
-            mean, cov = trans.predict(rows, mean[:n, ...], cov[:n, ...], xp)
-        pred_means[rows, ...] = mean
-        pred_covs[rows, ...] = cov
-        mean, cov, _, _, _ = _update(mean, cov, obs, obs_precision[rows, ...],
-                                     obs_info[rows, ...], xp)
-        means[rows, ...] = mean
-        covs[rows, ...] = cov
+            mean, cov = trans.predict(rows, mean[..., :n], cov[..., :n], xp)
+        pred_means[:, rows] = mean
+        pred_covs[:, :, rows] = cov
+        mean, cov, _, _, _ = _update(mean, cov, obs, obs_precision[..., rows],
+                                     obs_info[..., rows], xp)
+        means[:, rows] = mean
+        covs[:, :, rows] = cov
     return out
+
+
+def _combine_smoother_batch_last(earlier, later, xp):
+    """:func:`_combine_smoother` on batch-last arrays (``L`` not symmetrised)."""
+    E_i, g_i, L_i = earlier
+    E_j, g_j, L_j = later
+    return (_bmm(E_i, E_j), _bmv(E_i, g_j) + g_i, _bmm(_bmm(E_i, L_j), _bT(E_i, xp)) + L_i)
 
 
 def _smoother_step_elements(L, trans, means, covs, pred_means, pred_covs, t, xp):
     """``(E, g, L)`` of the steps at position ``t`` of every block; ``E`` for those before the last step."""
     rows, nxt = L.rows(t), L.next_rows(t)
-    P, m = covs[rows, ...], means[rows, ...]
+    P, m = covs[:, :, rows], means[:, rows]
     n = nxt.stop - nxt.start
-    AP = trans.left(nxt, P[:n, ...])
+    AP = trans.left(nxt, P[..., :n], xp)
     # G_s^T = (P-_{s+1})^{-1} A_{s+1} P_s, P- symmetric positive definite.
-    gains = _t(_solve_spd(pred_covs[nxt, ...], AP, xp), xp)
-    g = m[:n, ...] - _mv(gains, pred_means[nxt, ...])
-    Lc = P[:n, ...] - gains @ AP  # symmetrised with the smoothed covariance (pass 3)
-    if n < int(m.shape[0]):  # the last step: (0, m_{S-1}, P_{S-1})
-        g = xp.concat([g, m[n:, ...]], axis=0)
-        Lc = xp.concat([Lc, P[n:, ...]], axis=0)
+    gains = _bT(_solve_spd(pred_covs[:, :, nxt], AP, xp), xp)
+    g = m[:, :n] - _bmv(gains, pred_means[:, nxt])
+    Lc = P[..., :n] - _bmm(gains, AP)  # symmetrised with the smoothed covariance (pass 3)
+    if n < int(m.shape[-1]):  # the last step: (0, m_{S-1}, P_{S-1})
+        g = xp.concat([g, m[:, n:]], axis=-1)
+        Lc = xp.concat([Lc, P[..., n:]], axis=-1)
     return gains, g, Lc
 
 
 def layout_rts_smoother(L, trans, means, covs, pred_means, pred_covs):
-    """The blocked RTS smoother on the filter's outputs in the layout ``L``, in place.
+    """The blocked RTS smoother on the filter's batch-last outputs in the layout ``L``, in place.
 
     Writes over its inputs: ``means`` and ``covs`` become the smoothed moments
-    and ``pred_covs``, at the rows of steps ``1..S-1``, the cross-covariances
-    of each step with the one before (``pred_means`` is left as it was).
+    and ``pred_covs``, at the columns of steps ``1..S-1``, the
+    cross-covariances of each step with the one before (``pred_means`` is left
+    as it was).
     """
     xp, _ = namespace_and_device(means, covs)
     positions = range(min(L.B, L.S) - 1, -1, -1)
@@ -490,51 +548,51 @@ def layout_rts_smoother(L, trans, means, covs, pred_means, pred_covs):
     for t in positions:
         E, g, Lc = _smoother_step_elements(L, trans, means, covs, pred_means, pred_covs, t, xp)
         rows = L.rows(t)
-        means[rows, ...] = g
-        covs[rows, ...] = Lc
-        pred_covs[L.next_rows(t), ...] = E
-        elements = _append_joined((E, g, Lc), elements,
-                                  functools.partial(_combine_smoother, symmetrise=False))
+        means[:, rows] = g
+        covs[:, :, rows] = Lc
+        pred_covs[:, :, L.next_rows(t)] = E
+        elements = _append_joined((E, g, Lc), elements, xp)
+    elements = tuple(_aos(e, xp) for e in elements)
     _, block_means, block_covs = associative_scan(_combine_smoother, elements, reverse=True)
     # Pass 3, from the smoothed state at the start of the next block.
-    state = (block_means[1:, ...], block_covs[1:, ...])
+    state = (_soa(block_means[1:, ...], xp), _soa(block_covs[1:, ...], xp))
     for t in positions:
         rows, nxt = L.rows(t), L.next_rows(t)
         n_gains = nxt.stop - nxt.start
-        E = pred_covs[nxt, ...]
-        g, Lc = means[rows, ...], covs[rows, ...]
-        m_next, P_next = state[0][:n_gains, ...], state[1][:n_gains, ...]
-        cross = E @ P_next
-        m = _mv(E, m_next) + g[:n_gains, ...]
-        P = _sym(cross @ _t(E, xp) + Lc[:n_gains, ...], xp)
-        if n_gains < int(g.shape[0]):  # the last step: its own (g, L)
-            m = xp.concat([m, g[n_gains:, ...]], axis=0)
-            P = xp.concat([P, Lc[n_gains:, ...]], axis=0)
-        pred_covs[nxt, ...] = cross
-        means[rows, ...] = m
-        covs[rows, ...] = P
+        E = pred_covs[:, :, nxt]
+        g, Lc = means[:, rows], covs[:, :, rows]
+        m_next, P_next = state[0][:, :n_gains], state[1][..., :n_gains]
+        cross = _bmm(E, P_next)
+        m = _bmv(E, m_next) + g[:, :n_gains]
+        P = _bsym(_bmm(cross, _bT(E, xp)) + Lc[..., :n_gains], xp)
+        if n_gains < int(g.shape[-1]):  # the last step: its own (g, L)
+            m = xp.concat([m, g[:, n_gains:]], axis=-1)
+            P = xp.concat([P, Lc[..., n_gains:]], axis=-1)
+        pred_covs[:, :, nxt] = cross
+        means[:, rows] = m
+        covs[:, :, rows] = P
         state = (m, P)
     return means, covs, pred_covs
 
 
-def _append_joined(step, suffix, combine):
+def _append_joined(step, suffix, xp):
     """Each block's suffix element extended by its step before; blocks new to the pass start.
 
     ``step`` is ``_smoother_step_elements``'s output, whose ``E`` lacks the
-    zero row of the last step when that step is among them.
+    zero column of the last step when that step is among them.
     """
-    xp, _ = namespace_and_device(step[1])
     E, g, L = step
-    if int(E.shape[0]) < int(g.shape[0]):
-        E = xp.concat([E, xp.zeros((1, *E.shape[1:]), dtype=E.dtype, device=E.device)], axis=0)
+    if int(E.shape[-1]) < int(g.shape[-1]):
+        E = xp.concat([E, xp.zeros((*E.shape[:-1], 1), dtype=E.dtype, device=E.device)],
+                      axis=-1)
     if suffix is None:
         return E, g, L
-    n = int(suffix[0].shape[0])
-    joined = combine((E[:n, ...], g[:n, ...], L[:n, ...]), suffix)
-    if n == int(g.shape[0]):
+    n = int(suffix[0].shape[-1])
+    joined = _combine_smoother_batch_last((E[..., :n], g[..., :n], L[..., :n]), suffix, xp)
+    if n == int(g.shape[-1]):
         return joined
     # The last block joins at its last step.
-    return tuple(xp.concat([j, e[n:, ...]], axis=0) for j, e in zip(joined, (E, g, L)))
+    return tuple(xp.concat([j, e[..., n:]], axis=-1) for j, e in zip(joined, (E, g, L)))
 
 
 def scan_kalman_filter(A, Q, H, obs_precision, obs_info, P0, m0=None, *, block=None):
@@ -559,8 +617,8 @@ def blocked_kalman_filter(transitions, H, obs_precision, obs_info, P0, m0=None, 
 
     ``transitions(steps)`` returns ``(A[steps], Q[steps])`` for a ``slice`` of
     steps, and ``out`` optional arrays of the shapes and dtype of the results,
-    written into and returned. Arrays in step order, converted to and from the
-    layout (:func:`layout_kalman_filter`).
+    written into and returned. Arrays in step order (batch-first), converted
+    to and from the layout (:func:`layout_kalman_filter`).
     """
     xp, _ = namespace_and_device(P0, obs_info)
     S, d = int(obs_info.shape[0]), int(P0.shape[0])
@@ -572,11 +630,10 @@ def blocked_kalman_filter(transitions, H, obs_precision, obs_info, P0, m0=None, 
         return out
     L = _Layout(S, block_size(S) if block is None else block)
     A, Q = transitions(slice(0, S))
-    work = tuple(xp.zeros((L.size, *o.shape[1:]), dtype=dtype, device=device) for o in out)
+    work = tuple(xp.zeros((*o.shape[1:], L.size), dtype=dtype, device=device) for o in out)
     trans = _DenseTransitions(L.to_layout(A, xp), L.to_layout(Q, xp))
-    layout_kalman_filter(L, trans, _Observation(H, xp),
-                         L.to_layout(obs_precision, xp), L.to_layout(obs_info, xp), P0, m0,
-                         work)
+    layout_kalman_filter(L, trans, _Observation(H, xp), L.to_layout(obs_precision, xp),
+                         L.to_layout(obs_info, xp), P0, m0, work)
     for o, w in zip(out, work):
         o[...] = L.to_steps(w, xp)
     return out
