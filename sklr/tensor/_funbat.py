@@ -332,8 +332,12 @@ def _result(modes, tucker, noise, y_scale, n_iter, converged):
     w, W_cov, _ = tucker.moments()
     xp, _ = namespace_and_device(w)
     W = xp.reshape(w, tuple(tucker.ranks))
+    states, spare = [], None
+    for mode in modes:  # each mode's states over its workspace (and the last one's spare)
+        mode_states, spare = mode.states(spare)
+        states.append(mode_states)
     return FunBaTResult(core=W * y_scale, core_cov=W_cov * y_scale * y_scale,
-                        modes=[mode.states() for mode in modes],
+                        modes=states,
                         noise_precision=noise.precision / y_scale / y_scale, n_iter=n_iter,
                         converged=converged)
 

@@ -286,30 +286,42 @@ class _Layout:
     def to_layout(self, x, xp):
         """``x`` of shape (S, ...) in step order as a batch-last array (..., size) in the layout.
 
-        A transpose of ``(n_blocks, B, ...)`` to ``(..., B, n_blocks)`` done
-        :data:`_TILE` blocks at a time (a plain gather or transpose reads one row
-        per memory page at ``S = 10^6``), the padding repeating the last step.
+        The steps' order changes on batch-first rows, :data:`_TILE` blocks at a
+        time (a plain gather or transpose reads one row per memory page at
+        ``S = 10^6``), then one transpose makes it batch-last; the padding
+        repeats the last step.
         """
         rest = tuple(x.shape[1:])
+        k = math.prod(rest)
+        x = xp.reshape(x, (self.S, k))
         if self.size > self.S:
-            pad = xp.broadcast_to(x[-1:, ...], (self.size - self.S, *rest))
-            x = xp.concat([x, pad], axis=0)
-        x3 = xp.reshape(x, (self.n_blocks, self.B, *rest))
-        axes = (*range(2, 2 + len(rest)), 1, 0)
-        tiles = [xp.permute_dims(x3[j:min(j + _TILE, self.n_blocks), ...], axes)
-                 for j in range(0, self.n_blocks, _TILE)]
-        return xp.reshape(xp.concat(tiles, axis=-1), (*rest, self.size))
+            x = xp.concat([x, xp.broadcast_to(x[-1:, :], (self.size - self.S, k))], axis=0)
+        x3 = xp.reshape(x, (self.n_blocks, self.B, k))
+        y = xp.empty((self.B, self.n_blocks, k), dtype=x.dtype, device=x.device)
+        for j in range(0, self.n_blocks, _TILE):
+            tile = slice(j, min(j + _TILE, self.n_blocks))
+            y[:, tile, :] = xp.permute_dims(x3[tile, :, :], (1, 0, 2))
+        y = _contiguous(xp.permute_dims(xp.reshape(y, (self.size, k)), (1, 0)), xp)
+        return xp.reshape(y, (*rest, self.size))
 
-    def to_steps(self, x, xp, start=0):
-        """Steps ``start..S-1``, batch-first in step order, from a batch-last array in the layout."""
+    def to_steps(self, x, xp, start=0, out=None):
+        """Steps ``start..S-1``, batch-first in step order, from a batch-last array in the layout.
+
+        The reverse of :meth:`to_layout`, one tiled copy; written into the
+        memory of ``out`` (an array of ``x``'s size no longer needed, so that
+        no new memory is touched) when given.
+        """
         rest = tuple(x.shape[:-1])
-        x3 = xp.reshape(x, (*rest, self.B, self.n_blocks))
-        k = len(rest)
-        axes = (k + 1, k, *range(k))
-        tiles = [xp.reshape(xp.permute_dims(x3[..., j:min(j + _TILE, self.n_blocks)], axes),
-                            (-1, *rest))
-                 for j in range(0, self.n_blocks, _TILE)]
-        return xp.concat(tiles, axis=0)[start:self.S, ...]
+        k = math.prod(rest)
+        src = xp.reshape(x, (k, self.B, self.n_blocks))
+        if out is None:
+            out = xp.empty((self.n_blocks, self.B, k), dtype=x.dtype, device=x.device)
+        else:
+            out = xp.reshape(out, (self.n_blocks, self.B, k))
+        for j in range(0, self.n_blocks, _TILE):
+            tile = slice(j, min(j + _TILE, self.n_blocks))
+            out[tile, :, :] = xp.permute_dims(src[:, :, tile], (2, 1, 0))
+        return xp.reshape(out, (self.size, *rest))[start:self.S, ...]
 
 
 class _Observation:
@@ -344,6 +356,47 @@ class _DenseTransitions:
     def matrices(self, rows):
         """``(A, Q)`` at ``rows``."""
         return self.A[:, :, rows], self.Q[:, :, rows]
+
+    def left(self, rows, X, xp):
+        """``A X`` for batch-last ``X`` (d, k, n) at ``rows``."""
+        return _bmm(self.A[:, :, rows], X)
+
+    def predict(self, rows, mean, cov, xp):
+        """``(A m, A P A^T + Q)`` at ``rows``."""
+        F = self.A[:, :, rows]
+        return _bmv(F, mean), _bsym(_bmm(_bmm(F, cov), _bT(F, xp)), xp) + self.Q[:, :, rows]
+
+
+class _KronTransitions:
+    """``kron(A1, I_r)`` and ``kron(Q1, I_r)`` from batch-last ``A1``, ``Q1`` (p, p, size) in the layout.
+
+    The stacked state of ``r`` independent components (``d = p r``, component
+    ``c`` of order ``a`` at ``a r + c``): products with the transition act on
+    the ``p`` axis of ``X`` reshaped to ``(p, r, ...)``, and the noise is added
+    to the ``r`` diagonal ``p x p`` blocks, so that nothing of size ``S d^2``
+    is stored for them.
+    """
+
+    def __init__(self, A1, Q1, r):
+        self.A1, self.Q1, self.r = A1, Q1, int(r)
+
+    def matrices(self, rows):
+        xp, _ = namespace_and_device(self.A1)
+        return tuple(_soa(_kron_eye_batch(_contiguous(_aos(M[:, :, rows], xp), xp), self.r),
+                          xp) for M in (self.A1, self.Q1))
+
+    def _left(self, F1, X, xp):
+        """``kron(F1, I_r) X`` for batch-last ``X`` of shape (d, ...)."""
+        p, r = int(F1.shape[0]), self.r
+        X4 = xp.reshape(X, (p, r, *X.shape[1:]))
+        out = None
+        for b in range(p):
+            coef = F1[:, b:b + 1, :]  # (p, 1, n), broadcast over X4[b]'s middle axes
+            if X4.ndim == 4:
+                coef = coef[:, :, None, :]
+            term = coef * X4[b:b + 1, ...]
+            out = term if out is None else out + term
+        return xp.reshape(out, tuple(X.shape))
 
     def left(self, rows, X, xp):
         """``A X`` for batch-last ``X`` (d, k, n) at ``rows``."""
