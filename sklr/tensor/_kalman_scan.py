@@ -56,7 +56,7 @@ are slices, not products.
 
 import math
 
-from ..utils._array_api import namespace_and_device
+from ..utils._array_api import einsum, namespace_and_device
 from ._parallel_scan import associative_scan
 
 __all__ = [
@@ -167,21 +167,13 @@ def _bsym(M, xp):
 
 
 def _bmm(A, B):
-    """Batch-last matrix product: (i, k, n) and (k, j, n) to (i, j, n), a sum over ``k``."""
-    k = int(A.shape[1])
-    out = A[:, 0:1, :] * B[0:1, :, :]
-    for l in range(1, k):
-        out = out + A[:, l:l + 1, :] * B[l:l + 1, :, :]
-    return out
+    """Batch-last matrix product: (i, k, n) and (k, j, n) to (i, j, n)."""
+    return einsum("ikn,kjn->ijn", A, B)
 
 
 def _bmv(A, v):
     """Batch-last matrix-vector product: (i, k, n) and (k, n) to (i, n)."""
-    k = int(A.shape[1])
-    out = A[:, 0, :] * v[0:1, :]
-    for l in range(1, k):
-        out = out + A[:, l, :] * v[l:l + 1, :]
-    return out
+    return einsum("ikn,kn->in", A, v)
 
 
 def _aos(x, xp):
@@ -356,6 +348,41 @@ class _DenseTransitions:
     def matrices(self, rows):
         """``(A, Q)`` at ``rows``."""
         return self.A[:, :, rows], self.Q[:, :, rows]
+
+    def left(self, rows, X, xp):
+        """``A X`` for batch-last ``X`` (d, k, n) at ``rows``."""
+        return _bmm(self.A[:, :, rows], X)
+
+    def predict(self, rows, mean, cov, xp):
+        """``(A m, A P A^T + Q)`` at ``rows``."""
+        F = self.A[:, :, rows]
+        return _bmv(F, mean), _bsym(_bmm(_bmm(F, cov), _bT(F, xp)), xp) + self.Q[:, :, rows]
+
+
+class _KronTransitions:
+    """``kron(A1, I_r)`` and ``kron(Q1, I_r)`` from batch-last ``A1``, ``Q1`` (p, p, size) in the layout.
+
+    The stacked state of ``r`` independent components (``d = p r``, component
+    ``c`` of order ``a`` at ``a r + c``): products with the transition act on
+    the ``p`` axis of ``X`` reshaped to ``(p, r, ...)``, and the noise is added
+    to the ``r`` diagonal ``p x p`` blocks, so that nothing of size ``S d^2``
+    is stored for them.
+    """
+
+    def __init__(self, A1, Q1, r):
+        self.A1, self.Q1, self.r = A1, Q1, int(r)
+
+    def matrices(self, rows):
+        xp, _ = namespace_and_device(self.A1)
+        return tuple(_soa(_kron_eye_batch(_contiguous(_aos(M[:, :, rows], xp), xp), self.r),
+                          xp) for M in (self.A1, self.Q1))
+
+    def _left(self, F1, X, xp):
+        """``kron(F1, I_r) X`` for batch-last ``X`` of shape (d, ...)."""
+        p, r = int(F1.shape[0]), self.r
+        X4 = xp.reshape(X, (p, r, *X.shape[1:]))
+        spec = "abn,brkn->arkn" if X4.ndim == 4 else "abn,brn->arn"
+        return xp.reshape(einsum(spec, F1, X4), tuple(X.shape))
 
     def left(self, rows, X, xp):
         """``A X`` for batch-last ``X`` (d, k, n) at ``rows``."""

@@ -20,6 +20,7 @@ trip: correct everywhere, fast only on NumPy and CuPy.
 from ._dense import (
     add_to_diagonal,
     dct,
+    einsum,
     exp_inplace,
     kth_largest,
     log2_histogram,
@@ -71,6 +72,7 @@ __all__ = [
     "random_signs",
     "random_uniform",
     "row_keyed_uniform",
+    "einsum",
     "segment_sum",
     "solve_triangular",
     "sparse_matmul",

@@ -474,6 +474,42 @@ def _kth_largest_by_sort(x, index):
     return float(xp.sort(xp.reshape(x, (-1,)))[index])
 
 
+def einsum(subscripts, *operands):
+    """``numpy.einsum`` on the operands' namespace (CuPy's own; a host round trip elsewhere).
+
+    For small batched contractions, such as products of ``(k, k, n)`` stacks
+    of small matrices along a trailing batch axis, where it is about twice as
+    fast as the equivalent sum of broadcast products.
+
+    Parameters
+    ----------
+    subscripts : str
+        As for ``numpy.einsum`` (explicit output, no ``optimize``).
+    *operands : arrays
+        Of one namespace and device.
+
+    Returns
+    -------
+    out : array
+        On the operands' namespace and device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._array_api import einsum
+    >>> einsum("ikn,kjn->ijn", np.ones((2, 3, 4)), np.ones((3, 2, 4))).shape
+    (2, 2, 4)
+    """
+    first = operands[0]
+    return dispatch(
+        first,
+        numpy=lambda: np.einsum(subscripts, *operands),
+        cupy=lambda: cupy_module().einsum(subscripts, *operands),
+        other=lambda: via_host(lambda *a: np.einsum(subscripts, *a), *operands, like=first,
+                               dtype=first.dtype),
+    )
+
+
 def segment_sum(values, segment_ids, n_segments, *, xp=None):
     """Sum the rows of ``values`` that share a segment id (a scatter-add).
 
