@@ -473,8 +473,8 @@ class _KronTransitions:
         p, r = int(F1.shape[0]), self.r
         n = int(cov.shape[-1])
         mean = self._left(F1, mean, xp)
-        # F (F P)^T = F P F^T for symmetric P.
-        Z = xp.reshape(self._left(F1, _bT(self._left(F1, cov, xp), xp), xp), (p, r, p, r, n))
+        # kron(F1, I_r) P kron(F1, I_r)^T in one contraction over both p axes.
+        Z = einsum("abn,brcsn,ecn->aresn", F1, xp.reshape(cov, (p, r, p, r, n)), F1)
         for c in range(r):
             Z[:, c, :, c, :] = Z[:, c, :, c, :] + Q1
         # Not symmetrised: the update that follows symmetrises its result.
