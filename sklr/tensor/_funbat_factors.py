@@ -21,11 +21,11 @@ from typing import Any
 from ..linalg._gaussian import spd_inverse
 from ..utils._array_api import namespace_and_device, random_uniform, segment_sum
 from ._kalman_scan import (  # noqa: F401 (_kron_eye_batch: tests import it from here)
-    _KronTransitions,
+    _contiguous,
     _kron_eye_batch,
+    _KronTransitions,
     _Layout,
     _Observation,
-    _contiguous,
     block_size,
     layout_kalman_filter,
     layout_rts_smoother,

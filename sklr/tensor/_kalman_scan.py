@@ -373,102 +373,24 @@ class _KronTransitions:
         self.A1, self.Q1, self.r = A1, Q1, int(r)
 
     def matrices(self, rows):
+        """``(kron(A1, I_r), kron(Q1, I_r))`` at ``rows``, batch-last."""
         xp, _ = namespace_and_device(self.A1)
         return tuple(_soa(_kron_eye_batch(_contiguous(_aos(M[:, :, rows], xp), xp), self.r),
                           xp) for M in (self.A1, self.Q1))
 
     def _left(self, F1, X, xp):
-        """``kron(F1, I_r) X`` for batch-last ``X`` of shape (d, ...)."""
+        """``kron(F1, I_r) X`` for batch-last ``X`` of shape (d, n) or (d, k, n)."""
         p, r = int(F1.shape[0]), self.r
         X4 = xp.reshape(X, (p, r, *X.shape[1:]))
         spec = "abn,brkn->arkn" if X4.ndim == 4 else "abn,brn->arn"
         return xp.reshape(einsum(spec, F1, X4), tuple(X.shape))
 
     def left(self, rows, X, xp):
-        """``A X`` for batch-last ``X`` (d, k, n) at ``rows``."""
-        return _bmm(self.A[:, :, rows], X)
-
-    def predict(self, rows, mean, cov, xp):
-        """``(A m, A P A^T + Q)`` at ``rows``."""
-        F = self.A[:, :, rows]
-        return _bmv(F, mean), _bsym(_bmm(_bmm(F, cov), _bT(F, xp)), xp) + self.Q[:, :, rows]
-
-
-class _KronTransitions:
-    """``kron(A1, I_r)`` and ``kron(Q1, I_r)`` from batch-last ``A1``, ``Q1`` (p, p, size) in the layout.
-
-    The stacked state of ``r`` independent components (``d = p r``, component
-    ``c`` of order ``a`` at ``a r + c``): products with the transition act on
-    the ``p`` axis of ``X`` reshaped to ``(p, r, ...)``, and the noise is added
-    to the ``r`` diagonal ``p x p`` blocks, so that nothing of size ``S d^2``
-    is stored for them.
-    """
-
-    def __init__(self, A1, Q1, r):
-        self.A1, self.Q1, self.r = A1, Q1, int(r)
-
-    def matrices(self, rows):
-        xp, _ = namespace_and_device(self.A1)
-        return tuple(_soa(_kron_eye_batch(_contiguous(_aos(M[:, :, rows], xp), xp), self.r),
-                          xp) for M in (self.A1, self.Q1))
-
-    def _left(self, F1, X, xp):
-        """``kron(F1, I_r) X`` for batch-last ``X`` of shape (d, ...)."""
-        p, r = int(F1.shape[0]), self.r
-        X4 = xp.reshape(X, (p, r, *X.shape[1:]))
-        out = None
-        for b in range(p):
-            coef = F1[:, b:b + 1, :]  # (p, 1, n), broadcast over X4[b]'s middle axes
-            if X4.ndim == 4:
-                coef = coef[:, :, None, :]
-            term = coef * X4[b:b + 1, ...]
-            out = term if out is None else out + term
-        return xp.reshape(out, tuple(X.shape))
-
-    def left(self, rows, X, xp):
-        """``A X`` for batch-last ``X`` (d, k, n) at ``rows``."""
-        return _bmm(self.A[:, :, rows], X)
-
-    def predict(self, rows, mean, cov, xp):
-        """``(A m, A P A^T + Q)`` at ``rows``."""
-        F = self.A[:, :, rows]
-        return _bmv(F, mean), _bsym(_bmm(_bmm(F, cov), _bT(F, xp)), xp) + self.Q[:, :, rows]
-
-
-class _KronTransitions:
-    """``kron(A1, I_r)`` and ``kron(Q1, I_r)`` from batch-last ``A1``, ``Q1`` (p, p, size) in the layout.
-
-    The stacked state of ``r`` independent components (``d = p r``, component
-    ``c`` of order ``a`` at ``a r + c``): products with the transition act on
-    the ``p`` axis of ``X`` reshaped to ``(p, r, ...)``, and the noise is added
-    to the ``r`` diagonal ``p x p`` blocks, so that nothing of size ``S d^2``
-    is stored for them.
-    """
-
-    def __init__(self, A1, Q1, r):
-        self.A1, self.Q1, self.r = A1, Q1, int(r)
-
-    def matrices(self, rows):
-        xp, _ = namespace_and_device(self.A1)
-        return tuple(_soa(_kron_eye_batch(_contiguous(_aos(M[:, :, rows], xp), xp), self.r),
-                          xp) for M in (self.A1, self.Q1))
-
-    def _left(self, F1, X, xp):
-        """``kron(F1, I_r) X`` for batch-last ``X`` of shape (d, ...)."""
-        p, r = int(F1.shape[0]), self.r
-        X4 = xp.reshape(X, (p, r, *X.shape[1:]))
-        parts = []
-        for a in range(p):
-            out = F1[a, 0, :] * X4[0, ...]
-            for b in range(1, p):
-                out = out + F1[a, b, :] * X4[b, ...]
-            parts.append(out)
-        return xp.reshape(xp.stack(parts, axis=0), tuple(X.shape))
-
-    def left(self, rows, X, xp):
+        """``kron(A1, I_r) X`` at ``rows``."""
         return self._left(self.A1[:, :, rows], X, xp)
 
     def predict(self, rows, mean, cov, xp):
+        """``(A m, A P A^T + Q)`` at ``rows``, ``A P A^T + Q`` not symmetrised (the update is)."""
         F1, Q1 = self.A1[:, :, rows], self.Q1[:, :, rows]
         p, r = int(F1.shape[0]), self.r
         n = int(cov.shape[-1])
@@ -477,7 +399,6 @@ class _KronTransitions:
         Z = einsum("abn,brcsn,ecn->aresn", F1, xp.reshape(cov, (p, r, p, r, n)), F1)
         for c in range(r):
             Z[:, c, :, c, :] = Z[:, c, :, c, :] + Q1
-        # Not symmetrised: the update that follows symmetrises its result.
         return mean, xp.reshape(Z, (p * r, p * r, n))
 
 
