@@ -26,9 +26,9 @@ from ._kalman_scan import (  # noqa: F401 (_kron_eye_batch: tests import it from
     _KronTransitions,
     _Layout,
     _Observation,
-    block_size,
     layout_kalman_filter,
     layout_rts_smoother,
+    wide_block_size,
 )
 from ._state_space import _matern_state_space, _matern_transition_one
 
@@ -110,7 +110,7 @@ class _ModeState:
         _, stationary_cov, observation = _matern_state_space(
             kernel, lengthscale, variance, xp=xp, n_components=rank, dtype=dtype, device=device)
         S = int(grid.shape[0])
-        layout = _Layout(S, block_size(S))
+        layout = _Layout(S, wide_block_size(S))
         positions = xp.take(layout.row_of_step(xp, device), inverse)
         transition = _KronTransitions(
             *(layout.to_layout(M, xp) for M in _matern_transition_one(deltas, kernel,

@@ -266,3 +266,72 @@ def test_solve_small_equals_lapack(k, m, dtype):
     # Within a few eps times each system's condition number.
     bound = 20 * np.finfo(dtype).eps * np.linalg.cond(M) * np.abs(want).max(axis=(1, 2))
     assert np.all(np.abs(got - want).max(axis=(1, 2)) <= bound)
+
+
+def kron_layout_run(kernel, r, S, block, seed):
+    """funbat's path: kron(A1, I_r) transitions, H = [I_r, 0], batch-last arrays in the layout."""
+    from sklr.tensor._kalman_scan import (
+        _KronTransitions,
+        _Layout,
+        _Observation,
+        layout_kalman_filter,
+        layout_rts_smoother,
+    )
+    from sklr.tensor._state_space import _matern_transition_one
+
+    rng = np.random.RandomState(seed)
+    t = irregular_inputs(S, rng)
+    deltas = np.diff(t, prepend=t[:1])
+    A, Q = _matern_transition(deltas, kernel, 0.4, 1.3, n_components=r)
+    _, P0, H = _matern_state_space(kernel, 0.4, 1.3, xp=np, n_components=r)
+    B = rng.standard_normal((S, r, r))
+    Lam = 3.0 * B @ np.swapaxes(B, 1, 2)
+    Lam[::4] = 0.0
+    eta = rng.standard_normal((S, r))
+    L = _Layout(S, block)
+    trans = _KronTransitions(*(L.to_layout(M, np) for M in
+                               _matern_transition_one(deltas, kernel, 0.4, 1.3)), r)
+    d = P0.shape[0]
+    work = tuple(np.zeros((*shape, L.size)) for shape in ((d,), (d, d), (d,), (d, d)))
+    obs = _Observation(H, np)
+    assert obs.first
+    layout_kalman_filter(L, trans, obs, L.to_layout(Lam, np), L.to_layout(eta, np), P0, None,
+                         work)
+    filtered = tuple(L.to_steps(w, np) for w in work)
+    means, covs, cross = layout_rts_smoother(L, trans, *work)
+    smoothed = (L.to_steps(means, np), L.to_steps(covs, np), L.to_steps(cross, np, start=1))
+    return (A, Q, H, Lam, eta, P0), filtered, smoothed
+
+
+@pytest.mark.parametrize("kernel, r", [("matern32", 2), ("matern32", 1), ("matern12", 3)])
+@pytest.mark.parametrize("S, block", [(1, 4), (13, 4), (15, 4), (29, 5), (30, 1), (40, 40),
+                                      (101, 3)])
+def test_kron_layout_path_equals_sequential(kernel, r, S, block):
+    """The structured path funbat runs (no stored kron(A, I_r), H products as slices)."""
+    args, filtered, smoothed = kron_layout_run(kernel, r, S, block, seed=S + r)
+    want_f = sequential_filter(*args)
+    assert_same(filtered, want_f, 1e-12)
+    assert_same(smoothed, sequential_smoother(args[0], *want_f), 1e-12)
+
+
+def test_layout_round_trip_and_to_steps_into_spare_memory():
+    from sklr.tensor._kalman_scan import _Layout
+
+    rng = np.random.RandomState(0)
+    for S, B in [(1, 1), (7, 3), (12, 4), (13, 4), (100, 7)]:
+        L = _Layout(S, B)
+        x = rng.standard_normal((S, 2, 3))
+        y = L.to_layout(x, np)
+        assert y.shape == (2, 3, L.size)
+        assert_allclose(L.to_steps(y, np), x, rtol=0, atol=0)
+        spare = np.full((2, 3, L.size), np.nan)
+        out = L.to_steps(y, np, start=1, out=spare)
+        assert S == 1 or np.shares_memory(out, spare)
+        assert_allclose(out, x[1:], rtol=0, atol=0)
+
+
+def test_wide_block_size_aims_at_2048_blocks():
+    from sklr.tensor._kalman_scan import wide_block_size
+
+    assert [wide_block_size(S) for S in (0, 1, 2, 100, 10**4, 10**5, 10**6, 10**7)] == [
+        1, 1, 1, 3, 25, 79, 489, 4883]
