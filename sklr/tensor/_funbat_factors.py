@@ -44,25 +44,26 @@ def _damp(new, old, damping):
 class _ModeState:
     """Mode ``k``'s coordinates, GP prior in state-space form, posterior and message.
 
+    Everything indexed by the grid is kept batch-last (the grid along the last
+    axis) in the position-major order of the blocked filter and smoother
+    (:class:`sklr.tensor._kalman_scan._Layout`, ``layout.size >= S`` columns,
+    padding columns unused); :meth:`states` returns it batch-first in grid
+    order.
+
     Attributes
     ----------
-    Everything indexed by the grid is kept in the position-major order of
-    the blocked filter and smoother (:class:`sklr.tensor._kalman_scan._Layout`,
-    ``layout.size >= S`` rows, padding rows unused); :meth:`states` returns
-    it in grid order.
-
     grid : array of shape (S,)
         Sorted distinct training coordinates of the mode.
     layout : _Layout
         The order of the grid's steps in the arrays below.
     positions : int array of shape (n,)
-        Row of each training entry's coordinate in the layout.
+        Column of each training entry's coordinate in the layout.
     rank, kernel, lengthscale, variance
         The mode's number of latent functions and their Matérn prior.
     transition : _KronTransitions
         The state's transitions and process noises ``kron(A, I_r)``,
         ``kron(Q, I_r)`` at each step, kept as one component's ``A`` and ``Q``
-        (shape ``(layout.size, p, p)``).
+        (shape ``(p, p, layout.size)``).
     stationary_cov, observation
         ``P_inf`` (the state's prior covariance) and ``H = [I_r, 0]`` (state
         to functions, an :class:`sklr.tensor._kalman_scan._Observation`).
@@ -74,7 +75,7 @@ class _ModeState:
         ``(None, None)`` before the first update.
     smoothed : tuple of arrays or None
         Smoothed ``(means, covs, cross_covs)`` of the last update, the
-        cross-covariance of each step with the one before at its row.
+        cross-covariance of each step with the one before at its column.
     workspace : tuple of arrays or None
         The filter's outputs, which the smoother overwrites with ``smoothed``;
         reused by every update (arrays of ``S d^2`` floats, allocated once).
@@ -89,7 +90,7 @@ class _ModeState:
     kernel: str
     lengthscale: float
     variance: float
-    transition: tuple
+    transition: Any
     stationary_cov: Any
     observation: Any
     mean: Any
