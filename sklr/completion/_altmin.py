@@ -395,23 +395,30 @@ def _offsets(side, mean, row_bias, col_bias):
 
 
 def _initialize(rows, cols, residual_rows, residual_cols, k, n_rows, random_state):
-    """Top-k SVD of the rescaled zero-filled matrix, rows clipped for incoherence.
+    """:func:`_spectral_start` of the entries in memory."""
+    p = rows.values.shape[0] / (n_rows * cols.n_problems)
+    return _spectral_start(
+        lambda Q: rows.spmm(residual_rows / p, Q), lambda Q: cols.spmm(residual_cols / p, Q),
+        (n_rows, cols.n_problems), k, random_state, rows.xp, rows.device, rows.values.dtype)
 
-    Randomised subspace iteration (``k + 10`` vectors, 4 power steps) with the
-    sparse observed matrix and its transpose: ``O(nnz k)`` per step.
+
+def _spectral_start(row_product, col_product, shape, k, random_state, xp, device, dtype):
+    """Top-k SVD of the rescaled zero-filled matrix ``M / p``, rows clipped for incoherence.
+
+    ``row_product(Q)`` is ``(M / p) Q`` and ``col_product(Q)`` is
+    ``(M / p)^T Q``. Randomised subspace iteration (``k + 10`` vectors, 4
+    power steps): ``O(nnz k)`` per step.
     """
-    xp, device, dtype = rows.xp, rows.device, rows.values.dtype
-    n_cols = cols.n_problems
-    p = rows.values.shape[0] / (n_rows * n_cols)
+    n_rows, n_cols = shape
     width = min(k + 10, n_rows, n_cols)
     Q = random_normal(random_state, (n_cols, width), xp=xp, device=device, dtype=dtype)
-    Q = rows.spmm(residual_rows / p, Q)
+    Q = row_product(Q)
     for _ in range(4):
         Q, _ = xp.linalg.qr(Q)
-        Q, _ = xp.linalg.qr(cols.spmm(residual_cols / p, Q))
-        Q = rows.spmm(residual_rows / p, Q)
+        Q, _ = xp.linalg.qr(col_product(Q))
+        Q = row_product(Q)
     Q, _ = xp.linalg.qr(Q)
-    Bt = cols.spmm(residual_cols / p, Q)  # (M / p)^T Q, shape (n_cols, width)
+    Bt = col_product(Q)  # (M / p)^T Q, shape (n_cols, width)
     W, s, Zt = xp.linalg.svd(Bt, full_matrices=False)
     U = Q @ xp.matrix_transpose(Zt)[:, :k]
     V = W[:, :k] * s[:k]
@@ -703,17 +710,19 @@ def _select_rank(rows, cols, values, shape, random_state, options):
     return min(rank for rank, score in scores.items() if score <= threshold), scores
 
 
-def _undersampled(by_row, by_col, k):
-    """Why the observed entries cannot determine a rank-``k`` model (a sentence), or ''."""
-    xp = by_row.xp
+def _undersampled(row_counts, col_counts, n_observed, k, xp):
+    """Why the observed entries cannot determine a rank-``k`` model (a sentence), or ''.
+
+    ``row_counts`` and ``col_counts`` are the numbers of observed entries of
+    every row and column.
+    """
     reasons = []
-    for name, side in (("row", by_row), ("column", by_col)):
-        few = int(xp.sum(xp.astype((side.counts > 0) & (side.counts < k), xp.int64)))
+    for name, counts in (("row", row_counts), ("column", col_counts)):
+        few = int(xp.sum(xp.astype((counts > 0) & (counts < k), xp.int64)))
         if few:
             reasons.append(f"{few} {name}(s) have fewer than n_components={k} observed entries")
-    n = max(by_row.n_problems, by_col.n_problems)
+    n = max(row_counts.shape[0], col_counts.shape[0])
     needed = k * n * math.log(n)
-    n_observed = by_row.values.shape[0]
     if n_observed < needed:
         reasons.append(
             f"{n_observed} observed entries are fewer than k n log n = {math.ceil(needed)} "
@@ -722,39 +731,83 @@ def _undersampled(by_row, by_col, k):
     return "; ".join(reasons)
 
 
+class _InMemoryEntries:
+    """The observed entries in memory, grouped both ways, with their offsets and residuals.
+
+    The residuals (values minus offsets) are divided by their RMS ``scale``:
+    the factors are fitted to them, so that the iterates, the stopping rule
+    and the ridges do not depend on the data's units.
+    :class:`~sklr.completion._altmin_blocked._BlockedEntries` is the same
+    on a Dask cluster; :func:`_fit_rank` runs on either.
+    """
+
+    def __init__(self, rows, cols, values, shape, alpha, center):
+        xp, device = namespace_and_device(values)
+        self.xp, self.n_observed, self.dtype = xp, values.shape[0], values.dtype
+        n_rows, n_cols = self.shape = shape
+        self.by_row = by_row = _Side(rows, cols, values, n_rows, n_cols, xp, device)
+        self.by_col = by_col = _Side(cols, rows, values, n_cols, n_rows, xp, device)
+        if center == "biases":
+            mean, row_bias, col_bias = _fit_biases(by_row, by_col, values, alpha, xp)
+        else:
+            mean = float(xp.mean(values)) if center == "global" else 0.0
+            row_bias = xp.zeros(n_rows, dtype=values.dtype, device=device)
+            col_bias = xp.zeros(n_cols, dtype=values.dtype, device=device)
+        self.mean, self.row_bias, self.col_bias = mean, row_bias, col_bias
+        resid_rows = by_row.values - _offsets(by_row, mean, row_bias, col_bias)
+        resid_cols = by_col.values - _offsets(by_col, mean, col_bias, row_bias)
+        scale = math.sqrt(float(xp.mean(resid_rows * resid_rows)))
+        self.scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+        self.resid_rows, self.resid_cols = resid_rows / self.scale, resid_cols / self.scale
+
+    def counts(self):
+        """Observed entries per row and per column."""
+        return self.by_row.counts, self.by_col.counts
+
+    def largest_residual(self):
+        """The largest absolute (scaled) residual."""
+        return float(self.xp.max(self.xp.abs(self.resid_rows)))
+
+    def sweeps(self, k, ridges, orthonormalise, *, solver, max_iter, tol, inner_tol,
+               inner_max_iter, sketch_size, sparsity, random_state, verbose, start=None,
+               exact_or_stop=False):
+        """:func:`_sweeps` on these entries."""
+        return _sweeps(self.by_row, self.by_col, self.resid_rows, self.resid_cols, k, ridges,
+                       solver, orthonormalise, max_iter, tol, inner_tol, inner_max_iter,
+                       sketch_size, sparsity, random_state, verbose, start=start,
+                       exact_or_stop=exact_or_stop)
+
+
 def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, center, max_iter,
               tol, inner_tol, inner_max_iter, sketch_size, sparsity, verbose):
     """:func:`complete_matrix` for a fixed rank ``k`` on validated entries."""
-    xp, device = namespace_and_device(values)
     n_rows, n_cols = shape
     if solver == "auto":
         solver = "exact" if values.shape[0] >= k * (n_rows + n_cols) else "cg"
     sketch_size = 4 * k if sketch_size is None else int(sketch_size)
+    entries = _InMemoryEntries(rows, cols, values, shape, alpha, center)
+    return _fit_rank(entries, k, random_state, alpha=alpha, solver=solver, max_iter=max_iter,
+                     tol=tol, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
+                     sketch_size=sketch_size, sparsity=sparsity, verbose=verbose)
 
-    by_row = _Side(rows, cols, values, n_rows, n_cols, xp, device)
-    by_col = _Side(cols, rows, values, n_cols, n_rows, xp, device)
-    if center == "biases":
-        mean, row_bias, col_bias = _fit_biases(by_row, by_col, values, alpha, xp)
-    else:
-        mean = float(xp.mean(values)) if center == "global" else 0.0
-        row_bias = xp.zeros(n_rows, dtype=values.dtype, device=device)
-        col_bias = xp.zeros(n_cols, dtype=values.dtype, device=device)
-    # The factors are fitted to the residuals in units of their RMS, so that the
-    # iterates, the stopping rule and the ridges do not depend on the data's units.
-    resid_rows = by_row.values - _offsets(by_row, mean, row_bias, col_bias)
-    resid_cols = by_col.values - _offsets(by_col, mean, col_bias, row_bias)
-    scale = math.sqrt(float(xp.mean(resid_rows * resid_rows)))
-    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
-    resid_rows, resid_cols = resid_rows / scale, resid_cols / scale
 
+def _fit_rank(entries, k, random_state, *, alpha, solver, stacklevel=5, **options):
+    """The rank-``k`` fit of ``entries`` (in memory or on a cluster), with its safeguards.
+
+    The plain alternating sweeps; when ``alpha == 0``, the refit with a small
+    ridge if they run away, and lower ranks where a lower rank fits exactly.
+    ``stacklevel`` of the warnings: 5 is past ``_fit_rank``, ``_complete``,
+    :func:`complete_matrix` and its validation wrapper.
+    """
+    xp, (n_rows, n_cols) = entries.xp, entries.shape
+    max_iter, tol, scale = options["max_iter"], options["tol"], entries.scale
+    options = dict(options, solver=solver, random_state=random_state)
     orthonormalise = alpha == 0
-    reason = _undersampled(by_row, by_col, k) if orthonormalise else ""
+    reason = _undersampled(*entries.counts(), entries.n_observed, k, xp) if orthonormalise else ""
     ridges = (alpha / scale, alpha / scale)
-    fit = _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonormalise,
-                  max_iter, tol, inner_tol, inner_max_iter, sketch_size, sparsity,
-                  random_state, verbose)
+    fit = entries.sweeps(k, ridges, orthonormalise, **options)
     stabilised = False
-    if orthonormalise and _blown_up(fit, resid_rows):
+    if orthonormalise and _blown_up(fit, entries.largest_residual()):
         # Below the sample size that determines a rank-k matrix the plain fit is
         # either exact (it often is: 600 x 500 rank 8 at 5 % observed, error 2e-13)
         # or runs away on the missing entries (60 x 50 rank 2 at 10 %: error 1.5e3,
@@ -774,19 +827,17 @@ def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, cent
             "n_components='auto' (or a smaller n_components), alpha > 0, or observe more "
             "entries.",
             UserWarning,
-            stacklevel=4,  # past _complete, complete_matrix and its validation wrapper
+            stacklevel=stacklevel,
         )
         ridges, stabilised = (_STABILISER * k / n_cols, _STABILISER * k / n_rows), True
-        fit = _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver,
-                      orthonormalise, max_iter, tol, inner_tol, inner_max_iter, sketch_size,
-                      sparsity, random_state, verbose)
+        fit = entries.sweeps(k, ridges, orthonormalise, **options)
     elif reason:
         warnings.warn(
             f"The observed entries may not determine a rank-{k} model: {reason}. The fit "
             "stays within the range of the observed values, but check the completion on "
             "held-out entries (n_components='auto' does) or observe more entries.",
             UserWarning,
-            stacklevel=4,  # past _complete, complete_matrix and its validation wrapper
+            stacklevel=stacklevel,
         )
     if orthonormalise and not stabilised and k > 1 and fit[2][-1] <= _EXACT_FIT:
         # Over-specified rank? If a lower rank fits exactly too, it determines the
@@ -801,10 +852,8 @@ def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, cent
         while rank > 1:
             lower = None
             for start in (_truncate(fit, rank - 1), None):
-                lower = _sweeps(by_row, by_col, resid_rows, resid_cols, rank - 1, ridges,
-                                solver, True, max_iter, tol, inner_tol, inner_max_iter,
-                                sketch_size, sparsity, random_state, verbose, start=start,
-                                exact_or_stop=True)
+                lower = entries.sweeps(rank - 1, ridges, True, start=start, exact_or_stop=True,
+                                       **options)
                 if lower[2][-1] <= _EXACT_FIT:
                     break
             if lower[2][-1] > _EXACT_FIT:
@@ -817,7 +866,7 @@ def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, cent
                 f"any value on the missing entries, so the rank-{rank} model is returned. Set "
                 f"n_components={rank} or 'auto'.",
                 UserWarning,
-                stacklevel=4,  # past _complete, complete_matrix and its validation wrapper
+                stacklevel=stacklevel,
             )
             k = rank
     U, V, rmse_path, n_iter, converged = fit
@@ -826,19 +875,20 @@ def _complete(rows, cols, values, shape, k, random_state, *, solver, alpha, cent
             f"complete_matrix stopped at max_iter={max_iter} sweeps before the observed RMSE "
             f"settled (last relative change above tol={tol}); increase max_iter.",
             ConvergenceWarning,
-            stacklevel=4,  # past _complete, complete_matrix and its validation wrapper
+            stacklevel=stacklevel,
         )
     if orthonormalise:
         U, row_ridge = U * scale, ridges[0]
     else:
         U, V, row_ridge = U * math.sqrt(scale), V * math.sqrt(scale), alpha
     return MatrixCompletionResult(
-        U, V, mean, row_bias, col_bias, n_iter, [r * scale for r in rmse_path], converged,
+        U, V, entries.mean, entries.row_bias, entries.col_bias, n_iter,
+        [r * scale for r in rmse_path], converged,
         n_components=k, solver=solver, row_ridge=row_ridge,
     )
 
 
-def _blown_up(fit, resid_rows):
+def _blown_up(fit, largest):
     """Whether a fit's completed rows or columns run past the observed values.
 
     Each row's (and column's) RMS over *all* its entries, from the thin SVD of
@@ -856,7 +906,6 @@ def _blown_up(fit, resid_rows):
     core = R_U @ xp.matrix_transpose(R_V)
     row_rms = xp.linalg.vector_norm(Q_U @ core, axis=1) / math.sqrt(V.shape[0])
     col_rms = xp.linalg.vector_norm(Q_V @ xp.matrix_transpose(core), axis=1) / math.sqrt(U.shape[0])
-    largest = float(xp.max(xp.abs(resid_rows)))
     return max(float(xp.max(row_rms)), float(xp.max(col_rms))) > _RUNAWAY * largest
 
 
@@ -879,32 +928,57 @@ def _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonorm
     less than 10% short of an exact fit. Returns ``(U, V, rmse_path, n_iter,
     converged)``.
     """
-    xp, n_rows = by_row.xp, by_row.n_problems
     if start is None:
-        U, V = _initialize(by_row, by_col, resid_rows, resid_cols, k, n_rows, random_state)
+        U, V = _initialize(by_row, by_col, resid_rows, resid_cols, k, by_row.n_problems,
+                           random_state)
     else:
         U, V = start
-    resid_blocks, n_observed = by_row.pad_values(resid_rows), resid_rows.shape[0]
+    resid_blocks = by_row.pad_values(resid_rows)
     options = dict(inner_tol=inner_tol, inner_max_iter=inner_max_iter,
                    sketch_size=sketch_size, sparsity=sparsity, random_state=random_state)
     update_U = _Updater(by_row, solver, alpha=ridges[0], **options)
     update_V = _Updater(by_col, solver, alpha=ridges[1], **options)
-    floor = 10.0 * xp.finfo(resid_rows.dtype).eps
 
+    def update_rows(V, U):
+        U = update_U(V, U, resid_rows)
+        error = by_row.squared_error(update_U.blocks, U, resid_blocks)
+        # One side's design blocks alive at a time (each is nnz x k numbers, padded).
+        update_U.blocks = update_V.blocks = None
+        return U, error
+
+    U, V, rmse_path, n_iter, converged = _alternate(
+        U, V, lambda U, V: update_V(U, V, resid_cols), update_rows, resid_rows.shape[0], k,
+        orthonormalise, max_iter, tol, verbose, exact_or_stop)
+    if solver != "exact":
+        # Refit the row factors exactly against the final V: the fitted rows
+        # then agree with the fold-in of MatrixCompleter.transform.
+        U = update_U(V, U, resid_rows, solver="exact")
+    return U, V, rmse_path, n_iter, converged
+
+
+def _alternate(U, V, update_cols, update_rows, n_observed, k, orthonormalise, max_iter, tol,
+               verbose, exact_or_stop):
+    """The outer iteration: ``V = update_cols(U, V)``, then ``U, sse = update_rows(V, U)``.
+
+    Each factor is orthonormalised before it updates the other when
+    ``orthonormalise`` (the other rotated to match); stops when the observed
+    RMSE (``sqrt(sse / n_observed)``) changes by at most ``tol`` relative, or
+    reaches rounding level.
+    """
+    xp, _ = namespace_and_device(U)
+    floor = 10.0 * xp.finfo(U.dtype).eps
     rmse_path, converged, start = [], False, time.perf_counter()
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         if orthonormalise:
             U, R = xp.linalg.qr(U)
             V = V @ xp.matrix_transpose(R)
-        V = update_V(U, V, resid_cols)
+        V = update_cols(U, V)
         if orthonormalise:
             V, R = xp.linalg.qr(V)
             U = U @ xp.matrix_transpose(R)
-        U = update_U(V, U, resid_rows)
-        rmse = math.sqrt(by_row.squared_error(update_U.blocks, U, resid_blocks) / n_observed)
-        # One side's design blocks alive at a time (each is nnz x k numbers, padded).
-        update_U.blocks = update_V.blocks = None
+        U, sse = update_rows(V, U)
+        rmse = math.sqrt(sse / n_observed)
         rmse_path.append(rmse)
         if verbose:
             print(f"[complete_matrix] rank {k}, sweep {n_iter}: observed RMSE {rmse:.6g} "
@@ -915,10 +989,6 @@ def _sweeps(by_row, by_col, resid_rows, resid_cols, k, ridges, solver, orthonorm
             break
         if exact_or_stop and previous is not None and rmse > _EXACT_FIT and rmse > 0.9 * previous:
             break  # no longer heading for an exact fit (which converges geometrically)
-    if solver != "exact":
-        # Refit the row factors exactly against the final V: the fitted rows
-        # then agree with the fold-in of MatrixCompleter.transform.
-        U = update_U(V, U, resid_rows, solver="exact")
     return U, V, rmse_path, n_iter, converged
 
 
