@@ -18,6 +18,7 @@ from ..utils._array_api import (
 )
 from ..utils._validation import Interval, _fit_context, validate_data
 from ._altmin import _FIT_CONSTRAINTS, complete_matrix, fold_in, predict_entries
+from ._altmin_blocked import complete_matrix_blocked, is_dask_frame
 from ._observed import observed_entries
 
 __all__ = ["MatrixCompleter"]
@@ -318,9 +319,16 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or Dask DataFrame
             Dense with ``missing_values`` (NaN) marking the missing entries,
-            or sparse with the stored entries as the observed ones.
+            or sparse with the stored entries as the observed ones. Or a
+            Dask DataFrame whose three columns are the observed entries'
+            row index, column index and value (one row per entry): the
+            fit then runs on the Dask cluster in blocks of rows and columns
+            (Spark ALS's layout), the entries never gathered; it needs an
+            int ``n_components`` and ``solver="exact"`` or ``"auto"``, and
+            equals the in-memory fit to rounding. The matrix's shape is one
+            past the largest indices. See :ref:`scale_out`.
         y : None
             Ignored.
 
@@ -329,6 +337,8 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        if is_dask_frame(X):
+            return self._fit_dask_frame(X)
         X, rows, cols, values, _ = self._observed(X, reset=True)
         n_rows, n_cols = X.shape
         if values.shape[0] == 0:
@@ -353,6 +363,32 @@ class MatrixCompleter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             inner_tol=self.inner_tol, inner_max_iter=self.inner_max_iter,
             sketch_size=self.sketch_size, random_state=self.random_state, verbose=self.verbose,
         )
+        return self._set_fitted(result)
+
+    def _fit_dask_frame(self, X):
+        """``fit`` on a Dask DataFrame of (row, column, value): the entries stay on the cluster."""
+        if self.n_components == "auto":
+            raise ValueError(
+                "n_components='auto' is not available on a Dask DataFrame (it fits every "
+                "rank on a held-out split); pass an int n_components, e.g. the rank 'auto' "
+                "picks on a sample of the entries in memory.")
+        if self.solver not in ("exact", "auto"):
+            raise ValueError(
+                f"solver={self.solver!r} is not available on a Dask DataFrame: each block of "
+                "rows (columns) solves its normal equations exactly; use solver='exact' or "
+                "'auto'.")
+        result, shape, (row_counts, col_counts) = complete_matrix_blocked(
+            X, self.n_components, alpha=self.alpha, center=self.center,
+            max_iter=self.max_iter, tol=self.tol, random_state=self.random_state,
+            verbose=self.verbose, stacklevel=6)  # past fit and its wrapper, to the caller
+        self.n_features_in_ = shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self._warn_empty_rows(np.flatnonzero(row_counts > 0), shape[0], "in fit")
+        self._warn_empty_columns(np.flatnonzero(col_counts > 0), shape[1])
+        return self._set_fitted(result)
+
+    def _set_fitted(self, result):
         self.n_components_ = result.n_components
         self.validation_rmse_ = result.validation_rmse
         self.solver_ = result.solver
