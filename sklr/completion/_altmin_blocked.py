@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from ..utils._array_api import namespace_and_device
 from ._altmin import (
     _BIAS_ROUNDS,
     MatrixCompletionResult,
@@ -34,6 +35,11 @@ from ._altmin import (
 )
 
 __all__ = ["complete_matrix_blocked", "is_dask_frame"]
+
+
+def _numpy():
+    """NumPy's array-API namespace (the bare module lacks some functions before NumPy 2.1)."""
+    return namespace_and_device(np.zeros(0))[0]
 
 
 def is_dask_frame(X):
@@ -93,7 +99,7 @@ class _Shard:
     def side(self):
         if self._side is None:
             self._side = _Side(self.problem, self.other, self.values, self.hi - self.lo,
-                               self.n_other, np, None)
+                               self.n_other, _numpy(), None)
         return self._side
 
     def __getstate__(self):
@@ -112,7 +118,7 @@ def _build_shard(lo, hi, n_other, axis, *pieces):
     problem = np.concatenate([p[0] for p in pieces]) - lo
     other = np.concatenate([p[1] for p in pieces])
     values = np.concatenate([p[2] for p in pieces])
-    side = _Side(problem, other, values, hi - lo, n_other, np, None)
+    side = _Side(problem, other, values, hi - lo, n_other, _numpy(), None)
     key = side.problem * n_other + side.other
     repeated = np.flatnonzero(key[1:] == key[:-1])
     if repeated.shape[0]:
@@ -223,7 +229,7 @@ class _BlockedEntries:
         import dask
 
         self._dask = dask
-        self.xp, self.shape, self.n_observed, self.dtype = np, shape, n_observed, np.float64
+        self.xp, self.shape, self.n_observed, self.dtype = _numpy(), shape, n_observed, np.float64
         (row_shards, self.row_bounds), (col_shards, self.col_bounds) = rows, cols
         self.row_shards, self.col_shards = row_shards, col_shards
         n_rows, n_cols = shape
@@ -282,7 +288,7 @@ class _BlockedEntries:
             p = self.n_observed / (self.shape[0] * self.shape[1])
             U, V = _spectral_start(self._product(self.row_shards, p),
                                    self._product(self.col_shards, p), self.shape, k,
-                                   random_state, np, None, np.float64)
+                                   random_state, self.xp, None, np.float64)
         else:
             U, V = start
         return _alternate(
