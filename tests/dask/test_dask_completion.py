@@ -26,7 +26,7 @@ def test_equals_the_in_memory_fit_on_a_cluster(dask_client, alpha, center):
     M, rows, cols, frame = _ratings()
     ddf = dd.from_pandas(frame, npartitions=3)
     params = {"n_components": 3, "alpha": alpha, "center": center, "random_state": 0,
-              "tol": 1e-8}
+              "tol": 1e-6}
     blocked = MatrixCompleter(solver="exact", **params).fit(ddf)
     in_memory = MatrixCompleter(solver="exact", **params).fit(
         ratings_matrix(rows, cols, frame["rating"].to_numpy(), shape=M.shape))
@@ -49,7 +49,7 @@ def test_equals_the_in_memory_fit_on_a_cluster(dask_client, alpha, center):
 def test_any_partitioning_gives_the_same_fit(dask_client):
     _, _, _, frame = _ratings(seed=1)
     fits = [MatrixCompleter(3, solver="exact", random_state=0).fit(
-        dd.from_pandas(frame, npartitions=parts)) for parts in (1, 2, 5)]
+        dd.from_pandas(frame, npartitions=parts)) for parts in (1, 4)]
     products = [f.row_factors_ @ f.components_ for f in fits]
     for other in products[1:]:
         assert np.max(np.abs(other - products[0])) < 1e-10 * np.max(np.abs(products[0]))
@@ -59,7 +59,7 @@ def test_undersampled_warning_as_in_memory():
     # The same safeguards: too few entries for rank 2 warn (and refit with a ridge).
     frame = _ratings(m=60, n=50, k=2, frac=0.1, seed=0)[3]
     with pytest.warns(UserWarning, match="cannot determine a rank-2 model"):
-        MatrixCompleter(2, random_state=0).fit(dd.from_pandas(frame, npartitions=2))
+        MatrixCompleter(2, max_iter=10, random_state=0).fit(dd.from_pandas(frame, npartitions=2))
 
 
 def test_refuses_what_it_cannot_do_on_a_cluster():
