@@ -52,15 +52,26 @@ def _point_costs(X, labels, n_clusters, covariance_type, weighted, xp):
     """
     n = X.shape[0]
     means, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
+    sizes = [int(xp.sum(xp.astype(labels == k, xp.int64))) for k in range(n_clusters)]
+    return _gaussian_costs(X, means, covs, [n_k / n for n_k in sizes], weighted, xp)
+
+
+def _gaussian_costs(X, means, covs, fractions, weighted, xp):
+    """``(n, K)`` costs of the points ``X`` under the Gaussians ``(means, covs)``.
+
+    ``fractions`` are the clusters' shares of the points they were fitted on:
+    a cluster with none costs ``+inf``; ``-log(fraction)`` is added when
+    ``weighted``.
+    """
+    n = X.shape[0]
     columns = []
-    for k in range(n_clusters):
-        n_k = int(xp.sum(xp.astype(labels == k, xp.int64)))
-        if n_k == 0:
+    for k, fraction in enumerate(fractions):
+        if fraction == 0:
             columns.append(xp.full(n, math.inf, dtype=X.dtype, device=array_device(X)))
             continue
         L = xp.linalg.cholesky(covs[k, ...])
         cost = gaussian_neg_log_density(X, means[k, :], L, xp, constant=False)
-        columns.append(cost - math.log(n_k / n) if weighted else cost)
+        columns.append(cost - math.log(fraction) if weighted else cost)
     return xp.stack(columns, axis=1)
 
 
