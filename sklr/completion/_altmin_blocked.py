@@ -13,9 +13,9 @@ Each shard's update is the in-memory solver's (:class:`~._altmin._Side`,
 :func:`~._altmin._solve_exact`) on its block of problems, and the outer
 iteration, the spectral start and the safeguards (:func:`~._altmin._fit_rank`)
 are the in-memory ones, so a fit equals :func:`~._altmin.complete_matrix`
-on the same entries to rounding. sklr does not import Dask here beyond
-``dask.delayed``, ``dask.persist`` and ``dask.compute``, which any scheduler
-(a ``distributed`` client or the local threads) runs.
+on the same entries to rounding. Only ``dask.delayed``, ``dask.persist`` and
+``dask.compute`` are used (from the backend's ``dask_module``), which any
+scheduler (a ``distributed`` client or the local threads) runs.
 """
 
 import math
@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from ..utils._array_api import namespace_and_device
+from ..utils._namespace import dask_module
 from ._altmin import (
     _BIAS_ROUNDS,
     MatrixCompletionResult,
@@ -181,8 +182,7 @@ def read_entries(frame, n_blocks=None):
     n_observed)``: lists of persisted ``dask.delayed`` shards (one per block
     of rows, one per block of columns) and the blocks' edges.
     """
-    import dask
-
+    dask = dask_module()
     if len(frame.columns) != 3:
         raise ValueError(
             "A Dask DataFrame X must have three columns (row index, column index, observed "
@@ -226,9 +226,7 @@ class _BlockedEntries:
     """:class:`~._altmin._InMemoryEntries` with the entries in shards on a cluster."""
 
     def __init__(self, rows, cols, shape, n_observed, alpha, center):
-        import dask
-
-        self._dask = dask
+        self._dask = dask_module()
         self.xp, self.shape, self.n_observed, self.dtype = _numpy(), shape, n_observed, np.float64
         (row_shards, self.row_bounds), (col_shards, self.col_bounds) = rows, cols
         self.row_shards, self.col_shards = row_shards, col_shards

@@ -277,6 +277,17 @@ def cupy_module():
     return cupy
 
 
+def dask_module():
+    """The ``dask`` module (``delayed``, ``persist``, ``compute``), imported on first use.
+
+    Dask is an optional dependency; only the paths that receive a Dask
+    collection ask for it.
+    """
+    import dask
+
+    return dask
+
+
 def cupyx_module():
     """``cupyx`` with its SciPy-like submodules (fft, linalg, sparse) imported."""
     import cupyx
