@@ -21,7 +21,9 @@ PANELS = [
      "2026-12-05_sinkhorn_newton_scaling_after_cg_policy.md", ["auto", "cg"],
      (2.0, "n^2: linear in the plan's entries")),
     ("funbat, 3 modes, distinct coordinates, 5 sweeps", "N (observations)",
-     "2026-12-05_funbat_scaling_blocked.md", [None], (1.0, "linear in N")),
+     "2026-12-05_funbat_scaling_fast.md", [None], (1.0, "linear in N")),
+    ("complete_matrix, rank 10, 12 sweeps", "observed entries",
+     "2026-12-06_matrix_completer_scaling.md", [None], (1.0, "linear in the entries")),
 ]
 
 
