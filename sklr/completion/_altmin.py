@@ -466,8 +466,9 @@ def _check_entries(rows, cols, values, shape, xp, device):
                 f"{name} must lie in [0, {bound}) for shape={(n_rows, n_cols)}, got values "
                 f"from {int(xp.min(index))} to {int(xp.max(index))}."
             )
-    # Repeats are equal neighbours once sorted (a sort, not unique_values: NumPy's hashed
-    # unique took 10.7 s on 10^7 random keys where the sort takes 1.9 s).
+    # Repeats are equal neighbours once sorted (a sort, not unique_values, whose hashed
+    # version is several times slower on many random keys: see
+    # benchmarks/results/2026-12-06_matrix_completer_scaling.md).
     keys = xp.sort(rows * n_cols + cols)
     n_repeated = int(xp.sum(xp.astype(keys[1:] == keys[:-1], xp.int64)))
     del keys
