@@ -88,9 +88,43 @@ def _sparse_hessian(P, k, xp, max_dropped=None):
     return S, (data, rows, cols)
 
 
+# Rows of the plan per block of the threshold's histogram: the entries' bin ids
+# (int64) then take 8 bytes per entry of one block, not of the whole plan.
+_HISTOGRAM_BLOCK_ENTRIES = 1 << 22
+
+
+def _row_blocks(P):
+    """Consecutive row slices of ``P`` with about ``_HISTOGRAM_BLOCK_ENTRIES`` entries each."""
+    n, m = P.shape
+    rows = max(1, _HISTOGRAM_BLOCK_ENTRIES // max(m, 1))
+    return [P[i:min(i + rows, n), ...] for i in range(0, n, rows)]
+
+
+def _blocked_histogram(P):
+    """:func:`log2_histogram` of ``P`` summed over row blocks (counts and sums only)."""
+    counts = sums = None
+    for block in _row_blocks(P):
+        _, c, s = log2_histogram(block)
+        counts, sums = (c, s) if counts is None else (counts + c, sums + s)
+    return counts, sums
+
+
+def _bin_entries(P, b, xp):
+    """The entries of ``P`` in histogram bin ``b``, block by block."""
+    parts = []
+    for block in _row_blocks(P):
+        ids, _, _ = log2_histogram(block)
+        parts.append(xp.take(xp.reshape(block, (-1,)), xp.nonzero(ids == b)[0]))
+    return parts[0] if len(parts) == 1 else xp.concat(parts)
+
+
 def _threshold(P, k, max_dropped, xp):
-    """``min(t_k, t_D)``: the ``k``-th largest entry, and the largest ``t`` with mass(P < t) <= D."""
-    ids, counts, sums = log2_histogram(P)
+    """``min(t_k, t_D)``: the ``k``-th largest entry, and the largest ``t`` with mass(P < t) <= D.
+
+    The histogram runs over blocks of rows, so that no per-entry array as
+    large as the plan is made (the Newton step's memory peak otherwise).
+    """
+    counts, sums = _blocked_histogram(P)
     at_least = np.cumsum(counts[::-1])[::-1]  # entries in bin b and above
     below = np.cumsum(sums) - sums  # mass in the bins under bin b
     bin_k = int(np.flatnonzero(at_least >= k)[-1])
@@ -98,7 +132,7 @@ def _threshold(P, k, max_dropped, xp):
     if max_dropped is not None:
         bin_d = int(np.flatnonzero(below <= max_dropped)[-1])
     b = min(bin_k, bin_d)
-    values = xp.sort(xp.take(xp.reshape(P, (-1,)), xp.nonzero(ids == b)[0]))
+    values = xp.sort(_bin_entries(P, b, xp))
     t_k = t_d = math.inf
     if b == bin_k:
         above = int(at_least[b + 1]) if b + 1 < n_bins else 0
@@ -112,7 +146,7 @@ def _threshold(P, k, max_dropped, xp):
             t_d = float(values[n_drop])
         elif b < bin_k:  # (rounding) the whole bin goes: the next entries up start the kept
             b_next = b + 1 + int(np.flatnonzero(counts[b + 1:])[0])
-            t_d = float(xp.min(xp.take(xp.reshape(P, (-1,)), xp.nonzero(ids == b_next)[0])))
+            t_d = float(xp.min(_bin_entries(P, b_next, xp)))
     return min(t_k, t_d)
 
 

@@ -547,7 +547,13 @@ def sinkhorn_newton(
     # Zero-weight points carry no mass: solve on the support, pad back after.
     rows_in, row_slot = _support(a, xp)
     cols_in, col_slot = _support(b, xp)
-    M_s = xp.take(xp.take(M, rows_in, axis=0), cols_in, axis=1)
+    # The cost is only read: with every weight positive it is used as given (a copy
+    # of it was a whole n x m array of the solver's memory peak).
+    M_s = M
+    if rows_in.shape[0] < M.shape[0]:
+        M_s = xp.take(M_s, rows_in, axis=0)
+    if cols_in.shape[0] < M.shape[1]:
+        M_s = xp.take(M_s, cols_in, axis=1)
     a_s, b_s = xp.take(a, rows_in), xp.take(b, cols_in)
     if linear_solver == "auto":
         linear_solver = "cholesky" if min(M_s.shape) <= _CHOLESKY_MAX else "cg"
