@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sklr.transport import _newton_step, sinkhorn_newton
+from sklr.utils._array_api import namespace_and_device
 
 
 def _clouds(n, seed=0):
@@ -30,10 +31,11 @@ def test_cost_is_left_unchanged(with_zero_weight):
 def test_blocked_threshold_equals_one_block(monkeypatch, k, max_dropped):
     rng = np.random.RandomState(1)
     P = rng.exponential(size=(37, 53)) ** 3 / 2000.0
-    whole = _newton_step._threshold(P, k, max_dropped, np)
+    xp, _ = namespace_and_device(P)  # as the solver passes it (not the bare numpy module)
+    whole = _newton_step._threshold(P, k, max_dropped, xp)
     monkeypatch.setattr(_newton_step, "_HISTOGRAM_BLOCK_ENTRIES", 106)  # 2 rows a block
     assert len(_newton_step._row_blocks(P)) == 19
-    blocked = _newton_step._threshold(P, k, max_dropped, np)
+    blocked = _newton_step._threshold(P, k, max_dropped, xp)
     assert blocked == whole
     # and the threshold does what it says: at least k entries at or above it
     assert int((P >= blocked).sum()) >= k
