@@ -1,9 +1,13 @@
 """SinkhornNewtonOT: entropic transport between two samples, as a scikit-learn transformer."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
+import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
@@ -12,9 +16,19 @@ from ..utils._array_api import (
     logsumexp,
     move_to,
     namespace_and_device,
+    to_numpy,
 )
 from ..utils._validation import Interval, StrOptions, _fit_context, validate_data
 from ._sinkhorn_newton import sinkhorn_newton
+from ._streamed import _StreamedCost, sinkhorn_newton_streamed
+
+# streaming="auto" streams the cost and the plan above this many entries (2 GB per
+# n x m float64 array; the in-memory solver holds three to four of them).
+_STREAM_ABOVE = 1 << 28
+
+# transform / inverse_transform map the points in blocks of rows whose logits
+# have about this many entries.
+_MAP_BLOCK_ENTRIES = 1 << 22
 
 __all__ = ["SinkhornNewtonOT"]
 
@@ -75,13 +89,27 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Maximum Newton iterations.
     verbose : int, default=0
         Print the marginal error after each Newton iteration.
+    streaming : bool or "auto", default="auto"
+        Whether to solve without storing the ``n_source x n_target`` cost and
+        plan: they are computed tile by tile from the samples whenever
+        needed, and tile pairs whose entries provably weigh less than a
+        thousandth of ``tol`` are skipped (see Notes). Memory is then
+        ``O(n_source + n_target)`` plus the sparsified Hessian, so that
+        clouds of ``10^5`` points fit where the plan would take 80 GB.
+        ``"auto"``: streaming when the plan has more than ``2^28`` entries
+        (2 GB). ``norm="median"`` cannot be streamed (it needs every cost).
+    n_jobs : int, default=None
+        Threads for the streamed passes over the plan (NumPy input; the
+        in-memory solver's products use BLAS's threads). None means 1, -1
+        all cores (:func:`joblib.effective_n_jobs`).
 
     Attributes
     ----------
-    coupling_ : array of shape (n_source, n_target)
+    coupling_ : array of shape (n_source, n_target) or None
         The transport plan (sums to 1; marginals: the normalized weights).
-    cost_ : array of shape (n_source, n_target)
-        The (normalized) cost matrix, as in POT.
+        None when streamed: the potentials define it.
+    cost_ : array of shape (n_source, n_target) or None
+        The (normalized) cost matrix, as in POT. None when streamed.
     cost_scale_ : float
         What the cost was divided by (1.0 when ``norm=None``).
     transport_cost_ : float
@@ -97,7 +125,11 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     converged_ : bool
         Whether the marginal error reached ``tol``.
     log_ : dict
-        The solver's diagnostics (see :func:`sinkhorn_newton`).
+        The solver's diagnostics (see :func:`sinkhorn_newton`); when
+        streamed, also ``tiles_computed`` (tile pairs evaluated over all
+        passes) and ``tiles`` (tile pairs in the plan).
+    streamed_ : bool
+        Whether the fit was streamed (see ``streaming``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -117,6 +149,22 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     points use the same formula, so the map is defined everywhere and
     smooth. :meth:`inverse_transform` maps target-domain points back with
     the source potential.
+
+    Streaming (``streaming=True``, not in the paper). Both samples are
+    ordered along a k-d split; a tile pairs 512 consecutive source points
+    with 2048 consecutive target points, and the distance between the tiles'
+    bounding boxes bounds every plan entry of the pair from above. A pair
+    whose entries together weigh less than ``1e-3 * tol / n_pairs`` (by that
+    bound) is skipped, so the skipped mass is at most a thousandth of
+    ``tol``; at small ``reg`` most pairs are (the plan concentrates near the
+    transport map). Sinkhorn iterations are one pass per half-iteration
+    (row or column sums; sums the skipped pairs could distort are recomputed
+    exactly), and each Newton step is solved by preconditioned conjugate
+    gradient on the sparsified Hessian gathered during the line search's
+    pass; the direct solve of the in-memory solver, a dense
+    ``min(n, m)^2`` matrix, is not used. The streamed solve starts with 20
+    Sinkhorn iterations (the paper's N1) and takes 20 more after a damped
+    Newton step.
 
     ``fit`` needs the target samples: without ``X_target`` it raises a
     ``ValueError`` (defaulting the target to anything would transport onto
@@ -181,10 +229,13 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "streaming": ["boolean", StrOptions({"auto"})],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(self, reg=1e-2, *, X_target=None, target_weight=None, metric="sqeuclidean",
-                 norm="max", n_sinkhorn="auto", density=None, tol=1e-9, max_iter=100, verbose=0):
+                 norm="max", n_sinkhorn="auto", density=None, tol=1e-9, max_iter=100, verbose=0,
+                 streaming="auto", n_jobs=None):
         self.reg = reg
         self.X_target = X_target
         self.target_weight = target_weight
@@ -195,6 +246,8 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.verbose = verbose
+        self.streaming = streaming
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -223,6 +276,17 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         )
         a = self._weights(sample_weight, X, "sample_weight")
         b = self._weights(target_weight, X_target, "target_weight")
+        streaming = self.streaming
+        if streaming == "auto":
+            streaming = X.shape[0] * X_target.shape[0] > _STREAM_ABOVE and self.norm != "median"
+        self.streamed_ = bool(streaming)
+        if streaming:
+            if self.norm == "median":
+                raise ValueError(
+                    "norm='median' needs every cost, which streaming=True never stores: use "
+                    "norm='max' or norm=None, or streaming=False."
+                )
+            return self._fit_streamed(X, X_target, a, b, xp, device)
         cost = _pairwise_cost(X, X_target, self.metric, xp)
         scale = 1.0
         if self.norm == "max":
@@ -243,6 +307,58 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_iter_ = log["n_sinkhorn"] + log["n_sinkhorn_extra"] + log["n_newton"]
         self.converged_ = log["converged"]
         self.log_ = log
+        return self
+
+    def _fit_streamed(self, X, X_target, a, b, xp, device):
+        """``fit`` without the cost or the plan in memory (``streaming=True``)."""
+        n, m = X.shape[0], X_target.shape[0]
+        a = xp.full(n, 1.0 / n, dtype=X.dtype, device=device) if a is None else a
+        b = xp.full(m, 1.0 / m, dtype=X.dtype, device=device) if b is None else b
+        # Zero-weight points carry no mass: solve on the support.
+        rows = np.flatnonzero(to_numpy(a) > 0)
+        cols = np.flatnonzero(to_numpy(b) > 0)
+        rows_x, cols_x = xp.asarray(rows, device=device), xp.asarray(cols, device=device)
+        cost = _StreamedCost(xp.take(X, rows_x, axis=0), xp.take(X_target, cols_x, axis=0),
+                             self.metric, xp)
+        cost.n_threads = effective_n_jobs(self.n_jobs)
+        scale = cost.max_cost() if self.norm == "max" else 1.0
+        if not scale > 0:
+            scale = 1.0
+        cost.scale = scale
+        tol = max(float(self.tol), 100.0 * float(xp.finfo(X.dtype).eps))
+        row_order = xp.asarray(cost.row_order, device=device)
+        col_order = xp.asarray(cost.col_order, device=device)
+        a_s = xp.take(xp.take(a, rows_x), row_order)
+        b_s = xp.take(xp.take(b, cols_x), col_order)
+        f_s, g_s, log = sinkhorn_newton_streamed(
+            cost, a_s, b_s, float(self.reg), tol=tol, max_iter=self.max_iter,
+            density=self.density, n_sinkhorn=self.n_sinkhorn, verbose=self.verbose,
+        )
+        reg = float(self.reg)
+        transport = (float(xp.vecdot(log["r"], f_s) + xp.vecdot(log["c"], g_s))
+                     - reg * log["plogp"])
+        # Back to the caller's order; zero-weight points get the potential -inf.
+        f = np.full(n, -np.inf)
+        f[rows[cost.row_order]] = to_numpy(f_s)
+        g = np.full(m, -np.inf)
+        g[cols[cost.col_order]] = to_numpy(g_s)
+        self.coupling_, self.cost_, self.cost_scale_ = None, None, scale
+        self.transport_cost_ = transport
+        self.source_potential_ = xp.asarray(f, dtype=X.dtype, device=device)
+        self.target_potential_ = xp.asarray(g, dtype=X.dtype, device=device)
+        self.X_source_, self.X_target_ = X, X_target
+        self.n_iter_ = log["n_sinkhorn"] + log["n_sinkhorn_extra"] + log["n_newton"]
+        self.converged_ = log["converged"]
+        self.log_ = {key: value for key, value in log.items() if key not in ("r", "c")}
+        self.log_["f"], self.log_["g"] = self.source_potential_, self.target_potential_
+        if not self.converged_:
+            warnings.warn(
+                f"SinkhornNewtonOT (streamed) stopped after {log['n_newton']} Newton iterations "
+                f"with a marginal error of {log['final_err']:.3g} > tol={tol}; increase max_iter "
+                f"or reg.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
     def _validated_target(self, xp, device, dtype):
@@ -305,11 +421,18 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return weight / total
 
     def _map(self, X, Y, potential, metric_scale):
+        """The entropic map of the rows of ``X``, in blocks of rows (no ``n x m`` array)."""
         xp, _ = namespace_and_device(X)
-        logits = (potential[None, :] - _pairwise_cost(X, Y, self.metric, xp) / metric_scale)
-        logits = logits / self.reg
-        weights = xp.exp(logits - logsumexp(logits, axis=1, xp=xp)[:, None])
-        return weights @ Y
+        rows = max(1, _MAP_BLOCK_ENTRIES // max(Y.shape[0], 1))
+        parts = []
+        for start in range(0, X.shape[0], rows):
+            block = X[start:min(start + rows, X.shape[0]), ...]
+            logits = (potential[None, :]
+                      - _pairwise_cost(block, Y, self.metric, xp) / metric_scale)
+            logits = logits / self.reg
+            weights = xp.exp(logits - logsumexp(logits, axis=1, xp=xp)[:, None])
+            parts.append(weights @ Y)
+        return parts[0] if len(parts) == 1 else xp.concat(parts)
 
     def transform(self, X):
         """Map source-domain points into the target domain (the entropic map).
