@@ -70,11 +70,16 @@ _EXP_FLOOR = -700.0
 _STREAM_SINKHORN = 20
 _STREAM_EXTRA_SWEEPS = 20
 
+# A pass gathers at most this many candidates (raising its threshold by factors of 2
+# when it would hold more): at n = 10^5 a threshold lowered too far gathered billions
+# of entries (the process was killed at 24 GB).
+_GATHER_BUDGET = 1 << 27
+
 # Candidates for the sparsified Hessian: entries at least the kept threshold divided
 # by _GATHER_MARGIN are gathered by the next passes (a pass that finds too few
 # gathers again with a threshold _REGATHER_FACTOR times lower).
 _GATHER_MARGIN = 4.0
-_REGATHER_FACTOR = 2.0 ** 16
+_REGATHER_FACTOR = 2.0 ** 4
 
 # The sparsified Hessian keeps at most this many entries (or the density's, if more;
 # 1.6 GB with their indices): at reg = 1e-3 on 2-D clouds the rule on the dropped
@@ -288,11 +293,13 @@ class _StreamedCost:
             right = xp.concat([self.Y, xp.ones((m, 1), dtype=dtype, device=dev),
                                self.y_sq[:, None]], axis=1)
         log_gather = None if gather is None else math.log(gather) if gather > 0 else -math.inf
+        index_dtype = xp.int32 if max(n, m) < 2**31 - 1 else xp.int64
 
         def work(tiles):
             """The row tiles ``tiles``: their row sums into ``r``; the rest returned."""
             c = xp.zeros(m, dtype=dtype, device=dev) if cols else None
             tot, plogp, parts, count = 0.0, 0.0, [], 0
+            floor, held = log_gather, 0
             for i in tiles:
                 rs = row_slices[i]
                 js = np.flatnonzero(keep[i])
@@ -321,16 +328,25 @@ class _StreamedCost:
                         tot += float(xp.sum(P))
                     if entropy:
                         plogp += float(xp.sum(P * E))
-                    if log_gather is not None and float(np.max(bound[i, run])) >= log_gather:
-                        flat = xp.nonzero(xp.reshape(E >= log_gather, (-1,)))[0]
+                    if floor is not None and float(np.max(bound[i, run])) >= floor:
+                        flat = xp.nonzero(xp.reshape(E >= floor, (-1,)))[0]
                         if flat.shape[0]:
                             width = P.shape[1]
                             parts.append((xp.take(xp.reshape(P, (-1,)), flat),
-                                          flat // width + rs.start, flat % width + cs.start))
+                                          xp.astype(flat // width + rs.start, index_dtype),
+                                          xp.astype(flat % width + cs.start, index_dtype)))
+                            held += flat.shape[0]
+                            while held > budget:
+                                # Too many candidates: raise the threshold, drop those under it.
+                                floor += math.log(2.0)
+                                parts = _above(parts, math.exp(floor), xp)
+                                held = sum(part[0].shape[0] for part in parts)
+            return c, tot, plogp, parts, count, floor
             return c, tot, plogp, parts, count
 
         tiles = [i for i in range(len(row_slices)) if keep[i].any()]
         threads = min(self.n_threads, len(tiles)) if self.threaded else 1
+        budget = max(1, _GATHER_BUDGET // threads)
         if threads > 1:
             # NumPy releases the GIL in the products, exp and sums: threads over the
             # row tiles (disjoint rows of r), BLAS kept to one thread in each.
@@ -345,6 +361,12 @@ class _StreamedCost:
         tot = sum(res[1] for res in results)
         plogp = sum(res[2] for res in results)
         parts = [part for res in results for part in res[3]]
+        if gather is not None:
+            floor = max(res[5] for res in results)
+            if floor > log_gather:
+                parts = _above(parts, math.exp(floor), xp)
+            out["gather_floor"] = math.exp(floor) if floor > -math.inf else 0.0
+            out["saturated"] = floor > log_gather  # the budget, not the threshold, decided
         self.tiles_computed += sum(res[4] for res in results)
         if rows:
             out["r"] = r
@@ -359,19 +381,30 @@ class _StreamedCost:
         return out
 
 
+def _above(parts, threshold, xp):
+    """The gathered ``(data, rows, cols)`` parts, cut to the entries at least ``threshold``."""
+    kept = []
+    for data, rows, cols in parts:
+        at = xp.nonzero(data >= threshold)[0]
+        if at.shape[0]:
+            kept.append((xp.take(data, at), xp.take(rows, at), xp.take(cols, at)))
+    return kept
+
+
 def _concat_parts(parts, xp, dtype, dev):
     if not parts:
-        empty = xp.zeros(0, dtype=xp.int64, device=dev)
+        empty = xp.zeros(0, dtype=xp.int32, device=dev)
         return xp.zeros(0, dtype=dtype, device=dev), empty, empty
     return tuple(xp.concat([p[k] for p in parts]) for k in range(3))
 
 
-def _hessian_entries(gathered, total, k, max_dropped, xp, everything=False):
+def _hessian_entries(gathered, total, k, max_dropped, xp, everything=False, saturated=False):
     """The kept entries among the gathered ones: at least ``k``, at most ``max_dropped`` left out.
 
     Returns ``(data, rows, cols)`` sorted by row, and the threshold, or None
     when the gathered entries are too few to decide (``everything``: they
-    are all the plan has, and all are kept).
+    are all the plan has, and all are kept; ``saturated``: they are all the
+    gathering budget allowed, and the heaviest up to the cap are kept).
     """
     data, rows, cols = gathered
     count = data.shape[0]
@@ -383,9 +416,9 @@ def _hessian_entries(gathered, total, k, max_dropped, xp, everything=False):
     cap = max(k, _MAX_HESSIAN_ENTRIES)
     outside = max(total - float(xp.sum(data)), 0.0)
     if outside > max_dropped:
-        if count < cap:
+        if count < cap and not saturated:
             return None  # gather more
-        k, max_dropped, outside = cap, None, 0.0  # the memory cap decides
+        k, max_dropped, outside = min(cap, count), None, 0.0  # the memory cap decides
     threshold = 0.0
     if k < count:
         threshold = _threshold(data[None, :], k, max_dropped, xp, outside=outside)
@@ -481,6 +514,9 @@ def _solve_streamed_at(cost, a, b, reg, *, tol, max_iter, density, n_sinkhorn, c
         f = f_new
         g, _ = _sinkhorn_half(cost, f, g, reg, tol, log_b, 0)
         n_done += 1
+        if verbose and errors and n_done % 5 == 0:
+            print(f"[sinkhorn_newton streamed] Sinkhorn {n_done}: marginal error "
+                  f"{errors[-1]:.3e} ({time.perf_counter() - clock:.1f} s)")
     gather = 0.0
     state = evaluate(f, g, gather=None)
     err = float(xp.sum(xp.abs(state["r"] - a)) + xp.sum(xp.abs(state["c"] - b)))
@@ -495,15 +531,16 @@ def _solve_streamed_at(cost, a, b, reg, *, tol, max_iter, density, n_sinkhorn, c
         picked = None
         if "gathered" in state:
             picked = _hessian_entries(state["gathered"], state["total"], k,
-                                      _DROP_RATIO * err, xp)
+                                      _DROP_RATIO * err, xp, saturated=state["saturated"])
         while picked is None:
             gather = gather / _REGATHER_FACTOR if gather > 0 else _first_gather(state, k)
             if gather < 1e-300:
                 gather = 0.0  # every entry of the computed tiles
-            state["gathered"] = cost.sweep(f, g, reg, tol, rows=False, cols=False,
-                                           gather=gather)["gathered"]
+            found = cost.sweep(f, g, reg, tol, rows=False, cols=False, gather=gather)
+            state["gathered"], state["saturated"] = found["gathered"], found["saturated"]
             picked = _hessian_entries(state["gathered"], state["total"], k,
-                                      _DROP_RATIO * err, xp, everything=gather == 0.0)
+                                      _DROP_RATIO * err, xp, everything=gather == 0.0,
+                                      saturated=found["saturated"])
         entries, threshold = picked
         gather = threshold / _GATHER_MARGIN
         # An inexact Newton step (Eisenstat and Walker's forcing term): far from the

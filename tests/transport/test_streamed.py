@@ -130,3 +130,34 @@ def test_transform_in_blocks_equals_one_block(monkeypatch):
     whole = ot.transform(X)
     monkeypatch.setattr(_estimator, "_MAP_BLOCK_ENTRIES", 1000)  # blocks of 11 rows
     np.testing.assert_allclose(ot.transform(X), whole, rtol=1e-14, atol=1e-15)
+
+
+def test_streamed_array_api_strict_and_float32(small_tiles):
+    """The streamed solve runs on any array-API namespace (array_api_strict) and in float32."""
+    xps = pytest.importorskip("array_api_strict")
+    import sklearn
+
+    X, Y = _clouds(200, 150)
+    ref = SinkhornNewtonOT(reg=1e-2, X_target=Y, streaming=True).fit(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        ot = SinkhornNewtonOT(reg=1e-2, X_target=xps.asarray(Y), streaming=True)
+        ot.fit(xps.asarray(X))
+        assert isinstance(ot.source_potential_, type(xps.asarray(X)))
+        assert ot.converged_
+        assert ot.transport_cost_ == pytest.approx(ref.transport_cost_, rel=1e-10)
+    o32 = SinkhornNewtonOT(reg=1e-2, X_target=Y.astype(np.float32), streaming=True)
+    o32.fit(X.astype(np.float32))
+    assert o32.source_potential_.dtype == np.float32 and o32.converged_
+    assert o32.transport_cost_ == pytest.approx(ref.transport_cost_, rel=1e-5)
+
+
+def test_streamed_memory_caps_still_converge(small_tiles, monkeypatch):
+    """With the Hessian capped at 6400 entries (of 120000) and at most 20000 candidates gathered
+    per pass, the solve still reaches tol and the in-memory plan (more Newton steps)."""
+    monkeypatch.setattr(_streamed, "_GATHER_BUDGET", 20000)
+    monkeypatch.setattr(_streamed, "_MAX_HESSIAN_ENTRIES", 6400)
+    X, Y = _clouds()
+    dense = SinkhornNewtonOT(reg=1e-3, X_target=Y, streaming=False).fit(X)
+    ot = SinkhornNewtonOT(reg=1e-3, X_target=Y, streaming=True).fit(X)
+    assert ot.converged_ and max(ot.log_["nnz"]) <= 6400 + 16
+    assert np.abs(_plan(ot, X, Y) - dense.coupling_).sum() < 1e-8
