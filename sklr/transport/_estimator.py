@@ -163,8 +163,8 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     gradient on the sparsified Hessian gathered during the line search's
     pass; the direct solve of the in-memory solver, a dense
     ``min(n, m)^2`` matrix, is not used. The streamed solve starts with 20
-    Sinkhorn iterations (the paper's N1) and takes 20 more after a damped
-    Newton step.
+    Sinkhorn iterations at ten times ``reg`` (a warm start), then 20 at
+    ``reg`` (the paper's N1), and takes 20 more after a damped Newton step.
 
     ``fit`` needs the target samples: without ``X_target`` it raises a
     ``ValueError`` (defaulting the target to anything would transport onto

@@ -66,6 +66,12 @@ _SKIP_FRACTION = 1e-3
 _EXP_CEILING = 300.0
 _EXP_FLOOR = -700.0
 
+# The streamed solve starts with _STREAM_SINKHORN Sinkhorn iterations at ten times
+# its first reg, when that is at most this fraction of the largest cost (2-D clouds,
+# reg = 1e-3, n = 10^4, 2 threads: 55 s and 11 Newton steps, against 78 s and 32
+# from the cold start; at n = 10^5 the cold start's Newton steps gained 1.5 % each).
+_WARMUP_UP_TO = 0.1
+
 # Sinkhorn iterations before the Newton stage and after a damped Newton step.
 _STREAM_SINKHORN = 20
 _STREAM_EXTRA_SWEEPS = 20
@@ -345,7 +351,7 @@ class _StreamedCost:
             return c, tot, plogp, parts, count
 
         tiles = [i for i in range(len(row_slices)) if keep[i].any()]
-        threads = min(self.n_threads, len(tiles)) if self.threaded else 1
+        threads = max(1, min(self.n_threads, len(tiles))) if self.threaded else 1
         budget = max(1, _GATHER_BUDGET // threads)
         if threads > 1:
             # NumPy releases the GIL in the products, exp and sums: threads over the
@@ -450,7 +456,8 @@ def sinkhorn_newton_streamed(cost, a, b, reg, *, tol=1e-9, max_iter=100, density
     ``r``, ``c`` (the plan's marginals), ``plogp`` and ``tiles_computed``
     (tile pairs evaluated, over all passes) and ``tiles`` (pairs per pass).
     Below ``1e-3`` of the largest cost, ``reg`` is reached by epsilon
-    scaling, as in :func:`sinkhorn_newton`.
+    scaling, as in :func:`sinkhorn_newton`; the first stage is warm-started
+    by 20 Sinkhorn iterations at ten times its ``reg`` (``_WARMUP_UP_TO``).
     """
     spread = cost.max_cost() / cost.scale  # (the least cost taken as 0: a stage more at most)
     regs = [reg]
@@ -458,6 +465,14 @@ def sinkhorn_newton_streamed(cost, a, b, reg, *, tol=1e-9, max_iter=100, density
         regs.append(regs[-1] * _REG_FACTOR)
     regs = regs[::-1]
     start, total = None, None
+    warmup = regs[0] * _REG_FACTOR
+    if warmup <= _WARMUP_UP_TO * spread:
+        # Warm start: Sinkhorn iterations at ten times the first reg (no Newton step).
+        f, g, _ = _solve_streamed_at(
+            cost, a, b, warmup, tol=_STAGE_TOL, max_iter=0, density=density,
+            n_sinkhorn=_STREAM_SINKHORN, cg_tol=cg_tol, cg_max_iter=cg_max_iter,
+            verbose=verbose, start=None)
+        start = (f, g)
     for i, reg_i in enumerate(regs):
         final = i == len(regs) - 1
         f, g, log = _solve_streamed_at(
@@ -477,6 +492,7 @@ def sinkhorn_newton_streamed(cost, a, b, reg, *, tol=1e-9, max_iter=100, density
             print(f"[sinkhorn_newton streamed] reg {reg_i:.3g}: marginal error "
                   f"{log['final_err']:.3e}")
     total["reg_schedule"] = regs
+    total["warmup_reg"] = warmup if warmup <= _WARMUP_UP_TO * spread else None
     return f, g, total
 
 
@@ -623,31 +639,45 @@ def _exact_lse(cost, f, g, reg, axis, subset=None):
                    xp.asarray(subset[k:k + step], device=dev)) for k in range(0, size, step)]
     running_max = xp.full(size, -math.inf, dtype=dtype, device=dev)
     running_sum = xp.zeros(size, dtype=dtype, device=dev)
-    for out_slice, index in chunks:
-        for other in outer:
-            if axis == 1:
-                rows, cols = index, other
-            else:
-                rows, cols = other, index
-            Xr = cost.X[rows, ...] if isinstance(rows, slice) else xp.take(cost.X, rows, axis=0)
-            Yc = cost.Y[cols, ...] if isinstance(cols, slice) else xp.take(cost.Y, cols, axis=0)
-            x_sq = cost.x_sq[rows] if isinstance(rows, slice) else xp.take(cost.x_sq, rows)
-            y_sq = cost.y_sq[cols] if isinstance(cols, slice) else xp.take(cost.y_sq, cols)
-            f_r = f[rows] if isinstance(rows, slice) else xp.take(f, rows)
-            g_c = g[cols] if isinstance(cols, slice) else xp.take(g, cols)
-            sq = xp.clip(x_sq[:, None] + y_sq[None, :] - 2.0 * (Xr @ xp.matrix_transpose(Yc)),
-                         min=0.0)
-            C = (sq if cost.metric == "sqeuclidean" else xp.sqrt(sq)) / cost.scale
-            E = (f_r[:, None] + g_c[None, :] - C) / reg
-            old_max = running_max[out_slice]
-            new_max = xp.maximum(old_max, xp.max(E, axis=axis))
-            # Rows or columns still at -inf everywhere stay there (no inf - inf).
-            safe = xp.where(xp.isfinite(new_max), new_max, 0.0)
-            shifted = E - (safe[None, :] if axis == 0 else safe[:, None])
-            running_sum[out_slice] = (running_sum[out_slice] * xp.exp(old_max - safe)
-                                      + xp.sum(xp.exp(shifted), axis=axis))
-            running_max[out_slice] = new_max
+
+    def work(group):
+        """The chunks ``group`` (disjoint parts of the result)."""
+        for out_slice, index in group:
+            _merge_lse(cost, f, g, reg, axis, index, outer, out_slice, running_max,
+                       running_sum)
+
+    threads = max(1, min(cost.n_threads, len(chunks))) if cost.threaded else 1
+    if threads > 1:
+        with threadpool_limits(1), ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, [chunks[t::threads] for t in range(threads)]))
+    else:
+        work(chunks)
     return running_max + xp.log(running_sum)
+
+
+def _merge_lse(cost, f, g, reg, axis, index, outer, out_slice, running_max, running_sum):
+    """Merge the log-sum-exps of the rows or columns ``index`` over every tile of ``outer``."""
+    xp = cost.xp
+    for other in outer:
+        rows, cols = (index, other) if axis == 1 else (other, index)
+        Xr = cost.X[rows, ...] if isinstance(rows, slice) else xp.take(cost.X, rows, axis=0)
+        Yc = cost.Y[cols, ...] if isinstance(cols, slice) else xp.take(cost.Y, cols, axis=0)
+        x_sq = cost.x_sq[rows] if isinstance(rows, slice) else xp.take(cost.x_sq, rows)
+        y_sq = cost.y_sq[cols] if isinstance(cols, slice) else xp.take(cost.y_sq, cols)
+        f_r = f[rows] if isinstance(rows, slice) else xp.take(f, rows)
+        g_c = g[cols] if isinstance(cols, slice) else xp.take(g, cols)
+        sq = xp.clip(x_sq[:, None] + y_sq[None, :] - 2.0 * (Xr @ xp.matrix_transpose(Yc)),
+                     min=0.0)
+        C = (sq if cost.metric == "sqeuclidean" else xp.sqrt(sq)) / cost.scale
+        E = (f_r[:, None] + g_c[None, :] - C) / reg
+        old_max = running_max[out_slice]
+        new_max = xp.maximum(old_max, xp.max(E, axis=axis))
+        # Rows or columns still at -inf everywhere stay there (no inf - inf).
+        safe = xp.where(xp.isfinite(new_max), new_max, 0.0)
+        shifted = E - (safe[None, :] if axis == 0 else safe[:, None])
+        running_sum[out_slice] = (running_sum[out_slice] * xp.exp(old_max - safe)
+                                  + xp.sum(xp.exp(shifted), axis=axis))
+        running_max[out_slice] = new_max
 
 
 # A row or column sum known to less than this relative accuracy (the skipped pairs'
