@@ -14,16 +14,17 @@ import numpy as np
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 RESULTS = HERE.parents[1] / "benchmarks" / "results"
 
-# (title, x label, result file, settings to draw, the reference slope and its meaning).
-# A setting of None reads rows that start with the size.
+# (title, x label, [(result file, setting), ...] to draw, the reference slope and its
+# meaning). A setting of None reads rows that start with the size.
+_SNS = "2026-12-05_sinkhorn_newton_scaling_after_cg_policy.md"
 PANELS = [
     ("sinkhorn_newton, 2-D clouds, reg = 1e-3", "n (points on each side)",
-     "2026-12-05_sinkhorn_newton_scaling_after_cg_policy.md", ["auto", "cg"],
+     [(_SNS, "auto"), (_SNS, "cg"), ("2026-12-06_sinkhorn_streamed.md", "streamed")],
      (2.0, "n^2: linear in the plan's entries")),
     ("funbat, 3 modes, distinct coordinates, 5 sweeps", "N (observations)",
-     "2026-12-05_funbat_scaling_fast.md", [None], (1.0, "linear in N")),
+     [("2026-12-05_funbat_scaling_fast.md", None)], (1.0, "linear in N")),
     ("complete_matrix, rank 10, 12 sweeps", "observed entries",
-     "2026-12-06_matrix_completer_scaling.md", [None], (1.0, "linear in the entries")),
+     [("2026-12-06_matrix_completer_scaling.md", None)], (1.0, "linear in the entries")),
 ]
 
 
@@ -46,10 +47,9 @@ def read_rows(path, setting):
 
 def main():
     fig, axes = plt.subplots(1, len(PANELS), figsize=(5.5 * len(PANELS), 4), squeeze=False)
-    for ax, (title, xlabel, name, settings, (slope, meaning)) in zip(axes[0], PANELS):
-        path = RESULTS / name
-        for setting in settings:
-            n, t = read_rows(path, setting)
+    for ax, (title, xlabel, sources, (slope, meaning)) in zip(axes[0], PANELS):
+        for name, setting in sources:
+            n, t = read_rows(RESULTS / name, setting)
             exponent = np.polyfit(np.log(n), np.log(t), 1)[0]
             label = f"{setting}: " if setting else ""
             ax.loglog(n, t, "o-", label=f"{label}exponent {exponent:.2f}")
@@ -58,7 +58,8 @@ def main():
         ax.loglog(grid, t0 * (grid / n0) ** slope, "k--", lw=1, label=f"slope {slope:g} ({meaning})")
         ax.set(title=title, xlabel=xlabel, ylabel="seconds (2 cores)")
         ax.legend(fontsize=8)
-        ax.text(0.01, -0.22, f"data: benchmarks/results/{name}", transform=ax.transAxes,
+        names = ", ".join(sorted({name for name, _ in sources}))
+        ax.text(0.01, -0.22, f"data: benchmarks/results/{names}", transform=ax.transAxes,
                 fontsize=7, color="0.4")
     fig.tight_layout()
 
