@@ -26,7 +26,6 @@ from ..utils._array_api import namespace_and_device
 from ..utils._namespace import dask_module
 from ._altmin import (
     _BIAS_ROUNDS,
-    MatrixCompletionResult,
     _alternate,
     _fit_rank,
     _shrunk_mean,
@@ -317,5 +316,4 @@ def complete_matrix_blocked(frame, n_components, *, alpha=0.0, center=None, max_
                        solver="exact", max_iter=max_iter, tol=tol, inner_tol=None,
                        inner_max_iter=None, sketch_size=None, sparsity=None, verbose=verbose,
                        stacklevel=stacklevel)
-    assert isinstance(result, MatrixCompletionResult)
     return result, shape, entries.counts()
