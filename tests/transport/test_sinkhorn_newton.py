@@ -249,14 +249,15 @@ def test_schur_direction_solves_the_sparsified_system():
 def test_pinning_a_column_of_little_mass_does_not_stall_newton():
     """Pinning the last column's potential, which had almost no mass after 20 Sinkhorn
     iterations here, held the L1 error at 2 / 600 for 20 Newton steps (41 in all); the
-    heaviest column's potential is pinned instead."""
+    heaviest column's potential is pinned instead. The step count depends on rounding (10 to
+    12 under OpenBLAS's SkylakeX and Nehalem kernels, 28 under Sandybridge, with no plateau)."""
     rng = np.random.default_rng(0)
     X, Y = rng.uniform(size=(700, 2)), rng.uniform(size=(600, 2)) + [0.3, 0.0]
     M = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
     for solver in ("cholesky", "cg"):
         P, log = sinkhorn_newton([], [], M / M.max(), 1e-3, n_sinkhorn=20, log=True,
                                  linear_solver=solver, cg_max_iter=1000)
-        assert log["converged"] and log["n_newton"] <= 15
+        assert log["converged"] and log["n_newton"] <= 32
         plateau = [e for e in log["err"][20:] if abs(e - 2 / 600) < 1e-5]
         assert len(plateau) <= 1
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
@@ -36,6 +36,7 @@ def test_plan_is_invariant_to_the_units_of_the_cost(exponent, seed, reg):
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(exponent=st.integers(-6, 6), seed=st.integers(0, 50))
+@example(exponent=1, seed=29)
 def test_estimator_is_scale_equivariant(exponent, seed):
     # norm="max" divides the cost by its maximum: the same reg gives the same
     # plan in any units, and the map scales with the data. With norm=None the
@@ -46,8 +47,10 @@ def test_estimator_is_scale_equivariant(exponent, seed):
     for norm, reg_scale in (("max", 1.0), (None, s**2)):
         ref = SinkhornNewtonOT(reg=1e-2, norm=norm, X_target=Xt).fit(Xs)
         est = SinkhornNewtonOT(reg=1e-2 * reg_scale, norm=norm, X_target=s * Xt).fit(s * Xs)
-        assert_allclose(est.coupling_, ref.coupling_, rtol=1e-5,
-                        atol=1e-9 * ref.coupling_.max())
+        # Each solve stops at an L1 marginal error <= tol = 1e-9, so the two plans agree
+        # entrywise only to about tol (seed 29, exponent 1, OpenBLAS's Sandybridge
+        # kernel: 4.2e-11 apart at an entry of 5e-10, against 3.3e-11 allowed before).
+        assert_allclose(est.coupling_, ref.coupling_, rtol=1e-5, atol=1e-9)
         assert_allclose(est.transform(s * Xs), s * ref.transform(Xs), rtol=1e-6,
                         atol=1e-8 * s)
         assert_allclose(est.inverse_transform(s * Xt), s * ref.inverse_transform(Xt),
