@@ -119,7 +119,9 @@ def test_array_api_matches_numpy(xp):
     reference, ref_log = sinkhorn_newton([], [], M, 1e-3, log=True)
     P, log = sinkhorn_newton([], [], xp.asarray(M), 1e-3, log=True)
     assert log["n_newton"] == ref_log["n_newton"]
-    assert_allclose(np.asarray(P), reference, atol=1e-12)
+    # Both stop at an L1 marginal error <= tol = 1e-9: entries agree to about that (on the
+    # oldest supported NumPy, 2e-10 apart at an entry of 1.2e-3).
+    assert_allclose(np.asarray(P), reference, rtol=0, atol=1e-9)
 
 
 def test_float32_reaches_its_own_tolerance():

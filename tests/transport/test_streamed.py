@@ -5,6 +5,12 @@ import pytest
 
 from sklr.transport import SinkhornNewtonOT, _streamed
 from sklr.transport._estimator import _pairwise_cost
+from sklr.utils._array_api import namespace_and_device
+
+
+def _xp(X):
+    """NumPy's array-API namespace (the bare module lacks parts of the standard on NumPy 2.0)."""
+    return namespace_and_device(X)[0]
 
 
 @pytest.fixture
@@ -60,7 +66,7 @@ def test_streamed_skips_tile_pairs_far_from_the_map(small_tiles):
     The potentials are the in-memory solver's; the streamed sums must equal the dense plan's."""
     X, Y = _clouds(600, 600)
     ot = SinkhornNewtonOT(reg=1e-4, X_target=Y, streaming=False).fit(X)
-    cost = _streamed._StreamedCost(X, Y, "sqeuclidean", np)
+    cost = _streamed._StreamedCost(X, Y, "sqeuclidean", _xp(X))
     cost.scale = ot.cost_scale_
     f = ot.source_potential_[cost.row_order]
     g = ot.target_potential_[cost.col_order]
@@ -84,7 +90,7 @@ def test_streamed_epsilon_scaling(small_tiles):
 def test_streamed_max_cost_is_exact(small_tiles):
     X, Y = _clouds(300, 500, seed=3)
     for metric in ("sqeuclidean", "euclidean"):
-        cost = _streamed._StreamedCost(X, Y, metric, np)
+        cost = _streamed._StreamedCost(X, Y, metric, _xp(X))
         assert cost.max_cost() == pytest.approx(_pairwise_cost(X, Y, metric, np).max(),
                                                 rel=1e-12)
 
