@@ -46,7 +46,16 @@ from threadpoolctl import threadpool_limits
 from ..utils._array_api import device as array_device
 from ..utils._array_api import segment_sum, sparse_matrix, to_numpy
 from ._newton_step import _DROP_RATIO, _NewtonSystem, _threshold
-from ._sinkhorn_newton import _REG_FACTOR, _SCALING_FROM, _STAGE_TOL
+from ._sinkhorn_newton import (
+    _ARMIJO,
+    _BACKTRACK,
+    _ENTRIES_PER_ROW,
+    _MIN_STEP,
+    _REG_FACTOR,
+    _ROUNDING,
+    _SCALING_FROM,
+    _STAGE_TOL,
+)
 
 # Leaf sizes of the k-d orders: a tile is _TILE_ROWS sources by _TILE_COLS targets
 # (8 MB of float64 exponents).
@@ -114,11 +123,6 @@ _GUARD_BELOW = 1e-5
 # iterations.
 _PROGRESS = 0.5
 
-_ARMIJO = 1e-4
-_ROUNDING = 1e-14
-_BACKTRACK = (0.1, 0.5)
-_MIN_STEP = 1e-2
-_ENTRIES_PER_ROW = 16
 
 
 def _kd_order(points, leaf):
