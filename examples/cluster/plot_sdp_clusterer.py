@@ -88,8 +88,11 @@ grid = np.column_stack([xx.ravel(), yy.ravel()])
 fig, ax = plt.subplots(figsize=(7, 3.6))
 ax.contourf(xx, yy, model.predict(grid).reshape(xx.shape), alpha=0.25, cmap="viridis")
 ax.scatter(X[:, 0], X[:, 1], c=model.labels_, s=6, cmap="viridis")
+# ``covariances_`` has GaussianMixture's layout for the selected ``covariance_type_``.
+full = {"full": lambda c: c, "diag": np.diag, "spherical": lambda c: c * np.eye(2)}
+print("selected covariance model:", model.covariance_type_)
 for mean, cov in zip(model.means_, model.covariances_):
-    w, V = np.linalg.eigh(cov)
+    w, V = np.linalg.eigh(full[model.covariance_type_](cov))
     t = np.linspace(0, 2 * np.pi, 100)
     ellipse = mean[:, None] + (V * (2 * np.sqrt(w))) @ np.vstack([np.cos(t), np.sin(t)])
     ax.plot(ellipse[0], ellipse[1], color="k", lw=1)

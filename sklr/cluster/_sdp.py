@@ -19,7 +19,7 @@ from ..linalg._gaussian import cholesky_log_det
 from ..utils._array_api import device as array_device
 from ..utils._array_api import namespace_and_device, random_normal
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
-from ._gaussian import _covariances, partition_cost
+from ._gaussian import _classification_em, _covariances, partition_cost
 from ._model_selection import COVARIANCE_MODELS, classification_bic
 from ._sdp_solvers import SDPResult, solve_admm, solve_bm
 from ._starts import (
@@ -176,6 +176,9 @@ def _indicator_factors(labels, n_clusters, rank, rng, xp):
 # Above this fraction of points moved by the equal-weight iteration, the weighted one also
 # runs from the starting partition (see la_sdp).
 _RESTART_FRACTION = 0.1
+# The iLA-SDP iteration runs from this many starts, the cheapest after classification EM
+# (see _screen_starts).
+_SDP_STARTS = 1
 
 
 def _snap(X, xp):
@@ -213,7 +216,7 @@ def _snap(X, xp):
     },
     prefer_skip_nested_validation=True,
 )
-def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="full",
+def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="auto",
            cluster_weights="estimated", max_iter=20, init="k-means++", rank=None, tol=1e-4,
            random_state=None, verbose=0):
     """Cluster ``X`` by the iterated likelihood-adjusted SDP, or by the K-means SDP.
@@ -243,10 +246,13 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="ful
         The iteration, or the K-means SDP alone.
     solver : {"bm", "admm"}, default="bm"
         :func:`solve_bm` or :func:`solve_admm`.
-    covariance_type : {"full", "diag", "spherical", "auto"}, default="full"
-        Form of the cluster covariances; ``"auto"``: the search runs for
-        each of the three and the partition of lowest classification BIC
-        (``2 cost + n_parameters log n``) is returned.
+    covariance_type : {"full", "diag", "spherical", "auto"}, default="auto"
+        Form of the cluster covariances; ``"auto"``: the starts of each of
+        the three are refined by classification EM and the iteration runs
+        for the model whose best refined start has the lowest
+        classification BIC (``2 cost + n_parameters log n``). The
+        iteration runs from the refined start of lowest partition cost
+        (for any ``covariance_type``; see :class:`SDPClusterer`).
     cluster_weights : {"estimated", "equal"}, default="estimated"
         ``"equal"``: the paper's LA-SDP, whose likelihood has no cluster
         weights. ``"estimated"``: after the equal-weight iteration, a
@@ -352,7 +358,7 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
         primary = [("init", init)]
     options = dict(solver=solver, rank=rank or 2, tol=tol, max_iter=max_iter, rng=rng,
                    verbose=verbose)
-    fits, n_iter = {}, 0
+    all_starts = {}
     for model in models:
         if isinstance(init, str) and init == "k-means++":
             primary = [("k-means++", _kmeans_start(X, runs, n_clusters, model, xp))]
@@ -364,15 +370,29 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
         starts = list(primary)
         if isinstance(init, str):
             starts.append(("greedy", _greedy_start(X, n_clusters, model, weighted, rng, xp)))
-        fit = _best_of_starts(X, starts, n_clusters, weighted, dict(options, covariance_type=model))
-        n_iter += fit.n_iter
-        fits[model] = fit
-    scores = {model: classification_bic(fit.run.kept.cost + shift, n, n_clusters, p, model,
-                                        weighted) for model, fit in fits.items()}
+        all_starts[model] = starts
+    screened = {model: _screen_starts(X, all_starts[model], n_clusters, model, weighted, xp)
+                for model in models}
+    # Each model's best screened partition: its classification BIC picks the model the
+    # SDP iteration runs for (the others keep their screened scores).
+    scores = {model: classification_bic(screened[model][0][0] + shift, n, n_clusters, p, model,
+                                        weighted) for model in models}
     chosen = min(models, key=lambda model: scores[model])
-    best = fits[chosen]
+    if verbose:
+        for model in models:
+            print(f"[sdp] {model}: starts after classification EM: "
+                  + ", ".join(f"{name} {cost + shift:.6g}" for cost, name, _ in screened[model]))
+    ranked = screened[chosen]
+    fit = _best_of_starts(X, [(name, labels) for _, name, labels in ranked[:_SDP_STARTS]],
+                          n_clusters, weighted, dict(options, covariance_type=chosen))
+    n_iter = fit.n_iter
+    start_costs = {name: cost for cost, name, _ in ranked[_SDP_STARTS:]}
+    start_costs.update(fit.start_costs)
+    scores[chosen] = classification_bic(fit.run.kept.cost + shift, n, n_clusters, p, chosen,
+                                        weighted)
+    best = fit
     if verbose and len(models) > 1:
-        print(f"[sdp] covariance models by classification BIC: "
+        print("[sdp] covariance models by classification BIC: "
               + ", ".join(f"{model} {score:.6g}" for model, score in scores.items())
               + f"; kept {chosen}")
     if not best.run.converged:
@@ -380,8 +400,27 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
                       f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=3)
     return _Search(_in_order_of_appearance(best.run.kept.labels, xp), n_iter,
                    best.run.kept.objective + shift, best.run.kept.cost + shift, chosen,
-                   {name: cost + shift for name, cost in best.start_costs.items()},
+                   {name: cost + shift for name, cost in start_costs.items()},
                    best.selected_start, scores)
+
+
+def _screen_starts(X, starts, n_clusters, covariance_type, weighted, xp):
+    """Each start (``(name, labels)``, None skipped) refined by classification EM, cheapest first.
+
+    Returns ``[(cost, name, labels)]`` sorted by partition cost. A refinement
+    that empties a cluster is dropped for the start itself.
+    """
+    ranked = []
+    for name, start in starts:
+        if start is None:
+            continue
+        refined = _classification_em(X, start, n_clusters, covariance_type, weighted, xp)
+        if int(xp.unique_values(refined).shape[0]) < int(xp.unique_values(start).shape[0]):
+            refined = start
+        _, covs = _covariances(X, refined, n_clusters, covariance_type, xp)
+        ranked.append((partition_cost(X, refined, covs, xp, weighted=weighted), name, refined))
+    ranked.sort(key=lambda item: item[0])
+    return ranked
 
 
 @dataclass(frozen=True)

@@ -152,9 +152,27 @@ def _one_run(X, n_clusters, params, seed):
         init=params["init"], rank=params["rank"], tol=params["tol"],
         rng=rng, verbose=params["verbose"])
     labels, model = search.labels, search.covariance_type
+    covariance_scores = search.covariance_scores
     if indices is not None:
-        labels = lift(searched, indices, labels, n_clusters, method=params["method"],
-                      covariance_type=model, weighted=_weighted(params))
+        # The lift decides the covariance model again, on all points: a subsample of a few
+        # hundred points penalises the full model's parameters more than all points do
+        # (make_heterogeneous_mixture(2400, 3, 3, separation=3.0, random_state=0), 250
+        # points: spherical chosen, 0.062 error against GaussianMixture's 0.052; by all
+        # points' BIC full, 0.055).
+        candidates = tuple(covariance_scores) if len(covariance_scores) > 1 else (model,)
+        lifted = {}
+        for candidate in candidates:
+            lifted_labels = lift(searched, indices, labels, n_clusters, method=params["method"],
+                                 covariance_type=candidate, weighted=_weighted(params))
+            _, covs = _fitted_gaussians(X, lifted_labels, n_clusters, params["method"],
+                                        candidate, xp)
+            cost = partition_cost(X, lifted_labels, covs, xp, weighted=_weighted(params))
+            lifted[candidate] = (classification_bic(cost, X.shape[0], n_clusters, X.shape[1],
+                                                    candidate, _weighted(params)), lifted_labels)
+        model = min(candidates, key=lambda candidate: lifted[candidate][0])
+        labels = lifted[model][1]
+        if len(candidates) > 1:
+            covariance_scores = {candidate: lifted[candidate][0] for candidate in candidates}
         if params["verbose"]:
             print(f"[SDPClusterer] searched {size} of {X.shape[0]} points, lifted to all "
                   f"({time.perf_counter() - start:.2f} s)")
@@ -166,7 +184,7 @@ def _one_run(X, n_clusters, params, seed):
               f"covariances, partition cost {cost:.6g} ({time.perf_counter() - start:.2f} s)")
     objective = math.nan if n_clusters == 1 else search.objective
     return _Run(labels, search.n_iter, objective, cost, means, covs, model, score,
-                search.start_costs, search.selected_start, search.covariance_scores, indices)
+                search.start_costs, search.selected_start, covariance_scores, indices)
 
 
 def _weighted(params):
@@ -219,16 +237,19 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         ``O(K n^3)`` per iteration, for small ``n`` and as a reference.
         ``"bm"`` gives the same labels far faster, and the gap widens with
         ``n`` (timings: ``benchmarks/README.md``).
-    covariance_type : {"full", "diag", "spherical", "auto"}, default="full"
+    covariance_type : {"full", "diag", "spherical", "auto"}, default="auto"
         Form of the clusters' covariances (ignored by ``"kmeans-sdp"``,
         which shares one spherical covariance). Each is shrunk towards
         ``(tr S_k / p) I`` by the weight ``p / (n_k + p)``, so clusters with
-        fewer points than features stay well conditioned. ``"auto"`` runs
-        the search for each of the three and keeps the model of lowest
-        classification BIC, ``2 cost + n_parameters log n`` (the partition
-        cost is the negative classification log-likelihood); the choice is
-        ``covariance_type_`` and the scores ``covariance_scores_``. It takes
-        about three times as long.
+        fewer points than features stay well conditioned. ``"auto"`` screens
+        the starts of each of the three models (see ``init``) and runs the
+        iteration for the model whose best screened partition has the
+        lowest classification BIC, ``2 cost + n_parameters log n`` (the
+        partition cost is the negative classification log-likelihood); the
+        choice is ``covariance_type_`` and the scores
+        ``covariance_scores_``. The default (it was ``"full"`` before 0.1.0:
+        on iris, wine and two of three axis-stretched mixtures the
+        full-covariance likelihood prefers a wrong partition, see Notes).
     cluster_weights : {"estimated", "equal"}, default="estimated"
         ``"equal"``: the paper's LA-SDP, whose likelihood gives every
         cluster the same prior weight; ``labels_`` is the iteration's
@@ -253,8 +274,11 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         iteration also runs from a greedy start (clusters grown one at a
         time from the points the others fit worst, by classification EM),
         which finds a small tight cluster that every K-means partition
-        splits. Of all the partitions evaluated, the starts included, the
-        one of lowest cost is kept (``start_costs_``, ``selected_start_``).
+        splits. Each start is first refined by classification EM (every
+        point to its cheapest cluster, until none moves) and the iteration
+        runs from the refined start of lowest partition cost. Of all the
+        partitions evaluated, the starts included, the one of lowest cost
+        is kept (``start_costs_``, ``selected_start_``).
         For ``method="kmeans-sdp"`` the K-means
         labels warm-start the solver, and are kept when their within-cluster
         sum of squares is lower than the rounded SDP's.
@@ -334,15 +358,19 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         ``"kmeans-sdp"`` with ``"auto"``).
     covariance_scores_ : dict
         Classification BIC (``2 cost + n_parameters log n_samples``, lower
-        is better) of the kept partition of each covariance model searched:
-        the three under ``"auto"``, else the one given; empty for
+        is better) of each covariance model searched (the three under
+        ``"auto"``, else the one given): for the selected model, of the kept
+        partition; for the others, of their best start after classification
+        EM (the iteration does not run for them). With ``subsample``, of
+        each model's lifted partition on all points. Empty for
         ``"kmeans-sdp"``.
     start_costs_ : dict
         For the selected covariance model, the partition cost (as
-        ``cost_``) of the best partition reached from each distinct
-        starting partition: ``"k-means++"``, ``"gaussian-mixture"``,
-        ``"greedy"``, ``"kmeans-sdp"``, ``"init"``; a start that repeats an earlier
-        one's partition is not run. Empty for ``"kmeans-sdp"`` and
+        ``cost_``) of each distinct starting partition, ``"k-means++"``,
+        ``"gaussian-mixture"``, ``"greedy"``, ``"kmeans-sdp"``, ``"init"``:
+        for the start the iteration ran from, of the best partition it
+        reached; for the others, after classification EM. A start that
+        repeats an earlier one's partition is not run. Empty for ``"kmeans-sdp"`` and
         ``n_clusters=1``.
     selected_start_ : str or None
         The start whose partition was kept (the lowest cost of
@@ -375,8 +403,13 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     indicator factors, same partition), with the rounded clusters matched
     to the SDP blocks (before the matching, the warm starts mixed up the
     clusters' covariances and a fit took 72 s instead of 5 s at p = 50);
-    the iteration starts from the best of 30 K-means runs by partition
-    cost and from a greedy start, stops after two rounds without a lower
+    the starts (the best of 30 K-means runs by partition cost, a greedy
+    start and, under ``"auto"``, EM's partition) are refined by
+    classification EM and the iteration runs from the cheapest only
+    (before 0.1.0 it ran from each: on issue 21's real data sets and foreign
+    mixtures the screened search keeps the same errors in a fraction of
+    the time, ``benchmarks/results/2026-12-06_sdp_screened.md``); it stops
+    after two rounds without a lower
     cost and keeps the best partition met (by the cost with weights under
     ``cluster_weights="estimated"``), the starts included, so that no run
     ends in a worse partition than one it evaluated.
@@ -479,7 +512,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_clusters=8, *, method="ila-sdp", solver="bm", covariance_type="full",
+    def __init__(self, n_clusters=8, *, method="ila-sdp", solver="bm", covariance_type="auto",
                  cluster_weights="estimated", init="k-means++", max_iter=20, tol=1e-4, n_init=1,
                  subsample="auto", n_jobs=None, random_state=None, verbose=0):
         self.n_clusters = n_clusters

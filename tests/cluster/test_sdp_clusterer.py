@@ -41,7 +41,7 @@ CASES = [(300, 2, 3, 3.5, 0), (300, 2, 3, 3.5, 2), (400, 10, 4, 3.0, 0), (400, 1
 def test_heterogeneous_mixture_error_at_most_gaussian_mixture_and_kmeans(n, p, K, separation,
                                                                          seed):
     X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation, random_state=seed)
-    ours = _error(y, SDPClusterer(K, random_state=0).fit(X).labels_)
+    ours = _error(y, SDPClusterer(K, covariance_type="full", random_state=0).fit(X).labels_)
     kmeans = _error(y, KMeans(K, n_init=10, random_state=0).fit_predict(X))
     gmm = _error(y, GaussianMixture(K, n_init=10, random_state=0).fit(X).predict(X))
     assert ours <= gmm
@@ -124,12 +124,13 @@ def test_transform_is_the_gaussian_negative_log_likelihood():
 
 def test_means_and_covariances_are_the_clusters_statistics():
     X, _, _, _ = make_heterogeneous_mixture(400, 2, 2, separation=5.0, random_state=0)
-    model = SDPClusterer(2, cluster_weights="equal", random_state=0).fit(X)
+    model = SDPClusterer(2, covariance_type="full", cluster_weights="equal",
+                         random_state=0).fit(X)
     assert model.cost_ == pytest.approx(
         partition_cost(X, model.labels_, model.covariances_, np))
-    weighted = SDPClusterer(2, random_state=0).fit(X)
+    weighted = SDPClusterer(2, covariance_type="full", random_state=0).fit(X)
     # The weights and the cost are those of the iteration's partition, before the final step.
-    partition = la_sdp(X, 2, random_state=np.random.RandomState(0).randint(0, 2**31 - 1))[0]
+    partition = la_sdp(X, 2, covariance_type="full", random_state=np.random.RandomState(0).randint(0, 2**31 - 1))[0]
     assert_allclose(weighted.weights_, np.bincount(partition) / 400)
     assert weighted.cost_ == pytest.approx(
         partition_cost(X, partition, weighted.covariances_, np, weighted=True))
@@ -187,7 +188,7 @@ def test_n_init_keeps_the_lowest_cost_and_n_jobs_does_not_change_it():
 
     # Overlapping clusters: the runs end at different partitions.
     X, _, _, _ = make_heterogeneous_mixture(200, 3, 4, separation=1.0, random_state=0)
-    best = SDPClusterer(4, n_init=4, random_state=0).fit(X)
+    best = SDPClusterer(4, covariance_type="full", n_init=4, random_state=0).fit(X)
     seeds = np.random.RandomState(0).randint(0, 2**31 - 1, size=4).tolist()
     params = dict(method="ila-sdp", solver="bm", covariance_type="full", init="k-means++",
                   cluster_weights="estimated",
@@ -195,7 +196,8 @@ def test_n_init_keeps_the_lowest_cost_and_n_jobs_does_not_change_it():
     costs = [_one_run(X, 4, params, seed).cost for seed in seeds]
     assert len(set(np.round(costs, 6))) > 1  # the runs differ, so the choice matters
     assert best.cost_ == pytest.approx(min(costs), rel=1e-12)
-    parallel = SDPClusterer(4, n_init=4, n_jobs=2, random_state=0).fit(X)
+    parallel = SDPClusterer(4, covariance_type="full", n_init=4, n_jobs=2,
+                            random_state=0).fit(X)
     assert_array_equal(parallel.labels_, best.labels_)
     assert parallel.cost_ == best.cost_
 
@@ -209,7 +211,7 @@ def test_init_from_the_kmeans_sdp():
 def test_more_features_than_samples_is_regularized():
     rng = np.random.RandomState(0)
     X = np.vstack([rng.standard_normal((15, 40)), rng.standard_normal((15, 40)) + 3.0])
-    model = SDPClusterer(2, random_state=0).fit(X)
+    model = SDPClusterer(2, covariance_type="full", random_state=0).fit(X)
     assert _error(np.repeat([0, 1], 15), model.labels_) == 0.0
     assert np.all(np.linalg.eigvalsh(model.covariances_) > 0)
     assert np.all(np.isfinite(model.transform(X)))

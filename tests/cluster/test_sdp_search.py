@@ -28,7 +28,7 @@ def test_finds_a_small_tight_cluster(seed):
     # the iteration from there stayed at 40-48 % error although the true partition has
     # a far lower cost; the greedy start sees the tight cluster.
     X, y = _tight_cluster(seed, n_large=195)
-    model = SDPClusterer(2, random_state=0).fit(X)
+    model = SDPClusterer(2, covariance_type="full", random_state=0).fit(X)
     assert misclustering_error(y, model.labels_) <= 0.01
     assert model.cost_ <= _cost(X, y, 2) + 1e-6 * abs(_cost(X, y, 2))
     assert sorted(np.bincount(model.labels_)) == [5, 195]

@@ -100,7 +100,7 @@ def test_ila_sdp_on_a_heterogeneous_mixture():
     covs = [np.diag([0.3, 0.3]), np.diag([2.0, 0.1]), np.diag([0.1, 1.5])]
     X = np.vstack([rng.multivariate_normal(c, S, m) for c, S, m in zip(centers, covs, sizes)])
     truth = np.repeat(np.arange(3), sizes)
-    labels, n_iter, _ = la_sdp(X, 3, random_state=0)
+    labels, n_iter, _ = la_sdp(X, 3, covariance_type="full", random_state=0)
     error = misclustering_error(truth, labels)
     kmeans = misclustering_error(truth, KMeans(3, n_init=10, random_state=0).fit_predict(X))
     em = misclustering_error(truth, GaussianMixture(3, n_init=10, random_state=0).fit(X).predict(X))
@@ -108,7 +108,8 @@ def test_ila_sdp_on_a_heterogeneous_mixture():
     assert error <= em and error < kmeans - 0.05, (error, em, kmeans)
     # The equal-weight iteration (the paper's) settles in a few rounds; the estimated weights
     # add the weighted iterations' rounds to the count.
-    _, equal_iter, _ = la_sdp(X, 3, cluster_weights="equal", random_state=0)
+    _, equal_iter, _ = la_sdp(X, 3, covariance_type="full", cluster_weights="equal",
+                             random_state=0)
     assert 1 < equal_iter <= 10
     assert equal_iter < n_iter <= 3 * 20
 
