@@ -78,7 +78,8 @@ def _kmeans_start(X, runs, n_clusters, covariance_type, xp):
     return best
 
 
-def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidates=3):
+def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidates=3,
+                  candidate_steps=3):
     """A partition grown one cluster at a time from the points the current clusters fit worst.
 
     Greedy mixture learning (Vlassis and Likas, 2002; Verbeek, Vlassis and
@@ -92,6 +93,13 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
     see a small tight cluster next to a large one (every K-means optimum
     splits the large one); its points are among the worst fitted by the
     large cluster's Gaussian. None when no candidate keeps every cluster.
+
+    Each candidate gets ``candidate_steps`` classification-EM steps before
+    the candidates are compared (the start is refined to the end when the
+    starts are screened, see ``_la_sdp``). On issue 21's real data sets and
+    foreign mixtures (20 cases) 3 steps instead of running EM to the end
+    gave the same final errors (one lower), and halved the start's time on
+    digits (K = 10), where it dominated the fit.
     """
     from ..utils._array_api import to_numpy
 
@@ -120,7 +128,7 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
             candidate = np.where(np.isin(np.arange(n), near), k, host)
             candidate = _classification_em(
                 X, xp.asarray(candidate, dtype=xp.int64, device=array_device(X)), k + 1,
-                covariance_type, weighted, xp)
+                covariance_type, weighted, xp, max_iter=candidate_steps)
             if int(xp.unique_values(candidate).shape[0]) < k + 1:
                 continue
             _, candidate_covs = _covariances(X, candidate, k + 1, covariance_type, xp)
