@@ -153,32 +153,35 @@ def _one_run(X, n_clusters, params, seed):
         rng=rng, verbose=params["verbose"])
     labels, model = search.labels, search.covariance_type
     covariance_scores = search.covariance_scores
-    if indices is not None:
+    weighted = _weighted(params)
+
+    def fitted(labels, model):
+        """The partition's Gaussians on all of ``X``, its cost and classification BIC."""
+        means, covs = _fitted_gaussians(X, labels, n_clusters, params["method"], model, xp)
+        cost = partition_cost(X, labels, covs, xp, weighted=weighted)
+        return (classification_bic(cost, X.shape[0], n_clusters, X.shape[1], model, weighted),
+                cost, means, covs, labels)
+
+    if indices is None:
+        score, cost, means, covs, _ = fitted(labels, model)
+    else:
         # The lift decides the covariance model again, on all points: a subsample of a few
         # hundred points penalises the full model's parameters more than all points do
         # (make_heterogeneous_mixture(2400, 3, 3, separation=3.0, random_state=0), 250
         # points: spherical chosen, 0.062 error against GaussianMixture's 0.052; by all
         # points' BIC full, 0.055).
         candidates = tuple(covariance_scores) if len(covariance_scores) > 1 else (model,)
-        lifted = {}
-        for candidate in candidates:
-            lifted_labels = lift(searched, indices, labels, n_clusters, method=params["method"],
-                                 covariance_type=candidate, weighted=_weighted(params))
-            _, covs = _fitted_gaussians(X, lifted_labels, n_clusters, params["method"],
-                                        candidate, xp)
-            cost = partition_cost(X, lifted_labels, covs, xp, weighted=_weighted(params))
-            lifted[candidate] = (classification_bic(cost, X.shape[0], n_clusters, X.shape[1],
-                                                    candidate, _weighted(params)), lifted_labels)
+        lifted = {candidate: fitted(lift(searched, indices, labels, n_clusters,
+                                         method=params["method"], covariance_type=candidate,
+                                         weighted=weighted), candidate)
+                  for candidate in candidates}
         model = min(candidates, key=lambda candidate: lifted[candidate][0])
-        labels = lifted[model][1]
+        score, cost, means, covs, labels = lifted[model]
         if len(candidates) > 1:
             covariance_scores = {candidate: lifted[candidate][0] for candidate in candidates}
         if params["verbose"]:
             print(f"[SDPClusterer] searched {size} of {X.shape[0]} points, lifted to all "
                   f"({time.perf_counter() - start:.2f} s)")
-    means, covs = _fitted_gaussians(X, labels, n_clusters, params["method"], model, xp)
-    cost = partition_cost(X, labels, covs, xp, weighted=_weighted(params))
-    score = classification_bic(cost, X.shape[0], n_clusters, X.shape[1], model, _weighted(params))
     if params["verbose"]:
         print(f"[SDPClusterer] run with seed {seed}: {search.n_iter} rounds, {model} "
               f"covariances, partition cost {cost:.6g} ({time.perf_counter() - start:.2f} s)")

@@ -98,8 +98,9 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
     the candidates are compared (the start is refined to the end when the
     starts are screened, see ``_la_sdp``). On issue 21's real data sets and
     foreign mixtures (20 cases) 3 steps instead of running EM to the end
-    gave the same final errors (one lower), and halved the start's time on
-    digits (K = 10), where it dominated the fit.
+    gave the same final errors (one lower) at a fraction of the start's
+    cost on digits (K = 10), where the start dominated the fit (timings:
+    ``benchmarks/results/2026-12-06_sdp_screened.md``).
     """
     from ..utils._array_api import to_numpy
 
