@@ -145,6 +145,27 @@ _SCALING_FROM = 1e-3
 _REG_FACTOR = 10.0
 _STAGE_TOL = 1e-6
 
+# Warm-up (a deviation from the paper, as in the streamed solver): with
+# n_sinkhorn="auto", when ten times the first reg of the schedule is at most this
+# fraction of the cost's spread, the first stage starts from the potentials of
+# _WARMUP_SINKHORN Sinkhorn iterations at that larger reg (more while their rate
+# predicts _WARMUP_TOL soon, see _finish_by_sinkhorn), and "auto" is capped at
+# _WARMED_SINKHORN iterations instead of _COLD_SINKHORN[1]. Timings before and
+# after on 2-D clouds at reg = 1e-3 (n = 2000 to 8000) and 12 other cases:
+# benchmarks/results/2026-12-06_sinkhorn_newton_warmup.md.
+_WARMUP_UP_TO = 0.1
+
+# The CG solve of a Newton step stops at a relative residual of min(_MAX_FORCING,
+# marginal error), and never below cg_tol (an inexact Newton step, Eisenstat and
+# Walker's forcing term): far from the solution CG stops early. Near tol it stops
+# at _LAST_FORCING * tol / error, what the last step needs to land below tol.
+_MAX_FORCING = 0.1
+_LAST_FORCING = 0.01
+_WARMUP_SINKHORN = 20
+_WARMUP_TOL = _STAGE_TOL
+_WARMED_SINKHORN = 100
+_COLD_SINKHORN = (20, 500)
+
 # Below this fraction of the cost's spread, a ConvergenceWarning blames the
 # resolution of the plan's exponents (see sinkhorn_newton's docstring).
 _FLOAT_LIMIT = 1e-7
@@ -155,6 +176,7 @@ class _Settings:
     """The user's choices for the solve, resolved ("auto" replaced)."""
 
     n_sinkhorn: int
+    auto_sinkhorn: bool
     density: object
     max_iter: int
     linear_solver: str
@@ -189,6 +211,7 @@ class _SolveLog:
     converged: bool = False
     final_err: float = math.inf
     reg_schedule: list = None
+    warmup_reg: float = None
 
     def extend(self, later):
         """Add a later epsilon-scaling stage: counts and lists add up, the result is the later one."""
@@ -212,6 +235,17 @@ def _solve(problem, settings):
         regs.append(regs[-1] * _REG_FACTOR)
     regs = regs[::-1]
     start, total = None, None
+    n_warmup = 0
+    warmup = regs[0] * _REG_FACTOR
+    if settings.auto_sinkhorn and warmup <= _WARMUP_UP_TO * spread:
+        # Warm start (see _WARMUP_UP_TO): Sinkhorn iterations at ten times the first reg.
+        warm, errors = problem.at(warmup, max(problem.tol, _WARMUP_TOL)), []
+        f, g, P, n_warmup = _sinkhorn_stage(warm, _WARMUP_SINKHORN, errors)
+        f, g, P, n_warmup = _finish_by_sinkhorn(warm, f, g, P, n_warmup, errors)
+        del P
+        start = (f, g)
+        settings = dataclasses.replace(settings,
+                                       n_sinkhorn=min(settings.n_sinkhorn, _WARMED_SINKHORN))
     for i, reg in enumerate(regs):
         final = i == len(regs) - 1
         stage = problem.at(reg, problem.tol if final else max(problem.tol, _STAGE_TOL))
@@ -227,7 +261,14 @@ def _solve(problem, settings):
         if settings.verbose and not final:
             print(f"[sinkhorn_newton] reg {reg:.3g}: marginal error {log.final_err:.3e}")
     total.reg_schedule = regs
+    total.warmup_reg = warmup if n_warmup else None
+    total.n_sinkhorn += n_warmup
     return P, total
+
+
+def _forcing(err, tol, cg_tol):
+    """The relative residual at which CG stops in a Newton step at marginal error ``err``."""
+    return max(cg_tol, min(_MAX_FORCING, max(err, _LAST_FORCING * tol / err)))
 
 
 def _finish_by_sinkhorn(problem, f, g, P, n_done, errors):
@@ -298,7 +339,8 @@ def _solve_at(problem, settings, warm=None):
             cap = settings.cg_max_iter
             if cap == "auto":
                 cap = system.cg_steps_worth_a_direct_solve()
-            df, dg, n_cg, converged = system.solve_cg(grad_f, grad_g, settings.cg_tol, cap)
+            df, dg, n_cg, converged = system.solve_cg(
+                grad_f, grad_g, _forcing(errors[-1], problem.tol, settings.cg_tol), cap)
             direct = not converged
         if direct:  # "cholesky", or CG did not converge in cg_max_iter steps
             df, dg = system.solve_direct(grad_f, grad_g)
@@ -415,7 +457,7 @@ def sinkhorn_newton(
     large against the marginal error (the paper's fixed ``2/n`` converged
     only linearly); the Newton systems are solved directly up to
     ``min(n, m) = 4000`` (see ``linear_solver``), and by CG above (an inexact
-    Newton step to ``cg_tol = 1e-6``), with the direct solve taking over
+    Newton step, see ``cg_tol``), with the direct solve taking over
     when CG stalls; after a damped Newton step
     (line-search step below 1) 100 more Sinkhorn iterations are taken,
     which are far cheaper than Newton steps where Newton is slow; a failed
@@ -423,6 +465,17 @@ def sinkhorn_newton(
     from then on and adds a Levenberg-Marquardt damping to the diagonal
     (divided by 10 after each full step); the iterate with the smallest
     marginal error is returned.
+
+    Warm-up (not in the paper; with ``n_sinkhorn="auto"`` only, a given
+    number of Sinkhorn iterations starting cold as in the paper): when ten
+    times the first ``reg`` solved
+    (``reg`` itself, or the largest of the epsilon scaling below) is at most
+    ``0.1`` times the cost's spread ``max(M) - min(M)``, the first stage
+    starts from potentials solved at that larger ``reg`` by Sinkhorn
+    iterations alone (20, and more while their rate predicts a marginal
+    error of ``1e-6`` within 200): Sinkhorn converges fast there, and its
+    potentials need fewer Newton steps and Sinkhorn iterations at ``reg``.
+    These iterations count in the log's ``n_sinkhorn``.
 
     Epsilon scaling (not in the paper): when ``reg`` is below ``1e-3`` times
     the cost's spread ``max(M) - min(M)``, the problem is first solved at
@@ -458,12 +511,14 @@ def sinkhorn_newton(
         ``"auto"``: ``min(n, m) // 5``, clipped to ``[20, 500]``, about the
         time of three Newton steps (a Newton step costs a factorization of
         ``min(n, m)^3 / 3`` flops, a Sinkhorn iteration two matrix-vector
-        products). A deviation from the paper: the early Newton steps, far
-        from the solution, gain little per cost (2-D clouds n = 1000,
-        reg = 1e-3: 5 Newton steps with 200 iterations, 10 with 20), and
-        ``"auto"`` was faster than 20 on every case tried, 2-D and 10-D
-        clouds and assignment problems (timings:
-        ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
+        products), and at most 100 after the warm-up described below. A
+        deviation from the paper: the early Newton steps, far from the
+        solution, gain little per cost (2-D clouds n = 1000, reg = 1e-3:
+        5 Newton steps with 200 iterations, 10 with 20), and ``"auto"`` was
+        faster than 20 on every case tried, 2-D and 10-D clouds and
+        assignment problems (timings:
+        ``benchmarks/results/2026-12-05_moved_from_docstrings.md`` and
+        ``2026-12-06_sinkhorn_newton_warmup.md``).
     density : float, default=None
         Least fraction of the plan's entries kept in the sparsified Hessian;
         by default ``16 / min(n, m)`` (16 entries per row of a square plan),
@@ -487,10 +542,14 @@ def sinkhorn_newton(
         pass over the sparsified Hessian; the direct solve was far faster
         (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
     cg_tol : float, default=1e-6
-        Relative residual of each conjugate-gradient solve (an inexact
+        Smallest relative residual of a conjugate-gradient solve (an inexact
         Newton step: on 2-D clouds, reg = 1e-3, n = 1000 to 6000, ``1e-6``
         took the same Newton steps to ``tol = 1e-9`` as the direct solve, in
         88 to 115 CG steps each; ``1e-10`` did not converge in 100 steps).
+        Each solve stops at ``min(0.1, max(err, 0.01 * tol / err))`` for a
+        marginal error ``err`` when that is larger (Eisenstat and Walker's
+        forcing term; the second term is what the last step needs to land
+        below ``tol``).
     cg_max_iter : int or "auto", default="auto"
         Maximum conjugate-gradient steps per Newton step before the direct
         solve takes over. ``"auto"``: about as many as cost one direct
@@ -512,12 +571,13 @@ def sinkhorn_newton(
         ``exp((f_i + g_j - M_ij) / reg)``), ``err`` (marginal error after
         every Sinkhorn iteration of the first stage, then after each Newton
         step, the Sinkhorn iterations that follow it included), ``dual``
-        (dual objective after each Newton step), ``n_sinkhorn`` (first
-        stage), ``n_sinkhorn_extra`` (Sinkhorn iterations after damped Newton
-        steps), ``n_newton``, ``n_cg`` (CG steps per Newton step), ``nnz``
-        (kept Hessian entries per step), ``n_fallback`` (failed line
-        searches),
-        ``n_direct`` (Newton steps solved directly),
+        (dual objective after each Newton step), ``n_sinkhorn`` (before the
+        Newton steps of each stage, the warm-up's included), ``warmup_reg``
+        (the warm-up's ``reg``, or None without one), ``n_sinkhorn_extra``
+        (Sinkhorn iterations after damped Newton steps), ``n_newton``,
+        ``n_cg`` (CG steps per Newton step), ``nnz`` (kept Hessian entries
+        per step), ``n_fallback`` (failed line searches), ``n_direct``
+        (Newton steps solved directly),
         ``final_err`` (marginal error of the returned plan),
         ``converged``, ``reg_schedule`` (the epsilon-scaling stages, ending
         at ``reg``; the counts and lists add up over the stages).
@@ -541,8 +601,9 @@ def sinkhorn_newton(
     xp, device = namespace_and_device(M)
     M = _as_cost_matrix(M, xp, device)
     a, b = _check_inputs(a, b, M, xp, device)
-    if isinstance(n_sinkhorn, str) and n_sinkhorn == "auto":
-        n_sinkhorn = min(500, max(20, min(M.shape) // 5))
+    auto_sinkhorn = isinstance(n_sinkhorn, str) and n_sinkhorn == "auto"
+    if auto_sinkhorn:
+        n_sinkhorn = min(_COLD_SINKHORN[1], max(_COLD_SINKHORN[0], min(M.shape) // 5))
     tol = max(float(tol), 100.0 * xp.finfo(M.dtype).eps)
     # Zero-weight points carry no mass: solve on the support, pad back after.
     rows_in, row_slot = _support(a, xp)
@@ -557,7 +618,8 @@ def sinkhorn_newton(
     a_s, b_s = xp.take(a, rows_in), xp.take(b, cols_in)
     if linear_solver == "auto":
         linear_solver = "cholesky" if min(M_s.shape) <= _CHOLESKY_MAX else "cg"
-    settings = _Settings(n_sinkhorn=int(n_sinkhorn), density=density, max_iter=int(max_iter),
+    settings = _Settings(n_sinkhorn=int(n_sinkhorn), auto_sinkhorn=auto_sinkhorn,
+                         density=density, max_iter=int(max_iter),
                          linear_solver=linear_solver, cg_tol=float(cg_tol),
                          cg_max_iter=cg_max_iter if cg_max_iter == "auto" else int(cg_max_iter),
                          verbose=verbose)

@@ -55,6 +55,8 @@ from ._sinkhorn_newton import (
     _ROUNDING,
     _SCALING_FROM,
     _STAGE_TOL,
+    _WARMUP_UP_TO,
+    _forcing,
 )
 
 # Leaf sizes of the k-d orders: a tile is _TILE_ROWS sources by _TILE_COLS targets
@@ -76,10 +78,9 @@ _EXP_CEILING = 300.0
 _EXP_FLOOR = -700.0
 
 # The streamed solve starts with _STREAM_SINKHORN Sinkhorn iterations at ten times
-# its first reg, when that is at most this fraction of the largest cost (2-D clouds,
+# its first reg, when that is at most _WARMUP_UP_TO of the largest cost (2-D clouds,
 # reg = 1e-3, n = 10^4, 2 threads: 55 s and 11 Newton steps, against 78 s and 32
 # from the cold start; at n = 10^5 the cold start's Newton steps gained 1.5 % each).
-_WARMUP_UP_TO = 0.1
 
 # Sinkhorn iterations before the Newton stage and after a damped Newton step.
 _STREAM_SINKHORN = 20
@@ -102,10 +103,6 @@ _REGATHER_FACTOR = 2.0 ** 4
 # plan's support is a fixed fraction of the pairs), 20 GB at n = 10^5. A cap of
 # 2^24 at n = 2 * 10^4 left Newton converging linearly (8 % per step at 2e-3).
 _MAX_HESSIAN_ENTRIES = 1 << 26
-
-# The CG solve of a Newton step stops at a relative residual of min(_MAX_FORCING,
-# marginal error), and never below cg_tol.
-_MAX_FORCING = 0.1
 
 # The Hessian's diagonal blocks are the kept entries' row and column sums (the exact
 # Hessian of the dual of the plan restricted to them: a graph Laplacian), not the
@@ -579,9 +576,8 @@ def _solve_streamed_at(cost, a, b, reg, *, tol, max_iter, density, n_sinkhorn, c
                                       saturated=found["saturated"])
         entries, threshold = picked
         gather = threshold / _GATHER_MARGIN
-        # An inexact Newton step (Eisenstat and Walker's forcing term): far from the
-        # solution CG stops early; near it, at cg_tol.
-        forcing = max(cg_tol, min(_MAX_FORCING, err))
+        # An inexact Newton step (see _forcing): far from the solution CG stops early.
+        forcing = _forcing(err, tol, cg_tol)
         # The diagonal of the kept entries (see _KEPT_FLOOR), not the plan's marginals.
         data_k, rows_k, cols_k = entries
         r_h = xp.maximum(segment_sum(data_k, rows_k, n, xp=xp), _KEPT_FLOOR * state["r"])

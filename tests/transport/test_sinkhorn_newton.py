@@ -384,3 +384,46 @@ def test_warning_below_float64_resolution_says_why():
         sinkhorn_newton([], [], M, 1e-8, max_iter=1, n_sinkhorn=1)
     with pytest.warns(ConvergenceWarning, match="increase max_iter or reg"):
         sinkhorn_newton([], [], M, 1e-1, max_iter=1, n_sinkhorn=1)
+
+
+def test_auto_warm_up_at_ten_times_reg_gives_the_same_plan():
+    """n_sinkhorn="auto" starts from Sinkhorn potentials at 10 reg (when 10 reg <= 0.1 spread)."""
+    M = _clouds(300, 250, seed=21)
+    P, log = sinkhorn_newton([], [], M, 1e-3, log=True)
+    assert log["converged"] and log["warmup_reg"] == pytest.approx(1e-2)
+    # The warm-up's iterations (at least 20) count with the first stage's (at most 100).
+    assert 20 < log["n_sinkhorn"] <= 100 + 20 + 200
+    P_cold, log_cold = sinkhorn_newton([], [], M, 1e-3, n_sinkhorn=100, log=True)
+    assert log_cold["warmup_reg"] is None and log_cold["converged"]
+    # Both are the plan of the same strictly concave dual's maximiser, to tol = 1e-9.
+    assert_allclose(P, P_cold, rtol=1e-5, atol=1e-9 / 300)
+    assert _marginal_error(P, 1 / 300, 1 / 250) <= 1e-9
+    # With epsilon scaling (reg < 1e-3 spread) the warm-up is at 10 x the first stage's reg.
+    _, log = sinkhorn_newton([], [], M, 1e-4, log=True)
+    assert log["converged"] and log["reg_schedule"] == pytest.approx([1e-3, 1e-4])
+    assert log["warmup_reg"] == pytest.approx(1e-2)
+    # No warm-up where 10 reg exceeds a tenth of the spread.
+    _, log = sinkhorn_newton([], [], M, 2e-2, log=True)
+    assert log["warmup_reg"] is None
+
+
+def test_warm_start_scaling_and_log_domain_columns_agree(monkeypatch):
+    """A warm start's first column update: the scaled kernel, or the log-sum-exp when its
+    scaling is too large (forced here); the same plan either way."""
+    from sklr.transport import _sinkhorn_stage
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return logsumexp(*args, **kwargs)
+
+    logsumexp = _sinkhorn_stage.logsumexp
+    monkeypatch.setattr(_sinkhorn_stage, "logsumexp", counted)
+    M = _clouds(90, 70, seed=22)
+    P, log = sinkhorn_newton([], [], M, 1e-3, log=True)
+    assert log["converged"] and log["warmup_reg"] is not None and not calls
+    monkeypatch.setattr(_sinkhorn_stage, "_WARM_SCALING_LIMIT", (-1.0, -1.0))
+    P_log, log_log = sinkhorn_newton([], [], M, 1e-3, log=True)
+    assert log_log["converged"] and len(calls) == 1
+    assert_allclose(P, P_log, rtol=1e-4, atol=1e-9 / 90)
