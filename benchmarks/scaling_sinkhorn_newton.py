@@ -11,6 +11,8 @@ last line per setting is the least-squares slope of log time on log n.
 
     python benchmarks/scaling_sinkhorn_newton.py --sizes 1000 2000 4000 6000 \
         --solvers auto cg:1e-6:5000
+
+``--repeat R`` runs each size R times and reports the run of median time.
 """
 
 import argparse
@@ -79,6 +81,8 @@ def main():
                         help="linear_solver[:cg_tol[:cg_max_iter]], e.g. auto cg:1e-6:5000")
     parser.add_argument("--reg", type=float, default=1e-3)
     parser.add_argument("--tol", type=float, default=1e-9)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per size; the row is the median-time run (lower median)")
     args = parser.parse_args()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}")
     print("| solver | n | time (s) | L1 error | Newton | Sinkhorn | max CG | direct "
@@ -87,7 +91,8 @@ def main():
     for spec in args.solvers:
         times = []
         for n in args.sizes:
-            seconds, info = run(n, spec, args.reg, args.tol)
+            runs = [run(n, spec, args.reg, args.tol) for _ in range(args.repeat)]
+            seconds, info = sorted(runs, key=lambda item: item[0])[(args.repeat - 1) // 2]
             times.append(seconds)
             print(f"| {spec} | {n} | {seconds:.2f} | {info['error']:.1e} | {info['newton']} "
                   f"| {info['sinkhorn']} | {info['cg']} | {info['direct']} "

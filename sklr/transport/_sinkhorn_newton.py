@@ -104,8 +104,13 @@ _EXTRA_SWEEPS = 100
 # after 20 iterations was 175 more, and 176 were needed. At reg = 1e-3 the
 # predictions after 20 iterations were 224 to 558 and grew as Sinkhorn slowed down.
 # The prediction is renewed after at most _FINISH_BATCH iterations (Sinkhorn's
-# rate slows down as it goes).
+# rate slows down as it goes). After the warm-up (which caps "auto" at 100 iterations
+# instead of up to 500) the horizon is _WARMED_FINISH, about the same ~700 iterations
+# in all: with 200 there, weighted 3-D Gaussian clouds at n = 5000, reg = 1e-3 took
+# two Newton steps in 7.5 s where Sinkhorn alone needed 5.4 s (timings:
+# benchmarks/results/2026-12-06_sinkhorn_newton_warmup.md).
 _SINKHORN_FINISH = 200
+_WARMED_FINISH = 600
 _FINISH_BATCH = 40
 
 # The line search: Armijo's sufficient-increase constant; a rounding allowance
@@ -149,11 +154,25 @@ _STAGE_TOL = 1e-6
 # n_sinkhorn="auto", when ten times the first reg of the schedule is at most this
 # fraction of the cost's spread, the first stage starts from the potentials of
 # _WARMUP_SINKHORN Sinkhorn iterations at that larger reg (more while their rate
-# predicts _WARMUP_TOL soon, see _finish_by_sinkhorn), and "auto" is capped at
-# _WARMED_SINKHORN iterations instead of _COLD_SINKHORN[1]. Timings before and
-# after on 2-D clouds at reg = 1e-3 (n = 2000 to 8000) and 12 other cases:
+# predicts _WARMUP_TOL within _SINKHORN_FINISH, see _finish_by_sinkhorn), and "auto"
+# is capped at _WARMED_SINKHORN iterations instead of _COLD_SINKHORN[1] (Sinkhorn's
+# finish then looks _WARMED_FINISH ahead). Timings before and after on 2-D clouds at
+# reg = 1e-3 (n = 1000 to 8000) and 20 other cases:
 # benchmarks/results/2026-12-06_sinkhorn_newton_warmup.md.
 _WARMUP_UP_TO = 0.1
+_WARMUP_SINKHORN = 20
+_WARMUP_TOL = _STAGE_TOL
+_WARMED_SINKHORN = 100
+_COLD_SINKHORN = (20, 500)
+
+# With CG (above _CHOLESKY_MAX), the sparsified Hessian drops at most this fraction of
+# the marginal error's mass (_DROP_RATIO = 0.1 with the direct solve, where more
+# entries make the Schur complement's product dearer; with CG they cost only their
+# share of each product). 2-D clouds, n = 6000, reg = 1e-3: 2 Newton steps instead
+# of 3 (1.9e-4 -> 3.9e-6 -> 6.5e-11 against -> 4.4e-6 -> 3.1e-9 -> 3.0e-11), with
+# 3.3 / 4.1 million entries instead of 2.7 / 3.6 / 5.1 (timings:
+# benchmarks/results/2026-12-06_sinkhorn_newton_warmup.md).
+_CG_DROP_RATIO = 0.01
 
 # The CG solve of a Newton step stops at a relative residual of min(_MAX_FORCING,
 # marginal error), and never below cg_tol (an inexact Newton step, Eisenstat and
@@ -161,10 +180,6 @@ _WARMUP_UP_TO = 0.1
 # at _LAST_FORCING * tol / error, what the last step needs to land below tol.
 _MAX_FORCING = 0.1
 _LAST_FORCING = 0.01
-_WARMUP_SINKHORN = 20
-_WARMUP_TOL = _STAGE_TOL
-_WARMED_SINKHORN = 100
-_COLD_SINKHORN = (20, 500)
 
 # Below this fraction of the cost's spread, a ConvergenceWarning blames the
 # resolution of the plan's exponents (see sinkhorn_newton's docstring).
@@ -177,6 +192,7 @@ class _Settings:
 
     n_sinkhorn: int
     auto_sinkhorn: bool
+    finish: int  # see _finish_by_sinkhorn
     density: object
     max_iter: int
     linear_solver: str
@@ -241,10 +257,11 @@ def _solve(problem, settings):
         # Warm start (see _WARMUP_UP_TO): Sinkhorn iterations at ten times the first reg.
         warm, errors = problem.at(warmup, max(problem.tol, _WARMUP_TOL)), []
         f, g, P, n_warmup = _sinkhorn_stage(warm, _WARMUP_SINKHORN, errors)
-        f, g, P, n_warmup = _finish_by_sinkhorn(warm, f, g, P, n_warmup, errors)
+        f, g, P, n_warmup = _finish_by_sinkhorn(warm, f, g, P, n_warmup, errors,
+                                                _SINKHORN_FINISH)
         del P
         start = (f, g)
-        settings = dataclasses.replace(settings,
+        settings = dataclasses.replace(settings, finish=_WARMED_FINISH,
                                        n_sinkhorn=min(settings.n_sinkhorn, _WARMED_SINKHORN))
     for i, reg in enumerate(regs):
         final = i == len(regs) - 1
@@ -271,16 +288,16 @@ def _forcing(err, tol, cg_tol):
     return max(cg_tol, min(_MAX_FORCING, max(err, _LAST_FORCING * tol / err)))
 
 
-def _finish_by_sinkhorn(problem, f, g, P, n_done, errors):
-    """Sinkhorn iterations while their measured rate predicts ``tol`` soon (``_SINKHORN_FINISH``).
+def _finish_by_sinkhorn(problem, f, g, P, n_done, errors, horizon):
+    """Sinkhorn iterations while their measured rate predicts ``tol`` within ``horizon``.
 
     Sinkhorn converges linearly; while its rate predicts ``tol`` within
-    ``_SINKHORN_FINISH`` more iterations, going on with it is cheaper than
+    ``horizon`` more iterations (``_SINKHORN_FINISH``), going on with it is cheaper than
     Newton steps (dense plans: large ``reg``).
     """
     while errors[-1] > problem.tol and n_done >= 4 and 0 < errors[-1] < errors[-4]:
         needed = _sinkhorn_iterations_needed(errors, problem.tol)
-        if needed is None or needed > _SINKHORN_FINISH:
+        if needed is None or needed > horizon:
             break
         f, g, P, n_more = _scaling_sweeps(problem, f, g, P, min(int(needed) + 5, _FINISH_BATCH),
                                           errors)
@@ -320,7 +337,8 @@ def _solve_at(problem, settings, warm=None):
     errors = log.err
     start = time.perf_counter()
     f, g, P, n_done = _sinkhorn_stage(problem, settings.n_sinkhorn, errors, warm)
-    f, g, P, log.n_sinkhorn = _finish_by_sinkhorn(problem, f, g, P, n_done, errors)
+    f, g, P, log.n_sinkhorn = _finish_by_sinkhorn(problem, f, g, P, n_done, errors,
+                                                  settings.finish)
     dual = problem.dual(f, g, P)
     n_newton, damping = 0, 0.0
     linear_solver = settings.linear_solver
@@ -333,7 +351,8 @@ def _solve_at(problem, settings, warm=None):
     while errors[-1] > problem.tol and n_newton < settings.max_iter:
         n_newton += 1
         grad_f, grad_g = a - xp.sum(P, axis=1), b - xp.sum(P, axis=0)
-        system = _NewtonSystem.at_plan(P, problem.reg, k, _DROP_RATIO * errors[-1], damping, xp)
+        drop = _DROP_RATIO if linear_solver == "cholesky" else _CG_DROP_RATIO
+        system = _NewtonSystem.at_plan(P, problem.reg, k, drop * errors[-1], damping, xp)
         n_cg, direct = 0, True
         if linear_solver == "cg":
             cap = settings.cg_max_iter
@@ -523,7 +542,8 @@ def sinkhorn_newton(
         Least fraction of the plan's entries kept in the sparsified Hessian;
         by default ``16 / min(n, m)`` (16 entries per row of a square plan),
         capped at 1. More are kept when the plan mass left out would exceed
-        a tenth of the current marginal error (dense plans, large ``reg``).
+        a tenth of the current marginal error (dense plans, large ``reg``);
+        a hundredth with the conjugate-gradient solver.
     tol : float, default=1e-9
         Stop when ``||P 1 - a||_1 + ||P^T 1 - b||_1 <= tol`` (raised to
         ``100 eps`` of ``M``'s dtype, ``1.2e-5`` in float32).
@@ -619,6 +639,7 @@ def sinkhorn_newton(
     if linear_solver == "auto":
         linear_solver = "cholesky" if min(M_s.shape) <= _CHOLESKY_MAX else "cg"
     settings = _Settings(n_sinkhorn=int(n_sinkhorn), auto_sinkhorn=auto_sinkhorn,
+                         finish=_SINKHORN_FINISH,
                          density=density, max_iter=int(max_iter),
                          linear_solver=linear_solver, cg_tol=float(cg_tol),
                          cg_max_iter=cg_max_iter if cg_max_iter == "auto" else int(cg_max_iter),

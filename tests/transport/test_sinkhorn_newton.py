@@ -60,7 +60,9 @@ def test_cost_tends_to_the_exact_transport_cost():
 def test_newton_stage_increases_the_dual_and_reaches_tol():
     M = _clouds(300, 200)
     for reg in (5e-3, 1e-3):  # at 1e-2 Sinkhorn alone finishes (226 iterations)
-        P, log = sinkhorn_newton([], [], M, reg, log=True)
+        # A cold start with 40 Sinkhorn iterations (with "auto", the warm-up at 5e-2 and
+        # Sinkhorn's finish solve reg = 5e-3 without a Newton step).
+        P, log = sinkhorn_newton([], [], M, reg, n_sinkhorn=40, log=True)
         assert log["converged"] and log["n_newton"] >= 1
         dual = log["dual"]
         assert all(b >= a - 1e-12 * abs(a) for a, b in zip(dual, dual[1:]))
@@ -207,9 +209,11 @@ def test_sinkhorn_stage_equals_log_domain_sinkhorn(reg, monkeypatch):
 @pytest.mark.parametrize("reg", [5e-3, 1e-3])
 def test_cg_and_cholesky_newton_solvers_agree(reg):
     M = _clouds(120, 90, seed=12)
+    # n_sinkhorn=20: a cold start that leaves work for the Newton steps at both reg.
     P_cg, log_cg = sinkhorn_newton([], [], M, reg, linear_solver="cg", cg_max_iter=2000,
+                                   n_sinkhorn=20, log=True)
+    P_ch, log_ch = sinkhorn_newton([], [], M, reg, linear_solver="cholesky", n_sinkhorn=20,
                                    log=True)
-    P_ch, log_ch = sinkhorn_newton([], [], M, reg, linear_solver="cholesky", log=True)
     assert log_cg["converged"] and log_ch["converged"]
     assert log_ch["n_direct"] == log_ch["n_newton"] and sum(log_ch["n_cg"]) == 0
     assert sum(log_cg["n_cg"]) > 0 and log_ch["n_newton"] > 0
@@ -266,14 +270,14 @@ def test_pinning_a_column_of_little_mass_does_not_stall_newton():
 
 def test_inexact_cg_newton_step_converges_like_the_direct_one():
     """Issue 20.1: the default cg_tol=1e-6 is an inexact Newton step that reaches tol=1e-9
-    in the Newton steps of the direct solve (with 1e-10 and a cap of 100 every CG solve
-    fell back on the direct one)."""
+    in no more Newton steps than the direct solve (with 1e-10 and a cap of 100 every CG
+    solve fell back on the direct one; with CG the Hessian drops 10 times less mass)."""
     M = _clouds(300, 300, seed=3)
     P_cg, log_cg = sinkhorn_newton([], [], M, 1e-3, linear_solver="cg", cg_max_iter=1000,
                                    log=True)
     P_ch, log_ch = sinkhorn_newton([], [], M, 1e-3, linear_solver="cholesky", log=True)
     assert log_cg["converged"] and log_cg["n_direct"] == 0
-    assert log_cg["n_newton"] == log_ch["n_newton"] > 0
+    assert 0 < log_cg["n_newton"] <= log_ch["n_newton"]
     assert 0 < max(log_cg["n_cg"]) < 200
     assert_allclose(P_cg, P_ch, rtol=1e-5, atol=1e-12)
 
