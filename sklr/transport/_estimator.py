@@ -79,7 +79,8 @@ class SinkhornNewtonOT(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         that ``reg`` does not depend on the data's scale. None keeps it.
     n_sinkhorn : int or "auto", default="auto"
         Sinkhorn iterations before the Newton stage (``"auto"``: about the
-        time of three Newton steps, see :func:`sinkhorn_newton`).
+        time of three Newton steps, at most 100 after a warm-up at ten times
+        ``reg``; see :func:`sinkhorn_newton`).
     density : float, default=None
         Least fraction of plan entries kept in the sparsified Hessian
         (``16 / min(n_source, n_target)`` when None).
