@@ -251,13 +251,13 @@ def _solve(problem, settings):
         regs.append(regs[-1] * _REG_FACTOR)
     regs = regs[::-1]
     start, total = None, None
-    n_warmup = 0
+    n_warmup, warmup_errors = 0, []
     warmup = regs[0] * _REG_FACTOR
     if settings.auto_sinkhorn and warmup <= _WARMUP_UP_TO * spread:
         # Warm start (see _WARMUP_UP_TO): Sinkhorn iterations at ten times the first reg.
-        warm, errors = problem.at(warmup, max(problem.tol, _WARMUP_TOL)), []
-        f, g, P, n_warmup = _sinkhorn_stage(warm, _WARMUP_SINKHORN, errors)
-        f, g, P, n_warmup = _finish_by_sinkhorn(warm, f, g, P, n_warmup, errors,
+        warm = problem.at(warmup, max(problem.tol, _WARMUP_TOL))
+        f, g, P, n_warmup = _sinkhorn_stage(warm, _WARMUP_SINKHORN, warmup_errors)
+        f, g, P, n_warmup = _finish_by_sinkhorn(warm, f, g, P, n_warmup, warmup_errors,
                                                 _SINKHORN_FINISH)
         del P
         start = (f, g)
@@ -280,6 +280,7 @@ def _solve(problem, settings):
     total.reg_schedule = regs
     total.warmup_reg = warmup if n_warmup else None
     total.n_sinkhorn += n_warmup
+    total.err = warmup_errors + total.err
     return P, total
 
 
@@ -589,8 +590,9 @@ def sinkhorn_newton(
     log : dict
         Only with ``log=True``: ``f``, ``g`` (dual potentials, the plan is
         ``exp((f_i + g_j - M_ij) / reg)``), ``err`` (marginal error after
-        every Sinkhorn iteration of the first stage, then after each Newton
-        step, the Sinkhorn iterations that follow it included), ``dual``
+        every Sinkhorn iteration of the first stage, the warm-up's at its own
+        ``reg`` first, then after each Newton step, the Sinkhorn iterations
+        that follow it included), ``dual``
         (dual objective after each Newton step), ``n_sinkhorn`` (before the
         Newton steps of each stage, the warm-up's included), ``warmup_reg``
         (the warm-up's ``reg``, or None without one), ``n_sinkhorn_extra``

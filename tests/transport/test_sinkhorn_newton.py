@@ -395,8 +395,10 @@ def test_auto_warm_up_at_ten_times_reg_gives_the_same_plan():
     M = _clouds(300, 250, seed=21)
     P, log = sinkhorn_newton([], [], M, 1e-3, log=True)
     assert log["converged"] and log["warmup_reg"] == pytest.approx(1e-2)
-    # The warm-up's iterations (at least 20) count with the first stage's (at most 100).
-    assert 20 < log["n_sinkhorn"] <= 100 + 20 + 200
+    # The warm-up's iterations (at least 20) count with the first stage's, and its errors
+    # (at its own reg) come first in log["err"].
+    assert 20 < log["n_sinkhorn"] <= (20 + 200 + 40) + (100 + 600 + 40)
+    assert len(log["err"]) == log["n_sinkhorn"] + log["n_newton"]
     P_cold, log_cold = sinkhorn_newton([], [], M, 1e-3, n_sinkhorn=100, log=True)
     assert log_cold["warmup_reg"] is None and log_cold["converged"]
     # Both are the plan of the same strictly concave dual's maximiser, to tol = 1e-9.
