@@ -58,7 +58,8 @@ sinkhorn_newton(a, b, C, reg, max_iter=1, warn=False)
 # ``log["err"]`` records the marginal error after every iteration of the
 # Sinkhorn stage (``log["n_sinkhorn"]`` of them, the first at iteration 1;
 # with the default ``n_sinkhorn="auto"`` the first ones are the warm-up's, at
-# ``log["warmup_reg"]``, ten times ``reg``), then after each Newton step (``log["n_newton"]``). A Newton step that the
+# ``log["warmup_reg"]``, ten times ``reg``), then after each Newton step
+# (``log["n_newton"]``). A Newton step that the
 # line search damps is followed by Sinkhorn iterations that are counted in
 # ``log["n_sinkhorn_extra"]`` but not recorded one by one; they are added
 # to the iteration count of the Newton step they follow.
