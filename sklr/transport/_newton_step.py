@@ -39,8 +39,13 @@ _DROP_RATIO = 0.1
 # dense matrix is then no larger than the plan, and its factorization costs
 # min(n, m)^3 / 3 flops, against CG steps that grow into the hundreds as reg
 # falls (300 to 450 at n = 500, reg = 1e-3; thousands at 1e-4). Timings:
-# benchmarks/results/2026-12-05_sinkhorn_newton_scaling.md.
-_CHOLESKY_MAX = 4000
+# benchmarks/results/2026-12-05_sinkhorn_newton_scaling.md. 1500 (was 4000) since
+# CG's forcing term and its 1/100 drop ratio: from n = 2000 up CG was as fast or
+# faster on all 13 cases tried (2-D clouds reg 1e-3, n = 2000 / 3000 / 4000: 0.58 /
+# 1.58 / 3.37 s against 0.88 / 2.87 / 6.69 s), level at 1500, and below it stalls on
+# its first step (handing over at no visible cost): benchmarks/results/
+# 2026-12-06_sinkhorn_newton_warmup.md.
+_CHOLESKY_MAX = 1500
 
 # cg_max_iter="auto": dense BLAS (the direct solve) does this many times more
 # flops per second than the sparse products of CG, so the cap is the number of

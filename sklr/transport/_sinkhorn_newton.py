@@ -476,7 +476,7 @@ def sinkhorn_newton(
     sparsified Hessian keeps more than ``density`` when the dropped mass is
     large against the marginal error (the paper's fixed ``2/n`` converged
     only linearly); the Newton systems are solved directly up to
-    ``min(n, m) = 4000`` (see ``linear_solver``), and by CG above (an inexact
+    ``min(n, m) = 1500`` (see ``linear_solver``), and by CG above (an inexact
     Newton step, see ``cg_tol``), with the direct solve taking over
     when CG stalls; after a damped Newton step
     (line-search step below 1) 100 more Sinkhorn iterations are taken,
@@ -557,11 +557,13 @@ def sinkhorn_newton(
         preconditioned conjugate gradient as in the paper, falling back on
         the direct solve when it does not converge in ``cg_max_iter`` steps
         (and using the direct solve for the rest of the solve from then on);
-        ``"auto"``: ``"cholesky"`` up to ``min(n, m) = 4000``, ``"cg"``
+        ``"auto"``: ``"cholesky"`` up to ``min(n, m) = 1500``, ``"cg"``
         above. At ``n = 500, reg = 1e-3`` (assignment problem) CG needed
         300 to 450 steps per Newton step (thousands at ``1e-4``), each a
         pass over the sparsified Hessian; the direct solve was far faster
-        (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``).
+        (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``);
+        from 2000 up CG was as fast or faster on every case tried
+        (``2026-12-06_sinkhorn_newton_warmup.md``).
     cg_tol : float, default=1e-6
         Smallest relative residual of a conjugate-gradient solve (an inexact
         Newton step: on 2-D clouds, reg = 1e-3, n = 1000 to 6000, ``1e-6``
