@@ -154,14 +154,13 @@ _STAGE_TOL = 1e-6
 # n_sinkhorn="auto", when ten times the first reg of the schedule is at most this
 # fraction of the cost's spread, the first stage starts from the potentials of
 # _WARMUP_SINKHORN Sinkhorn iterations at that larger reg (more while their rate
-# predicts _WARMUP_TOL within _SINKHORN_FINISH, see _finish_by_sinkhorn), and "auto"
+# predicts _STAGE_TOL within _SINKHORN_FINISH, see _finish_by_sinkhorn), and "auto"
 # is capped at _WARMED_SINKHORN iterations instead of _COLD_SINKHORN[1] (Sinkhorn's
 # finish then looks _WARMED_FINISH ahead). Timings before and after on 2-D clouds at
 # reg = 1e-3 (n = 1000 to 8000) and 20 other cases:
 # benchmarks/results/2026-12-06_sinkhorn_newton_warmup.md.
 _WARMUP_UP_TO = 0.1
 _WARMUP_SINKHORN = 20
-_WARMUP_TOL = _STAGE_TOL
 _WARMED_SINKHORN = 100
 _COLD_SINKHORN = (20, 500)
 
@@ -255,7 +254,7 @@ def _solve(problem, settings):
     warmup = regs[0] * _REG_FACTOR
     if settings.auto_sinkhorn and warmup <= _WARMUP_UP_TO * spread:
         # Warm start (see _WARMUP_UP_TO): Sinkhorn iterations at ten times the first reg.
-        warm = problem.at(warmup, max(problem.tol, _WARMUP_TOL))
+        warm = problem.at(warmup, max(problem.tol, _STAGE_TOL))
         f, g, P, n_warmup = _sinkhorn_stage(warm, _WARMUP_SINKHORN, warmup_errors)
         f, g, P, n_warmup = _finish_by_sinkhorn(warm, f, g, P, n_warmup, warmup_errors,
                                                 _SINKHORN_FINISH)
@@ -293,8 +292,9 @@ def _finish_by_sinkhorn(problem, f, g, P, n_done, errors, horizon):
     """Sinkhorn iterations while their measured rate predicts ``tol`` within ``horizon``.
 
     Sinkhorn converges linearly; while its rate predicts ``tol`` within
-    ``horizon`` more iterations (``_SINKHORN_FINISH``), going on with it is cheaper than
-    Newton steps (dense plans: large ``reg``).
+    ``horizon`` more iterations (``_SINKHORN_FINISH``, or ``_WARMED_FINISH``
+    after the warm-up), going on with it is cheaper than Newton steps (dense
+    plans: large ``reg``).
     """
     while errors[-1] > problem.tol and n_done >= 4 and 0 < errors[-1] < errors[-4]:
         needed = _sinkhorn_iterations_needed(errors, problem.tol)
