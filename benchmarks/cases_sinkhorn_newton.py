@@ -9,8 +9,9 @@ Each case is ``problem:n:reg`` with the problems of ``bench_sinkhorn_newton.py``
     OPENBLAS_NUM_THREADS=1 python benchmarks/cases_sinkhorn_newton.py assignment:500:1e-3 \
         clouds2d:2000:1e-4 clouds10d:1000:1e-3
 
+A fourth field forces the Newton steps' linear solver (``clouds2d:1000:1e-4:cg``; "auto" otherwise).
 Prints per case: seconds, L1 marginal error, Newton steps (N), Sinkhorn iterations before the
-Newton steps + after damped ones (S), and Newton steps solved directly (d).
+Newton steps + after damped ones (S), Newton steps solved directly (d) and CG steps in all (CG).
 """
 
 import os
@@ -43,8 +44,9 @@ def _other(name, n):
 
 def main(cases):
     for case in cases:
-        name, n, reg = case.split(":")
+        name, n, reg, *solver = case.split(":")
         n, reg = int(n), float(reg)
+        solver = solver[0] if solver else "auto"
         if name in ("gauss3d", "uniform3d"):
             M, a, b = _other(name, n)
         else:
@@ -52,11 +54,13 @@ def main(cases):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = time.perf_counter()
-            P, log = sinkhorn_newton(a, b, M, reg, tol=1e-9, log=True)
+            P, log = sinkhorn_newton(a, b, M, reg, tol=1e-9, linear_solver=solver, log=True)
             seconds = time.perf_counter() - start
         error = float(np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - b).sum())
-        print(f"{name}:{n}:{reg:g} | {seconds:6.2f}s {error:.0e} N{log['n_newton']} "
-              f"S{log['n_sinkhorn']}+{log['n_sinkhorn_extra']} d{log['n_direct']}", flush=True)
+        label = f"{name}:{n}:{reg:g}" + ("" if solver == "auto" else f":{solver}")
+        print(f"{label} | {seconds:6.2f}s {error:.0e} N{log['n_newton']} "
+              f"S{log['n_sinkhorn']}+{log['n_sinkhorn_extra']} d{log['n_direct']} "
+              f"CG{sum(log['n_cg'])}", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ RESULTS = HERE.parents[1] / "benchmarks" / "results"
 
 # (title, x label, [(result file, setting), ...] to draw, the reference slope and its
 # meaning). A setting of None reads rows that start with the size.
-_SNS = "2026-12-06_sinkhorn_newton_warmup.md"
+_SNS = "2026-12-06_sinkhorn_newton_schur_cg.md"
 PANELS = [
     ("sinkhorn_newton, 2-D clouds, reg = 1e-3", "n (points on each side)",
-     [(_SNS, "auto"), (_SNS, "before warm-up"), ("2026-12-06_sinkhorn_streamed.md", "streamed")],
+     [(_SNS, "auto"), (_SNS, "before (ce40731)"), ("2026-12-06_sinkhorn_streamed.md", "streamed")],
      (2.0, "n^2: linear in the plan's entries")),
     ("funbat, 3 modes, distinct coordinates, 5 sweeps", "N (observations)",
      [("2026-12-05_funbat_scaling_fast.md", None)], (1.0, "linear in N")),

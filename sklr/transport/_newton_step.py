@@ -5,8 +5,9 @@ At the plan ``P`` of the dual potentials, the dual's negative Hessian is
 keeps the diagonal blocks exact and the off-diagonal blocks sparsified to the
 plan's largest entries (:func:`_sparse_hessian`), pins one potential (the
 exact Hessian is singular along ``(1, -1)``) and solves for the Newton
-direction by preconditioned conjugate gradient (:meth:`_NewtonSystem.solve_cg`)
-or directly through the Schur complement (:func:`_schur_direction`).
+direction through the Schur complement of the larger side: by preconditioned
+conjugate gradient, never forming it (:meth:`_NewtonSystem.solve_cg`), or
+formed densely and factorized (:func:`_schur_direction`).
 """
 
 import math
@@ -35,17 +36,14 @@ from ._sinkhorn_stage import _plan_floor
 _DROP_RATIO = 0.1
 
 # linear_solver="auto" solves the Newton systems directly (dense Cholesky of the
-# Schur complement on the smaller side) up to this size, by CG above it: the
-# dense matrix is then no larger than the plan, and its factorization costs
-# min(n, m)^3 / 3 flops, against CG steps that grow into the hundreds as reg
-# falls (300 to 450 at n = 500, reg = 1e-3; thousands at 1e-4). Timings:
-# benchmarks/results/2026-12-05_sinkhorn_newton_scaling.md. 1500 (was 4000) since
-# CG's forcing term and its 1/100 drop ratio: from n = 2000 up CG was as fast or
-# faster on all 13 cases tried (2-D clouds reg 1e-3, n = 2000 / 3000 / 4000: 0.58 /
-# 1.58 / 3.37 s against 0.88 / 2.87 / 6.69 s), level at 1500, and below it stalls on
-# its first step (handing over at no visible cost): benchmarks/results/
-# 2026-12-06_sinkhorn_newton_warmup.md.
-_CHOLESKY_MAX = 1500
+# Schur complement on the smaller side) up to this size, by CG above it. CG on the
+# whole two-block system needed 300 to 450 steps at n = 500, reg = 1e-3, and stalled
+# at 1e-4 (benchmarks/results/2026-12-05_sinkhorn_newton_scaling.md), hence 4000 and
+# then 1500 here; CG on the Schur complement (solve_cg) takes about half the steps of
+# those and converged on cases where they stalled: from min(n, m) = 500 up it was as
+# fast as the direct solve or faster on 14 cases (up to 1.5x on 2-D clouds, at most
+# 8 % slower): benchmarks/results/2026-12-06_sinkhorn_newton_schur_cg.md.
+_CHOLESKY_MAX = 500
 
 # cg_max_iter="auto": dense BLAS (the direct solve) does this many times more
 # flops per second than the sparse products of CG, so the cap is the number of
@@ -198,36 +196,76 @@ class _NewtonSystem:
         return max(_CG_MIN_STEPS, math.ceil(direct / step))
 
     def solve_cg(self, grad_f, grad_g, cg_tol, cg_max_iter):
-        """Diagonally preconditioned CG, stopped at ``cg_tol`` relative to the right-hand side.
+        """CG on the Schur complement of the larger side, stopped at ``cg_tol``.
 
-        One two-block system, solved by
-        :func:`sklr.linalg._cg.conjugate_gradient` as a batch of one
-        concatenated vector ``(df, dg)``. Returns ``df, dg``, the CG steps
-        and whether it converged.
+        The larger side's potentials are eliminated as in
+        :func:`_schur_direction`, but the Schur complement ``diag(c) - S^T
+        diag(1/r) S`` (for ``n >= m``) is applied, never formed: one product
+        with ``S`` and one with ``S^T`` per step, as CG on the whole two-block
+        system takes, in about half the steps (with the block-diagonal
+        preconditioner the whole system's spectrum is ``1 +- sigma_i``, and CG
+        on it advances the reduced system by one step every two; see Hageman
+        and Young, *Applied Iterative Methods*, on 2-cyclic systems). The
+        heaviest potential of the smaller side is pinned (see
+        :func:`_schur_direction`), the preconditioner is the Schur complement's
+        diagonal. The stopping rule is the whole system's: its first block's
+        residual is zero after the back substitution, so CG stops once the
+        second block's residual is at most ``cg_tol`` times the right-hand
+        side ``(grad_f, grad_g)``. Returns ``df, dg``, the CG steps and whether
+        it converged.
         """
         xp, r, c, S, reg = self.xp, self.r, self.c, self.S, self.reg
         n, m = r.shape[0], c.shape[0]
-        ST = S.T
-        dev = array_device(r)
-        # The heaviest column's potential is pinned (see _schur_direction).
-        pin = xp.astype(xp.arange(m, device=dev) != xp.argmax(c), r.dtype)
-
-        def matvec(P):
-            df, dg = P[0, :n], P[0, n:]
-            top = (r * df + sparse_matmul(S, dg)) / reg
-            bottom = (c * dg + sparse_matmul(ST, df)) / reg * pin
-            return xp.concat([top, bottom])[None, :]
-
-        inv_diag = xp.concat([xp.where(r > 0, reg / xp.where(r > 0, r, 1.0), 0.0),
-                              xp.where(c > 0, reg / xp.where(c > 0, c, 1.0), 0.0) * pin])
-        b = xp.concat([grad_f, grad_g * pin])[None, :]
-        result = conjugate_gradient(matvec, b, precondition=lambda R: R * inv_diag[None, :],
-                                    rtol=cg_tol, max_iter=cg_max_iter, reference="rhs", xp=xp)
-        return result.x[0, :n], result.x[0, n:], result.n_iter, bool(result.converged[0])
+        if n >= m:
+            dg, df, steps, converged = _reduced_cg(r, c, S, S.T, self.entries, grad_f, grad_g,
+                                                   reg, cg_tol, cg_max_iter, xp)
+        else:
+            data, rows, cols = self.entries
+            df, dg, steps, converged = _reduced_cg(c, r, S.T, S, (data, cols, rows), grad_g,
+                                                   grad_f, reg, cg_tol, cg_max_iter, xp)
+        return df, dg, steps, converged
 
     def solve_direct(self, grad_f, grad_g):
         """``df, dg`` by :func:`_schur_direction`."""
         return _schur_direction(self.r, self.c, self.entries, grad_f, grad_g, self.reg, self.xp)
+
+
+def _reduced_cg(r, c, S, ST, entries, bf, bg, reg, cg_tol, cg_max_iter, xp):
+    """:meth:`_NewtonSystem.solve_cg` with the rows' side (``r``, ``bf``) eliminated.
+
+    ``S`` is ``(n, m)`` with ``entries = (data, rows, cols)``, ``ST`` its
+    transpose. Solves ``(diag(c) - S^T diag(1/r) S) dg = reg (bg - S^T (bf / r))``
+    with the heaviest column's unknown pinned to 0, then ``df = (reg bf - S dg) / r``.
+    Returns ``dg, df``, the CG steps and whether CG converged.
+    """
+    m = c.shape[0]
+    data, rows, cols = entries
+    dtype = r.dtype
+    tiny = xp.finfo(dtype).smallest_normal
+    r_safe = xp.maximum(r, tiny)
+    dev = array_device(r)
+    pin = xp.astype(xp.arange(m, device=dev) != xp.argmax(c), dtype)
+
+    def schur(X):
+        x = X[0, :]
+        return ((c * x - sparse_matmul(ST, sparse_matmul(S, x) / r_safe)) * pin)[None, :]
+
+    # The Schur complement's diagonal: c_j - sum_i S_ij^2 / r_i. It is at most c_j, and
+    # near 0 only where a column's mass sits in rows it fills alone (its unknown then
+    # barely couples): there c_j preconditions instead.
+    diagonal = c - segment_sum(data * data / xp.take(r_safe, rows), cols, m, xp=xp)
+    diagonal = xp.where(diagonal > 1e-3 * c, diagonal, c)
+    inv_diag = xp.where(diagonal > 0, 1.0 / xp.where(diagonal > 0, diagonal, 1.0), 0.0) * pin
+    rhs = reg * (bg - sparse_matmul(ST, bf / r_safe)) * pin
+    # The whole system's residual is (0, residual / reg) after the back substitution.
+    whole = math.sqrt(float(xp.vecdot(bf, bf) + xp.vecdot(bg * pin, bg * pin)))
+    rhs_norm = math.sqrt(float(xp.vecdot(rhs, rhs)))
+    rtol = cg_tol * reg * whole / rhs_norm if rhs_norm > 0 else cg_tol
+    result = conjugate_gradient(schur, rhs[None, :], precondition=lambda R: R * inv_diag[None, :],
+                                rtol=rtol, max_iter=cg_max_iter, reference="rhs", xp=xp)
+    dg = result.x[0, :]
+    df = (reg * bf - sparse_matmul(S, dg)) / r_safe
+    return dg, df, result.n_iter, bool(result.converged[0])
 
 
 def _schur_direction(r, c, entries, bf, bg, reg, xp):

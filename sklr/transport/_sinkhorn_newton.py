@@ -554,21 +554,21 @@ def sinkhorn_newton(
         How each Newton system is solved. ``"cholesky"``: directly, by a
         dense Cholesky factorization of its Schur complement on the smaller
         side (``min(n, m)^2`` memory, no more than the plan); ``"cg"``:
-        preconditioned conjugate gradient as in the paper, falling back on
+        preconditioned conjugate gradient as in the paper, on that Schur
+        complement without forming it, falling back on
         the direct solve when it does not converge in ``cg_max_iter`` steps
         (and using the direct solve for the rest of the solve from then on);
-        ``"auto"``: ``"cholesky"`` up to ``min(n, m) = 1500``, ``"cg"``
-        above. At ``n = 500, reg = 1e-3`` (assignment problem) CG needed
-        300 to 450 steps per Newton step (thousands at ``1e-4``), each a
-        pass over the sparsified Hessian; the direct solve was far faster
-        (timings: ``benchmarks/results/2026-12-05_moved_from_docstrings.md``);
-        from 2000 up CG was as fast or faster on every case tried
-        (``2026-12-06_sinkhorn_newton_warmup.md``).
+        ``"auto"``: ``"cholesky"`` up to ``min(n, m) = 500``, ``"cg"``
+        above. From 500 up CG was as fast as the direct solve or faster on
+        every case tried but within 8 % (2-D and 3-D clouds, 10-D clouds,
+        assignment problems, ``reg`` 1e-3 and 1e-4; timings:
+        ``benchmarks/results/2026-12-06_sinkhorn_newton_schur_cg.md``).
     cg_tol : float, default=1e-6
         Smallest relative residual of a conjugate-gradient solve (an inexact
         Newton step: on 2-D clouds, reg = 1e-3, n = 1000 to 6000, ``1e-6``
         took the same Newton steps to ``tol = 1e-9`` as the direct solve, in
-        88 to 115 CG steps each; ``1e-10`` did not converge in 100 steps).
+        88 to 115 CG steps each on the whole system, 46 to 52 on the Schur
+        complement; ``1e-10`` did not converge in 100 whole-system steps).
         Each solve stops at ``min(0.1, max(err, 0.01 * tol / err))`` for a
         marginal error ``err`` when that is larger (Eisenstat and Walker's
         forcing term; the second term is what the last step needs to land

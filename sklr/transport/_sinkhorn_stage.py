@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ..utils._array_api import device as array_device
-from ..utils._array_api import exp_inplace, logsumexp, subtract_outer
+from ..utils._array_api import exp_inplace, logsumexp, scaled_products, subtract_outer
 
 # float32, float64: the plan's exponents are clipped just above the underflow
 # threshold (about 1e-37 and 1e-304), far faster than underflowing (see
@@ -161,7 +161,9 @@ def _scaling_sweeps(problem, f, g, K, n_iter, errors=None):
     v = xp.ones(m, dtype=M.dtype, device=array_device(M))
     n_done = 0
     while n_iter > 0:
-        Kv = K @ v
+        # K v, the next u and K^T u in one pass over K where K is large (the
+        # sweeps are bound by memory); the last K^T u goes unused.
+        Kv, u_new, KTu = scaled_products(K, v, a)
         if n_done > 0:
             # The error of the last sweep comes free with the next product.
             err = float(xp.sum(xp.abs(u * Kv - a)))
@@ -169,8 +171,6 @@ def _scaling_sweeps(problem, f, g, K, n_iter, errors=None):
                 errors.append(err)
             if err <= problem.tol or n_done == n_iter:
                 break
-        u_new = a / Kv
-        KTu = K.T @ u_new
         v_new = b / KTu
         n_done += 1
         ok = bool(xp.all(xp.isfinite(u_new)) and xp.all(u_new > 0)

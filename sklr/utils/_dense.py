@@ -30,6 +30,7 @@ __all__ = [
     "logsumexp",
     "lstsq",
     "qr_r",
+    "scaled_products",
     "segment_sum",
     "solve_triangular",
     "subtract_outer",
@@ -359,6 +360,67 @@ def subtract_outer(f, M, *, out=None):
         cupy=lambda: cupy_module().subtract(f[:, None], M, out=out),
         other=copy_in,
     )
+
+
+# NumPy: a matrix of more than _ONE_PASS_FROM bytes (more than a processor's last-level
+# cache holds) goes through scaled_products by blocks of rows of about _ONE_PASS_BLOCK
+# bytes, read from memory once for both of its products.
+_ONE_PASS_FROM = 1 << 26
+_ONE_PASS_BLOCK = 1 << 23
+
+
+def scaled_products(K, v, a):
+    """``K v``, ``u = a / (K v)`` and ``K^T u``: a Sinkhorn half-iteration and the next product.
+
+    For a NumPy ``K`` larger than a processor's cache would hold, in one pass
+    over ``K``: each block of rows gives its share of ``K v`` and ``u`` and,
+    while it is still in cache, its share of ``K^T u``. Two separate products
+    read ``K`` from memory twice, and sweeping a large matrix is bound by
+    memory, not arithmetic (timings: ``benchmarks/results/``). CuPy and other
+    namespaces take the two products as they are.
+
+    Parameters
+    ----------
+    K : array of shape (n, m)
+    v : array of shape (m,)
+    a : array of shape (n,)
+
+    Returns
+    -------
+    Kv : array of shape (n,)
+    u : array of shape (n,)
+        ``a / Kv``.
+    KTu : array of shape (m,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.utils._array_api import scaled_products
+    >>> Kv, u, KTu = scaled_products(np.array([[1.0, 1.0], [0.0, 2.0]]), np.ones(2), np.ones(2))
+    >>> Kv, u, KTu
+    (array([2., 2.]), array([0.5, 0.5]), array([0.5, 1.5]))
+    """
+
+    def separate():
+        Kv = K @ v
+        u = a / Kv
+        return Kv, u, K.T @ u
+
+    def one_pass():
+        n, m = K.shape
+        if K.nbytes <= _ONE_PASS_FROM or not K.flags.c_contiguous:
+            return separate()
+        dtype = np.result_type(K, v, a)
+        rows = max(1, _ONE_PASS_BLOCK // (m * K.itemsize))
+        Kv, u, KTu = np.empty(n, dtype), np.empty(n, dtype), np.zeros(m, dtype)
+        for start in range(0, n, rows):
+            block, part = K[start:start + rows], slice(start, min(start + rows, n))
+            np.matmul(block, v, out=Kv[part])
+            np.divide(a[part], Kv[part], out=u[part])
+            KTu += u[part] @ block
+        return Kv, u, KTu
+
+    return dispatch(K, numpy=one_pass, cupy=separate, other=separate)
 
 
 def kth_largest(x, k):

@@ -230,6 +230,16 @@ def test_sinkhorn_finishes_when_its_rate_predicts_tol_soon():
     assert log["converged"] and log["n_newton"] > 0
 
 
+def _random_newton_system(rng, n, m, extra):
+    """A sparsified Newton system's parts: S (30 % of entries kept), r and c its row and column
+    sums plus uniform(*extra) (the mass the sparsification dropped), and S's entries."""
+    S = rng.uniform(size=(n, m)) * (rng.uniform(size=(n, m)) < 0.3)
+    r = S.sum(axis=1) + rng.uniform(*extra, size=n)
+    c = S.sum(axis=0) + rng.uniform(*extra, size=m)
+    rows, cols = np.nonzero(S)
+    return S, r, c, (S[rows, cols], rows, cols)
+
+
 def test_schur_direction_solves_the_sparsified_system():
     """The direct Newton step solves [[diag r, S], [S^T, diag c]] d = reg grad, the potential of
     the smaller side's heaviest point pinned."""
@@ -237,12 +247,9 @@ def test_schur_direction_solves_the_sparsified_system():
 
     rng = np.random.RandomState(13)
     for n, m in ((30, 20), (20, 30)):
-        S = rng.uniform(size=(n, m)) * (rng.uniform(size=(n, m)) < 0.3)
-        r = S.sum(axis=1) + rng.uniform(0.1, 1.0, size=n)
-        c = S.sum(axis=0) + rng.uniform(0.1, 1.0, size=m)
-        rows, cols = np.nonzero(S)
+        S, r, c, entries = _random_newton_system(rng, n, m, (0.1, 1.0))
         bf, bg = rng.normal(size=n), rng.normal(size=m)
-        df, dg = _schur_direction(r, c, (S[rows, cols], rows, cols), bf, bg, 0.5, np)
+        df, dg = _schur_direction(r, c, entries, bf, bg, 0.5, np)
         H = np.block([[np.diag(r), S], [S.T, np.diag(c)]])
         d = np.concatenate([df, dg])
         pinned = (n + int(np.argmax(c))) if n >= m else int(np.argmax(r))
@@ -250,6 +257,32 @@ def test_schur_direction_solves_the_sparsified_system():
         free = np.delete(np.arange(n + m), pinned)
         assert_allclose((H @ d)[free], 0.5 * np.concatenate([bf, bg])[free], rtol=1e-9,
                         atol=1e-9)
+
+
+def test_cg_on_the_schur_complement_matches_the_direct_step():
+    """solve_cg runs CG on the Schur complement of the larger side: the direction of the direct
+    solve (same pinned potential) to its tolerance, whichever side is larger, and the whole
+    system's residual (both blocks) within cg_tol of the right-hand side."""
+    from sklr.transport._newton_step import _NewtonSystem, _schur_direction
+    from sklr.utils._array_api import sparse_matrix
+
+    rng = np.random.RandomState(21)
+    for n, m in ((40, 25), (25, 40)):
+        S, r, c, (data, rows, cols) = _random_newton_system(rng, n, m, (0.01, 0.1))
+        indptr = np.searchsorted(rows, np.arange(n + 1))
+        system = _NewtonSystem(r, c, sparse_matrix(data, cols, indptr, (n, m), format="csr"),
+                               (data, rows, cols), 0.5, np)
+        bf, bg = rng.normal(size=n), rng.normal(size=m)
+        df, dg, steps, converged = system.solve_cg(bf, bg, 1e-10, 500)
+        df_ref, dg_ref = _schur_direction(r, c, (data, rows, cols), bf, bg, 0.5, np)
+        assert converged and 0 < steps < min(n, m)
+        assert_allclose(np.concatenate([df, dg]), np.concatenate([df_ref, dg_ref]), rtol=1e-7,
+                        atol=1e-9)
+        H = np.block([[np.diag(r), S], [S.T, np.diag(c)]]) / 0.5
+        pinned = (n + int(np.argmax(c))) if n >= m else int(np.argmax(r))
+        free = np.delete(np.arange(n + m), pinned)
+        residual = (H @ np.concatenate([df, dg]) - np.concatenate([bf, bg]))[free]
+        assert np.linalg.norm(residual) <= 1e-9 * np.linalg.norm(np.concatenate([bf, bg]))
 
 
 def test_pinning_a_column_of_little_mass_does_not_stall_newton():

@@ -263,6 +263,24 @@ def test_subtract_outer_writes_into_out(xp):
     assert_allclose(to_numpy(fresh), f[:, None] - M, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("one_pass", [False, True])
+def test_scaled_products(xp, one_pass, monkeypatch):
+    """K v, a / (K v) and K^T (a / K v), whole or by blocks of rows (3 of 7 rows, a last of 1)."""
+    import sklr.utils._dense as dense
+    from sklr.utils._array_api import scaled_products
+
+    if one_pass:
+        monkeypatch.setattr(dense, "_ONE_PASS_FROM", 0)
+        monkeypatch.setattr(dense, "_ONE_PASS_BLOCK", 3 * 5 * 8)
+    rng = np.random.RandomState(6)
+    K, v, a = rng.uniform(0.1, 1.0, (7, 5)), rng.uniform(0.5, 2.0, 5), rng.dirichlet(np.ones(7))
+    Kv, u, KTu = scaled_products(_asarray(K, xp), _asarray(v, xp), _asarray(a, xp))
+    assert all(namespace_and_device(x)[0] is xp for x in (Kv, u, KTu))
+    assert_allclose(to_numpy(Kv), K @ v, rtol=1e-14)
+    assert_allclose(to_numpy(u), a / (K @ v), rtol=1e-14)
+    assert_allclose(to_numpy(KTu), K.T @ (a / (K @ v)), rtol=1e-14)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_log2_histogram(xp, dtype):
     """Bins never decrease with the value, split octaves evenly, and add up counts and sums."""
