@@ -78,6 +78,7 @@ class _Rounds:
     kept: _Candidate
     n_iter: int
     converged: bool
+    multiplier: object = None  # the last Burer-Monteiro solve's (None for ADMM)
 
 
 @dataclass(frozen=True)
@@ -577,8 +578,17 @@ def _from_start(X, start, n_clusters, weighted, options):
         if float(xp.mean(xp.astype(equal.best.labels != start, xp.float64))) > _RESTART_FRACTION:
             starts.append(start)
         for candidate in starts:
+            multiplier = None
+            if candidate is starts[0] and equal.multiplier is not None:
+                # The weighted SDP's linear terms are the equal-weight ones minus
+                # log(n_k / n) per block: the same h + y on each point's own block.
+                blocks = xp.arange(n_clusters, device=array_device(X))
+                sizes = xp.sum(xp.astype(candidate[:, None] == blocks[None, :], xp.float64),
+                               axis=0)
+                log_share = xp.log(xp.maximum(sizes, 1.0) / X.shape[0])
+                multiplier = equal.multiplier + xp.take(log_share, candidate)
             run = _ila_rounds(X, candidate, n_clusters, weighted=True, select_weighted=True,
-                              **options)
+                              multiplier=multiplier, **options)
             n_iter += run.n_iter
             if run.kept.cost < best.kept.cost - 1e-12 * abs(best.kept.cost):
                 best = run
@@ -586,8 +596,8 @@ def _from_start(X, start, n_clusters, weighted, options):
 
 
 def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, covariance_type,
-                rank, tol, max_iter, rng, verbose):
-    """Rounds of iLA-SDP from ``labels``.
+                rank, tol, max_iter, rng, verbose, multiplier=None):
+    """Rounds of iLA-SDP from ``labels`` (its first SDP from ``multiplier``, when given).
 
     Returns :class:`_Rounds`: ``best``, the partition of lowest cost under the
     iteration's own likelihood (``weighted``) met, the start included, with its
@@ -621,8 +631,8 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
         if solver == "admm":
             result = solve_admm(Ws, hs, [1.0] * n_clusters, tol=tol, verbose=verbose)
         else:
-            result = solve_bm(Ws, hs, [1.0] * n_clusters, rank=rank, factors=factors, tol=tol,
-                              random_state=rng, verbose=verbose)
+            result = solve_bm(Ws, hs, [1.0] * n_clusters, rank=rank, factors=factors,
+                              multiplier=multiplier, tol=tol, random_state=rng, verbose=verbose)
         objective = result.objective
         if it == 1:  # the start's SDP
             best[2] = kept[2] = objective
@@ -638,9 +648,10 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
             kept = [labels, select, objective]
         if solver != "admm":
             # The next SDP differs only by the re-estimated covariances: start from this
-            # solution: far fewer steps, the same partition (timings: benchmarks/results/
-            # 2026-12-05_moved_from_docstrings_cluster_completion.md).
-            factors = list(result.factors)
+            # solution, its factors and its multiplier: far fewer steps, the same partition
+            # (timings: benchmarks/results/2026-12-05_moved_from_docstrings_cluster_completion.md
+            # and 2026-12-06_sdp_warm_multiplier.md).
+            factors, multiplier = list(result.factors), result.multiplier
         if verbose:
             print(f"[sdp] {'weighted ' if weighted else ''}round {it}: LA-SDP objective "
                   f"{objective:.6g} ({result.n_iter} solver iterations), partition cost "
@@ -649,4 +660,4 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
             converged = True
             break
     return _Rounds(best=_Candidate(*best), kept=_Candidate(*kept), n_iter=it,
-                   converged=converged)
+                   converged=converged, multiplier=multiplier)

@@ -50,6 +50,10 @@ class SDPResult:
         ``||sum_k Z_k 1 - 1|| / sqrt(n)`` at the end.
     converged : bool
         Whether the solver met its stopping rule (``tol``) within ``max_iter``.
+    multiplier : array of shape (n_samples,) or None
+        Burer-Monteiro: the augmented Lagrangian's multiplier of the coupling
+        ``sum_k Z_k 1 = 1`` (in the problem's units), which warm-starts a
+        related solve (``solve_bm(..., multiplier=)``); None for ADMM.
     """
 
     objective: float
@@ -59,6 +63,7 @@ class SDPResult:
     n_iter: int
     residual: float
     converged: bool
+    multiplier: object = None
 
     def as_dict(self):
         """The fields as a dict ``{name: value}`` (the arrays not copied)."""
@@ -281,8 +286,8 @@ def _selectors(widths, like, xp):
     },
     prefer_skip_nested_validation=True,
 )
-def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000, tol=1e-4,
-             random_state=None, verbose=0):
+def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0,
+             max_iter=20000, tol=1e-4, random_state=None, verbose=0):
     """The SDP by non-negative Burer-Monteiro factors and an augmented Lagrangian.
 
     Solves the problem of :func:`solve_admm` over ``Z_k = U_k U_k^T`` with
@@ -323,6 +328,9 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
         Columns of each factor ``U_k``.
     factors : list of arrays of shape (n_samples, rank), default=None
         Starting factors (projected onto the factor set); random when None.
+    multiplier : array of shape (n_samples,), default=None
+        Starting multiplier of the coupling constraint (a previous result's
+        ``multiplier``, for a problem that differs little); zero when None.
     beta : float, default=10.0
         Penalty of the augmented Lagrangian.
     max_iter : int, default=20000
@@ -360,7 +368,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
     t = xp.reshape(xp.asarray(list(traces), dtype=dtype, device=dev), (K, 1, 1))
     # Normalize: shift h by its per-point minimum over blocks (a constant under
     # sum_k Z_k 1 = 1), then scale everything by the typical per-point cost.
-    shift = 0.0
+    shift, h_min = 0.0, None
     if K > 1:
         h_min = xp.min(h, axis=0)
         h = h - h_min
@@ -412,7 +420,16 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
         U0 = xp.stack([xp.matrix_transpose(xp.asarray(U, dtype=dtype, device=dev))
                        for U in factors])
     U0 = project(U0)
-    y = xp.zeros(n, dtype=dtype, device=dev)
+    # The multiplier in the normalized units: the Lagrangian there is the caller's divided
+    # by scale, with h shifted by h_min (y + h is what the stationarity conditions see).
+    if multiplier is None:
+        y = xp.zeros(n, dtype=dtype, device=dev)
+    else:
+        y = xp.asarray(multiplier, dtype=dtype, device=dev)
+        if tuple(y.shape) != (n,):
+            raise ValueError(f"multiplier must have shape (n_samples={n},), got "
+                             f"{tuple(y.shape)}.")
+        y = (y if h_min is None else y + h_min) / scale
 
     def lagrangian(U):
         """The augmented Lagrangian and what its gradient reuses."""
@@ -435,6 +452,10 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
     current = point = U0  # the accepted iterate and the extrapolated point
     current_value, _ = point_value, point_cache = lagrangian(point)
     momentum, converged, it, infeasibility = 1.0, False, 0, math.inf
+    # No convergence test (nor multiplier step) before the step size has met the
+    # curvature (its first backtrack): until then a small change may only mean a small
+    # step, and a warm start (factors and multiplier near a solution) would stop at once.
+    calibrated = False
     start = time.perf_counter()
     for it in range(1, max_iter + 1):
         G = gradient(point, point_cache)
@@ -443,6 +464,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
             block_max = xp.max(xp.reshape(raw, (K, -1)), axis=1)
             if bool(xp.any(block_max <= 0.0)) and step > 1e-14 / n:
                 step /= 2.0  # a step that clips a whole block to zero is too long
+                calibrated = True
                 continue
             trial = project(raw)
             moved = trial - point
@@ -453,6 +475,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
                     + 1e-12 * abs(point_value) or step < 1e-14 / n):
                 break
             step /= 2.0
+            calibrated = True
         change = math.sqrt(float(xp.sum((trial - current) ** 2))) / total_trace
         previous, current = current, trial
         res = cache[1]
@@ -466,7 +489,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
             point = project(current + weight * (current - previous))
             point_value, point_cache = lagrangian(point)
         current_value = value
-        if it >= 5 and change < max(tol, 0.1 * infeasibility):
+        if calibrated and it >= 5 and change < max(tol, 0.1 * infeasibility):
             if infeasibility < tol and change < tol:
                 converged = True
                 break
@@ -481,6 +504,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, beta=10.0, max_iter=20000,
     WU, _ = products(current)
     objective = float(xp.sum(h * xp.sum(current * col, axis=1))) - 0.5 * float(xp.sum(WU * WU))
     factors = [xp.matrix_transpose(current[k, ...]) for k in range(K)]
+    y = y * scale
     return SDPResult(objective=objective * scale + shift, embedding=xp.concat(factors, axis=1),
                      factors=factors, blocks=None, n_iter=it, residual=infeasibility,
-                     converged=converged)
+                     converged=converged, multiplier=y if h_min is None else y - h_min)

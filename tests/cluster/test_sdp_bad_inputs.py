@@ -67,6 +67,8 @@ def test_solve_bm_bad_factors():
         solve_bm(Ws, hs, [1.0, 1.0], factors=[np.ones((10, 2))])
     with pytest.raises(ValueError, match="beta"):
         solve_bm(Ws, hs, [1.0, 1.0], beta=-1.0)
+    with pytest.raises(ValueError, match=r"multiplier must have shape \(n_samples=\d+,\)"):
+        solve_bm(Ws, hs, [1.0, 1.0], multiplier=np.zeros(3))
 
 
 def test_misclustering_error_bad_inputs():

@@ -87,6 +87,29 @@ def test_la_sdp_admm_and_bm_match_cvxpy_and_recover_the_clusters():
     assert adjusted_rand_score(labels, found) == 1.0
 
 
+def test_bm_warm_start_with_the_multiplier():
+    """A solve started from a solution's factors and multiplier (of a slightly different
+    problem) reaches the cvxpy value of its own problem in fewer steps than from its factors
+    alone (measured 53 against 77); the multiplier is returned in the problem's units (the
+    same solve scaled by 10 returns it times 10)."""
+    X, _, scales = _mixture()
+    Ws, hs = _la_blocks(X, scales)
+    first = solve_bm(Ws, hs, [1, 1, 1], rank=2, random_state=0, tol=1e-5)
+    Ws2, hs2 = _la_blocks(X, [1.1 * s for s in scales])  # the next round's covariances
+    reference = _cvxpy_value(Ws2, hs2, [1, 1, 1])
+    warm = solve_bm(Ws2, hs2, [1, 1, 1], rank=2, factors=first.factors,
+                    multiplier=first.multiplier, random_state=0, tol=1e-5)
+    factors_only = solve_bm(Ws2, hs2, [1, 1, 1], rank=2, factors=first.factors,
+                            random_state=0, tol=1e-5)
+    assert warm.converged and factors_only.converged
+    assert warm.objective == pytest.approx(reference, rel=1e-4)
+    assert factors_only.objective == pytest.approx(reference, rel=1e-4)
+    assert warm.n_iter < 0.8 * factors_only.n_iter, (warm.n_iter, factors_only.n_iter)
+    scaled = solve_bm([np.sqrt(10.0) * W for W in Ws], [10.0 * h for h in hs], [1, 1, 1],
+                      rank=2, random_state=0, tol=1e-5)
+    assert_allclose(scaled.multiplier, 10.0 * first.multiplier, rtol=1e-6, atol=1e-8)
+
+
 def test_ila_sdp_on_a_heterogeneous_mixture():
     """Clusters of different shapes and sizes: iLA-SDP beats K-means and matches EM here."""
     from sklearn.cluster import KMeans
@@ -125,11 +148,12 @@ def test_result_is_a_dataclass_of_its_documented_fields(solver):
     assert dataclasses.is_dataclass(result)
     documented = re.findall(r"^(\w+) : ", inspect.getdoc(SDPResult), re.MULTILINE)
     assert documented == ["objective", "embedding", "factors", "blocks", "n_iter", "residual",
-                          "converged"]
+                          "converged", "multiplier"]
     fields = result.as_dict()
     assert list(fields) == documented
     for name, value in fields.items():
         assert value is getattr(result, name), name  # not copied
     assert (fields["blocks"] is None) == (solver == "bm")
     assert (fields["factors"] is None) == (solver == "admm")
+    assert (fields["multiplier"] is None) == (solver == "admm")
     assert repr(result).startswith("SDPResult(n_iter=5, converged=False, objective=")
