@@ -269,9 +269,9 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         ``predict(X)``. Without weights a large cluster next to a small one
         is split in two (see Notes). Ignored by ``"kmeans-sdp"``.
     init : {"k-means++", "kmeans-sdp"}, default="k-means++"
-        Starting partition of the iteration: scikit-learn's
-        :class:`~sklearn.cluster.KMeans` (the best of 30 k-means++ runs by
-        partition cost), with ``covariance_type="auto"`` together with the
+        Starting partition of the iteration: K-means (the best of 30
+        k-means++ runs by partition cost; sklr's own Lloyd iterations, all
+        runs at once), with ``covariance_type="auto"`` together with the
         partition of one :class:`~sklearn.mixture.GaussianMixture` EM fit
         of each covariance form, or the rounded K-means SDP; in both cases the
         iteration also runs from a greedy start (clusters grown one at a
@@ -407,7 +407,8 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     to the SDP blocks (before the matching, the warm starts mixed up the
     clusters' covariances and a fit took 72 s instead of 5 s at p = 50);
     the starts (the best of 30 K-means runs by partition cost, a greedy
-    start and, under ``"auto"``, EM's partition) are refined by
+    start and, under ``"auto"``, EM's partition; each covariance model's
+    best one also under the other models) are refined by
     classification EM and the iteration runs from the cheapest only
     (before 0.1.0 it ran from each: on issue 21's real data sets and foreign
     mixtures the screened search keeps the same errors in a fraction of

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from ..linalg._gaussian import whiten
 from ..utils._array_api import device as array_device
@@ -10,30 +11,20 @@ from ._gaussian import _classification_em, _covariances, _point_costs, partition
 
 
 def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
-    """K-means labels of the rows of ``X`` (run on the host), on ``X``'s device.
+    """K-means labels of the rows of ``X``: the lowest-inertia of ``n_init`` runs (on the host).
 
     With fewer distinct rows than ``n_clusters`` (repeated points) the
-    partition is one cluster per distinct row, the only one K-means can
-    find; scikit-learn's KMeans would find it too, but with a
-    ``ConvergenceWarning`` about duplicate points per run, which is not the
-    user's concern here: an internal start or rounding, whose outcome the
-    estimator reports itself (``SDPClusterer`` warns when clusters are left
-    empty).
+    partition is one cluster per distinct row, the only one K-means can find.
     """
-    from sklearn import config_context
-    from sklearn.cluster import KMeans
-
     from ..utils._array_api import to_numpy
 
-    host = to_numpy(X)
+    host = np.asarray(to_numpy(X), dtype=np.float64)
     distinct, inverse = np.unique(host, axis=0, return_inverse=True)
     if distinct.shape[0] < n_clusters:
         labels = inverse.reshape(-1)
     else:
-        # NumPy in, so no dispatch: scikit-learn 1.8's KMeans fails under it even on NumPy.
-        with config_context(array_api_dispatch=False):
-            kmeans = KMeans(n_clusters, n_init=n_init, random_state=random_state)
-            labels = kmeans.fit_predict(host)
+        runs, inertia = _lloyd_runs(host, n_clusters, n_init, check_random_state(random_state))
+        labels = runs[int(np.argmin(inertia))]
     return xp.asarray(labels, dtype=xp.int64, device=array_device(X))
 
 
@@ -41,14 +32,94 @@ def _kmeans_runs(X, n_clusters, rng, xp, n_starts=30):
     """The distinct partitions of ``n_starts`` single k-means++ runs (K-means on the host)."""
     from ..utils._array_api import to_numpy
 
+    host = np.asarray(to_numpy(X), dtype=np.float64)
+    distinct, inverse = np.unique(host, axis=0, return_inverse=True)
+    if distinct.shape[0] < n_clusters:
+        return [xp.asarray(inverse.reshape(-1), dtype=xp.int64, device=array_device(X))]
     runs, seen = [], set()
-    for _ in range(n_starts):
-        labels = _kmeans_labels(X, n_clusters, 1, rng, xp)
-        key = _canonical(to_numpy(labels))
+    partitions, inertia = _lloyd_runs(host, n_clusters, n_starts, rng)
+    # Runs that left a cluster empty only when all did.
+    for labels in partitions[np.isfinite(inertia)] if np.isfinite(inertia).any() else partitions:
+        key = _canonical(labels)
         if key not in seen:
             seen.add(key)
-            runs.append(labels)
+            runs.append(xp.asarray(labels, dtype=xp.int64, device=array_device(X)))
     return runs
+
+
+def _lloyd_runs(X, n_clusters, n_runs, rng, max_iter=300, budget=4_000_000):
+    """``n_runs`` independent K-means runs on the NumPy ``X``, all at once.
+
+    Greedy k-means++ seeding (``2 + log K`` candidates per centre, the one
+    that lowers the potential most kept: Arthur and Vassilvitskii, 2007, as
+    in scikit-learn), then Lloyd steps until a run's centres move less
+    than ``1e-4`` times the features' mean variance (squared, summed).
+    Every step of all runs is one matrix product over the points, in
+    groups of runs of at most ``budget`` distances. Replaces 30 separate
+    ``sklearn.cluster.KMeans(n_init=1)`` fits, whose fixed cost per call
+    dominated the starts on small data sets (timings:
+    ``benchmarks/results/2026-12-07_sdp_starts.md``). The random draws are
+    made before the grouping, so the runs do not depend on ``budget``. A
+    run whose last step leaves a cluster empty keeps the empty cluster's
+    centre.
+
+    Returns ``(labels, inertia)``: int array ``(n_runs, n)`` and float
+    array ``(n_runs,)``; runs with an empty cluster rank last by inertia.
+    """
+    n, p = X.shape
+    K = n_clusters
+    sq = np.einsum("ij,ij->i", X, X)
+    tol = 1e-4 * float(np.mean(np.var(X, axis=0)))
+    trials = 2 + int(math.log(K))
+    group = max(1, min(n_runs, budget // max(n * K, 1)))
+    ks = np.arange(K)
+
+    def distances(centers):  # (n, runs * K) squared distances to the flattened centres
+        flat = centers.reshape(-1, p)
+        return np.maximum(sq[:, None] - 2.0 * (X @ flat.T)
+                          + np.einsum("ij,ij->i", flat, flat)[None, :], 0.0)
+
+    # All draws up front, so that the runs do not depend on how they are grouped.
+    firsts = rng.randint(n, size=n_runs)
+    uniforms = rng.uniform(size=(max(K - 1, 0), n_runs, trials))
+    all_labels, all_inertia = [], []
+    for first_run in range(0, n_runs, group):
+        R = min(group, n_runs - first_run)
+        runs = slice(first_run, first_run + R)
+        centers = np.empty((R, K, p))
+        centers[:, 0] = X[firsts[runs]]
+        nearest = distances(centers[:, :1]).T  # (R, n): squared distance to the nearest centre
+        for k in range(1, K):
+            cumulative = np.cumsum(nearest, axis=1)
+            draws = uniforms[k - 1, runs] * cumulative[:, -1:]
+            candidates = np.stack([np.searchsorted(cumulative[r], draws[r])
+                                   for r in range(R)]).clip(0, n - 1)
+            to_candidates = distances(X[candidates]).T.reshape(R, trials, n)
+            potential = np.minimum(to_candidates, nearest[:, None, :])
+            best = np.argmin(potential.sum(axis=2), axis=1)
+            centers[:, k] = X[candidates[np.arange(R), best]]
+            nearest = potential[np.arange(R), best]
+        active = np.arange(R)
+        for _ in range(max_iter):
+            A = active.size
+            labels = np.argmin(distances(centers[active]).reshape(n, A, K), axis=2)
+            onehot = (labels[:, :, None] == ks).reshape(n, A * K).astype(X.dtype)
+            counts = onehot.sum(axis=0).reshape(A, K)
+            sums = (X.T @ onehot).T.reshape(A, K, p)
+            old = centers[active]
+            new = np.where(counts[:, :, None] > 0, sums / np.maximum(counts, 1.0)[:, :, None],
+                           old)
+            centers[active] = new
+            active = active[((new - old) ** 2).sum(axis=(1, 2)) > tol]
+            if active.size == 0:
+                break
+        D = distances(centers).reshape(n, R, K)
+        labels = np.argmin(D, axis=2)  # (n, R)
+        inertia = np.take_along_axis(D, labels[:, :, None], axis=2)[:, :, 0].sum(axis=0)
+        full = (labels[:, :, None] == ks).any(axis=0).all(axis=1)
+        all_labels.append(labels.T)
+        all_inertia.append(np.where(full, inertia, np.inf))
+    return np.concatenate(all_labels), np.concatenate(all_inertia)
 
 
 def _canonical(host):

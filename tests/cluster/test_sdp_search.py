@@ -56,3 +56,60 @@ def test_n_init_runs_differ_through_the_greedy_start():
     five = SDPClusterer(2, n_init=2, random_state=0).fit(X)
     assert five.cost_ <= one.cost_ + 1e-9 * abs(one.cost_)
     assert misclustering_error(y, five.labels_) <= 0.01
+
+
+def test_lloyd_runs_reach_scikit_learn_kmeans_and_are_reproducible():
+    # The starts' K-means (all runs at once) against scikit-learn's: the best of 30 runs
+    # reaches the inertia of KMeans(n_init=30), every run is a Lloyd fixed point (each
+    # point at its nearest centre) with no empty cluster, and a seed gives the same runs.
+    from sklearn.cluster import KMeans
+
+    from sklr.cluster._starts import _lloyd_runs
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.standard_normal((60, 3)) * s + 4.0 * np.eye(4, 3)[k]
+                   for k, s in enumerate([0.5, 1.0, 1.5, 0.8])])
+    labels, inertia = _lloyd_runs(X, 4, 30, np.random.RandomState(1), budget=3 * X.shape[0] * 4)
+    assert labels.shape == (30, X.shape[0]) and inertia.shape == (30,)
+    reference = KMeans(4, n_init=30, random_state=0).fit(X).inertia_
+    assert inertia.min() == pytest.approx(reference, rel=1e-9)
+    for run, value in zip(labels, inertia):
+        assert np.unique(run).size == 4
+        centres = np.stack([X[run == k].mean(axis=0) for k in range(4)])
+        distances = ((X[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        assert np.allclose(distances[np.arange(X.shape[0]), run], distances.min(axis=1))
+        assert value == pytest.approx(distances.min(axis=1).sum(), rel=1e-6)
+    again = _lloyd_runs(X, 4, 30, np.random.RandomState(1))
+    assert np.array_equal(again[0], labels) and np.allclose(again[1], inertia)
+
+
+def test_each_model_also_refines_the_other_models_best_start():
+    # _cross_starts: every model's ranked starts gain the other models' best partitions
+    # (refined under it), stay sorted by cost, and its best cost can only go down.
+    from sklr.cluster._sdp import _cross_starts, _screen_starts
+    from sklr.cluster._starts import _greedy_start
+
+    rng = np.random.RandomState(3)
+    X = np.vstack([rng.standard_normal((80, 3)) * [3.0, 0.5, 0.5],
+                   rng.standard_normal((80, 3)) * [0.5, 3.0, 0.5] + [0.0, 0.0, 3.0]])
+    starts = {model: [("greedy", _greedy_start(X, 2, model, False, np.random.RandomState(0),
+                                                 np)),
+                      ("half", np.repeat([0, 1], 80))]
+              for model in ("full", "spherical")}
+    screened = {model: _screen_starts(X, starts[model], 2, model, False, np)
+                for model in starts}
+    crossed = _cross_starts(X, screened, 2, False, np)
+    for model in screened:
+        costs = [cost for cost, _, _ in crossed[model]]
+        assert costs == sorted(costs) and costs[0] <= screened[model][0][0]
+        other = [m for m in screened if m != model][0]
+        best_other = screened[other][0][2]
+        already = any(np.array_equal(best_other, labels) for _, _, labels in screened[model])
+        assert len(crossed[model]) == len(screened[model]) + (not already)
+        for cost, _, labels in crossed[model]:
+            assert cost == pytest.approx(_cost_model(X, labels, 2, model))
+
+
+def _cost_model(X, labels, K, model):
+    _, covs = _covariances(X, np.asarray(labels), K, model, np)
+    return partition_cost(X, np.asarray(labels), covs, np)
