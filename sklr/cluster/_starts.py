@@ -11,40 +11,39 @@ from ._gaussian import _classification_em, _covariances, _point_costs, partition
 
 
 def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
-    """K-means labels of the rows of ``X``: the lowest-inertia of ``n_init`` runs (on the host).
+    """K-means labels of the rows of ``X``: the lowest-inertia of ``n_init`` runs (on the host)."""
+    partitions, inertia = _host_runs(X, n_clusters, n_init, check_random_state(random_state))
+    return xp.asarray(partitions[int(np.argmin(inertia))], dtype=xp.int64,
+                      device=array_device(X))
 
-    With fewer distinct rows than ``n_clusters`` (repeated points) the
-    partition is one cluster per distinct row, the only one K-means can find.
+
+def _kmeans_runs(X, n_clusters, rng, xp, n_starts=30):
+    """The distinct partitions of ``n_starts`` single k-means++ runs (K-means on the host)."""
+    partitions, inertia = _host_runs(X, n_clusters, n_starts, rng)
+    if np.isfinite(inertia).any():  # runs that left a cluster empty only when all did
+        partitions = partitions[np.isfinite(inertia)]
+    runs, seen = [], set()
+    for labels in partitions:
+        key = _canonical(labels)
+        if key not in seen:
+            seen.add(key)
+            runs.append(xp.asarray(labels, dtype=xp.int64, device=array_device(X)))
+    return runs
+
+
+def _host_runs(X, n_clusters, n_runs, rng):
+    """:func:`_lloyd_runs` on a host copy of ``X``.
+
+    With fewer distinct rows than ``n_clusters`` (repeated points) the one
+    partition K-means can find, one cluster per distinct row, at inertia 0.
     """
     from ..utils._array_api import to_numpy
 
     host = np.asarray(to_numpy(X), dtype=np.float64)
     distinct, inverse = np.unique(host, axis=0, return_inverse=True)
     if distinct.shape[0] < n_clusters:
-        labels = inverse.reshape(-1)
-    else:
-        runs, inertia = _lloyd_runs(host, n_clusters, n_init, check_random_state(random_state))
-        labels = runs[int(np.argmin(inertia))]
-    return xp.asarray(labels, dtype=xp.int64, device=array_device(X))
-
-
-def _kmeans_runs(X, n_clusters, rng, xp, n_starts=30):
-    """The distinct partitions of ``n_starts`` single k-means++ runs (K-means on the host)."""
-    from ..utils._array_api import to_numpy
-
-    host = np.asarray(to_numpy(X), dtype=np.float64)
-    distinct, inverse = np.unique(host, axis=0, return_inverse=True)
-    if distinct.shape[0] < n_clusters:
-        return [xp.asarray(inverse.reshape(-1), dtype=xp.int64, device=array_device(X))]
-    runs, seen = [], set()
-    partitions, inertia = _lloyd_runs(host, n_clusters, n_starts, rng)
-    # Runs that left a cluster empty only when all did.
-    for labels in partitions[np.isfinite(inertia)] if np.isfinite(inertia).any() else partitions:
-        key = _canonical(labels)
-        if key not in seen:
-            seen.add(key)
-            runs.append(xp.asarray(labels, dtype=xp.int64, device=array_device(X)))
-    return runs
+        return inverse.reshape(1, -1), np.zeros(1)
+    return _lloyd_runs(host, n_clusters, n_runs, rng)
 
 
 def _lloyd_runs(X, n_clusters, n_runs, rng, max_iter=300, budget=4_000_000):
