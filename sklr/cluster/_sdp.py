@@ -393,7 +393,9 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
     fit = _best_of_starts(X, [(name, labels) for _, name, labels in ranked[:_SDP_STARTS]],
                           n_clusters, weighted, dict(options, covariance_type=chosen))
     n_iter = fit.n_iter
-    start_costs = {name: cost for cost, name, _ in ranked[_SDP_STARTS:]}
+    start_costs = {}
+    for cost, name, _ in ranked[_SDP_STARTS:]:  # cheapest first: a name's best partition
+        start_costs.setdefault(name, cost)  # (a start can reach a model twice, see _cross_starts)
     start_costs.update(fit.start_costs)
     scores[chosen] = classification_bic(fit.run.kept.cost + shift, n, n_clusters, p, chosen,
                                         weighted)
