@@ -6,10 +6,76 @@ classification-EM step that refines a partition under it.
 
 import math
 
-from ..linalg._gaussian import cholesky_log_det, gaussian_neg_log_density, whiten
+from ..linalg._gaussian import inverse_factors, mahalanobis_squared
 from ..utils._array_api import device as array_device
 
 __all__ = ["partition_cost"]
+
+
+def _moments(X, labels, n_clusters, xp, *, diagonal=False):
+    """Per-cluster sizes, means and scatter about the means.
+
+    Returns ``(counts, means, scatter)``: ``counts`` of shape ``(K,)`` (float),
+    ``means`` ``(K, p)`` (the data's mean for an empty cluster) and
+    ``scatter[k] = sum_{i in G_k} (x_i - mean_k)(x_i - mean_k)^T / max(n_k, 1)``,
+    shape ``(K, p, p)``, or its diagonal ``(K, p)`` when ``diagonal``. The
+    points are sorted by cluster once (a stable sort: each cluster's points
+    keep their order), so each cluster is a slice rather than a masked copy.
+    """
+    from ..utils._array_api import to_numpy
+
+    n, p = X.shape
+    dev = array_device(X)
+    if labels.shape[0] == 0:  # no labels: every point in every cluster
+        bounds, ordered = [0] + [n] * n_clusters, X
+        slices = [(0, n)] * n_clusters
+    else:
+        order = xp.argsort(labels, stable=True)
+        ordered = xp.take(X, order, axis=0)
+        clusters = xp.arange(n_clusters + 1, dtype=labels.dtype, device=dev)
+        bounds = to_numpy(xp.searchsorted(xp.take(labels, order), clusters)).tolist()
+        slices = list(zip(bounds[:-1], bounds[1:]))
+    overall = None
+    counts, means, scatter = [], [], []
+    for start, stop in slices:
+        members = ordered[start:stop, :]
+        n_k = stop - start
+        if n_k:
+            mean = xp.mean(members, axis=0)
+            centred = members - mean
+            spread = (xp.sum(centred * centred, axis=0) if diagonal
+                      else xp.matrix_transpose(centred) @ centred) / n_k
+        else:
+            overall = xp.mean(X, axis=0) if overall is None else overall
+            mean = overall
+            spread = xp.zeros((p,) if diagonal else (p, p), dtype=X.dtype, device=dev)
+        counts.append(float(n_k))
+        means.append(mean)
+        scatter.append(spread)
+    return (xp.asarray(counts, dtype=X.dtype, device=dev), xp.stack(means), xp.stack(scatter))
+
+
+def _fit_gaussians(X, labels, n_clusters, covariance_type, xp):
+    """:func:`_covariances` with the clusters' sizes: ``(counts, means, covariances)``."""
+    n, p = X.shape
+    data_variance = float(xp.mean(xp.var(X, axis=0)))
+    floor = 1e-6 * max(data_variance, 1e-300)
+    diagonal = covariance_type != "full"
+    counts, means, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
+    variances = scatter if diagonal else xp.linalg.diagonal(scatter)  # (K, p)
+    variance = xp.sum(variances, axis=1) / p
+    variance = xp.where(variance <= floor, xp.asarray(data_variance, dtype=X.dtype,
+                                                        device=array_device(X)), variance)
+    eye = xp.eye(p, dtype=X.dtype, device=array_device(X))
+    if covariance_type == "spherical":
+        S = variance[:, None, None] * eye[None, :, :]
+    elif covariance_type == "diag":
+        S = variances[:, None, :] * eye[None, :, :]
+    else:
+        S = scatter
+    shrink = (p / (counts + p))[:, None, None]
+    S = (1.0 - shrink) * S + (shrink * variance[:, None, None] + floor) * eye[None, :, :]
+    return counts, means, S
 
 
 def _covariances(X, labels, n_clusters, covariance_type, xp):
@@ -19,28 +85,8 @@ def _covariances(X, labels, n_clusters, covariance_type, xp):
     conditioned; a floor of ``1e-6`` times the data's mean variance keeps
     degenerate ones (one point, or repeated points) invertible.
     """
-    n, p = X.shape
-    floor = 1e-6 * max(float(xp.mean(xp.var(X, axis=0))), 1e-300)
-    means, covs = [], []
-    for k in range(n_clusters):
-        members = X[labels == k] if labels.shape[0] else X
-        n_k = int(members.shape[0])
-        mean = xp.mean(members, axis=0) if n_k else xp.mean(X, axis=0)
-        centred = members - mean
-        S = (xp.matrix_transpose(centred) @ centred) / max(n_k, 1)
-        variance = float(xp.sum(xp.linalg.diagonal(S))) / p
-        if variance <= floor:
-            variance = float(xp.mean(xp.var(X, axis=0)))
-        eye = xp.eye(p, dtype=X.dtype, device=array_device(X))
-        if covariance_type == "spherical":
-            S = variance * eye
-        elif covariance_type == "diag":
-            S = eye * xp.linalg.diagonal(S)[None, :]
-        shrink = p / (n_k + p)
-        S = (1.0 - shrink) * S + shrink * variance * eye + floor * eye
-        means.append(mean)
-        covs.append(S)
-    return xp.stack(means), xp.stack(covs)
+    _, means, covs = _fit_gaussians(X, labels, n_clusters, covariance_type, xp)
+    return means, covs
 
 
 def _point_costs(X, labels, n_clusters, covariance_type, weighted, xp):
@@ -51,28 +97,25 @@ def _point_costs(X, labels, n_clusters, covariance_type, weighted, xp):
     (:func:`partition_cost`) is the sum of each point's cost in its own cluster.
     """
     n = X.shape[0]
-    means, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
-    sizes = [int(xp.sum(xp.astype(labels == k, xp.int64))) for k in range(n_clusters)]
-    return _gaussian_costs(X, means, covs, [n_k / n for n_k in sizes], weighted, xp)
+    counts, means, covs = _fit_gaussians(X, labels, n_clusters, covariance_type, xp)
+    return _gaussian_costs(X, means, covs, counts / max(n, 1), weighted, xp)
 
 
 def _gaussian_costs(X, means, covs, fractions, weighted, xp):
     """``(n, K)`` costs of the points ``X`` under the Gaussians ``(means, covs)``.
 
-    ``fractions`` are the clusters' shares of the points they were fitted on:
-    a cluster with none costs ``+inf``; ``-log(fraction)`` is added when
-    ``weighted``.
+    ``fractions`` (a sequence or an array) are the clusters' shares of the
+    points they were fitted on: a cluster with none costs ``+inf``;
+    ``-log(fraction)`` is added when ``weighted``.
     """
-    n = X.shape[0]
-    columns = []
-    for k, fraction in enumerate(fractions):
-        if fraction == 0:
-            columns.append(xp.full(n, math.inf, dtype=X.dtype, device=array_device(X)))
-            continue
-        L = xp.linalg.cholesky(covs[k, ...])
-        cost = gaussian_neg_log_density(X, means[k, :], L, xp, constant=False)
-        columns.append(cost - math.log(fraction) if weighted else cost)
-    return xp.stack(columns, axis=1)
+    dev = array_device(X)
+    fractions = xp.asarray(fractions, dtype=X.dtype, device=dev)
+    _, L_inv, log_det = inverse_factors(covs, xp)
+    cost = 0.5 * (mahalanobis_squared(X, means, L_inv, xp) + log_det[None, :])
+    if weighted:
+        cost = cost - xp.log(xp.maximum(fractions, 1e-300))[None, :]
+    return xp.where(fractions[None, :] > 0, cost, xp.asarray(math.inf, dtype=X.dtype,
+                                                              device=dev))
 
 
 def _classification_em(X, labels, n_clusters, covariance_type, weighted, xp, max_iter=100):
@@ -96,20 +139,19 @@ def partition_cost(X, labels, covariances, xp, *, weighted=False):
     ``1/2 sum_k [sum_{i in G_k} ||x_i - mean_k||^2_{Sigma_k^-1} + n_k log|Sigma_k|]``,
     plus ``-sum_k n_k log(n_k / n)`` when ``weighted`` (the classification
     likelihood of a mixture whose weights are the cluster fractions).
+    Computed from the clusters' scatter matrices: the sum of the squared
+    Mahalanobis norms in cluster ``k`` is ``n_k tr(Sigma_k^-1 S_k)``.
     """
     n = labels.shape[0]
-    total = 0.0
-    for k in range(covariances.shape[0]):
-        members = X[labels == k]
-        n_k = members.shape[0]
-        if n_k == 0:
-            continue
-        L = xp.linalg.cholesky(covariances[k, ...])
-        W = whiten(members, xp.mean(members, axis=0), L, xp)
-        total += 0.5 * (float(xp.sum(W * W)) + n_k * float(cholesky_log_det(L, xp)))
-        if weighted:
-            total -= n_k * math.log(n_k / n)
-    return total
+    K = covariances.shape[0]
+    counts, _, scatter = _moments(X, labels, K, xp)
+    _, L_inv, log_det = inverse_factors(covariances, xp)
+    traces = xp.sum((L_inv @ scatter) * L_inv, axis=(1, 2))  # tr(L^-1 S L^-T)
+    total = 0.5 * xp.sum(counts * (traces + log_det))
+    if weighted:
+        safe = xp.maximum(counts, 1.0)
+        total = total - xp.sum(counts * xp.log(safe / n))
+    return float(total)
 
 
 def _pooled_spherical(X, labels, n_clusters, xp):

@@ -5,9 +5,9 @@ import math
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..linalg._gaussian import whiten
+from ..linalg._gaussian import inverse_factors, mahalanobis_squared
 from ..utils._array_api import device as array_device
-from ._gaussian import _classification_em, _covariances, _point_costs, partition_cost
+from ._gaussian import _classification_em, _covariances, _fit_gaussians, partition_cost
 
 
 def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
@@ -178,14 +178,14 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
     n_near = max(2, min(p + 1, n // n_clusters))
     labels = xp.zeros(n, dtype=xp.int64, device=array_device(X))
     for k in range(1, n_clusters):
-        means, covs = _covariances(X, labels, k, covariance_type, xp)
+        counts, means, covs = _fit_gaussians(X, labels, k, covariance_type, xp)
         host = to_numpy(labels)
-        own = to_numpy(_point_costs(X, labels, k, covariance_type, weighted, xp))[np.arange(n), host]
-        squared = np.zeros(n)
-        chol = [xp.linalg.cholesky(covs[j, ...]) for j in range(k)]
-        for j in range(k):
-            W = whiten(X, means[j, :], chol[j], xp)
-            squared = np.where(host == j, to_numpy(xp.sum(W * W, axis=0)), squared)
+        _, L_inv, log_det = inverse_factors(covs, xp)
+        # Each point's squared Mahalanobis distance to its own cluster, and its cost there.
+        squared = to_numpy(mahalanobis_squared(X, means, L_inv, xp))[np.arange(n), host]
+        own = 0.5 * (squared + to_numpy(log_det)[host])
+        if weighted:
+            own = own - np.log(to_numpy(counts)[host] / n)
         seeds = np.argsort(-own, kind="stable")[:n_candidates].tolist()
         if squared.sum() > 0:
             seeds += rng.choice(n, size=n_candidates, p=squared / squared.sum()).tolist()
@@ -193,8 +193,9 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
         for i in seeds:
             if i in seeded:
                 continue
-            W = whiten(X, X[i, :], chol[int(host[i])], xp)
-            near = np.argsort(to_numpy(xp.sum(W * W, axis=0)), kind="stable")[:n_near]
+            j = int(host[i])
+            distances = mahalanobis_squared(X, X[i:i + 1, :], L_inv[j:j + 1, ...], xp)[:, 0]
+            near = np.argsort(to_numpy(distances), kind="stable")[:n_near]
             seeded.update(near.tolist())
             candidate = np.where(np.isin(np.arange(n), near), k, host)
             candidate = _classification_em(

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 from sklr.cluster import SDPClusterer, la_sdp, misclustering_error
 from sklr.cluster._gaussian import _covariances, partition_cost
@@ -113,3 +114,36 @@ def test_each_model_also_refines_the_other_models_best_start():
 def _cost_model(X, labels, K, model):
     _, covs = _covariances(X, np.asarray(labels), K, model, np)
     return partition_cost(X, np.asarray(labels), covs, np)
+
+
+@pytest.mark.parametrize("model", ["full", "diag", "spherical"])
+def test_gaussian_statistics_against_scipy_with_an_empty_cluster(model):
+    from scipy.stats import multivariate_normal
+
+    from sklr.cluster._gaussian import _point_costs
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((50, 3)) * [1.0, 2.0, 0.5]
+    labels = rng.randint(0, 3, 50)  # cluster 3 of 4 stays empty
+    means, covs = _covariances(X, labels, 4, model, np)
+    for k in range(3):
+        members = X[labels == k]
+        assert_allclose(means[k], members.mean(0), rtol=1e-12)
+        S = np.cov(members.T, bias=True)
+        S = np.diag(np.diag(S)) if model == "diag" else S
+        S = np.trace(S) / 3 * np.eye(3) if model == "spherical" else S
+        shrink = 3 / (len(members) + 3)
+        floor = 1e-6 * X.var(0).mean()
+        expected = (1 - shrink) * S + (shrink * np.trace(np.cov(members.T, bias=True)) / 3
+                                       + floor) * np.eye(3)
+        assert_allclose(covs[k], expected, rtol=1e-12)
+    assert_allclose(means[3], X.mean(0), rtol=1e-12)  # the empty cluster: the data's mean
+    costs = _point_costs(X, labels, 4, model, True, np)
+    assert np.all(np.isinf(costs[:, 3]))
+    n_k = np.bincount(labels, minlength=4)
+    reference = np.stack([-multivariate_normal(means[k], covs[k]).logpdf(X)
+                          - 1.5 * np.log(2 * np.pi) - np.log(n_k[k] / 50) for k in range(3)], 1)
+    assert_allclose(costs[:, :3], reference, rtol=1e-10)
+    # The partition's cost is each point's cost in its own cluster, summed.
+    assert partition_cost(X, labels, covs, np, weighted=True) == pytest.approx(
+        costs[np.arange(50), labels].sum(), rel=1e-12)
