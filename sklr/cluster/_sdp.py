@@ -181,6 +181,9 @@ _RESTART_FRACTION = 0.1
 # The iLA-SDP iteration runs from this many starts, the cheapest after classification EM
 # (see _screen_starts).
 _SDP_STARTS = 1
+# The rounds' solves stop once the blocks' argmax labelling has held this many steps (see
+# solve_bm's settle): only their rounding is used.
+_SETTLE = 100
 
 
 def _snap(X, xp):
@@ -664,7 +667,8 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
             result = solve_admm(Ws, hs, [1.0] * n_clusters, tol=tol, verbose=verbose)
         else:
             result = solve_bm(Ws, hs, [1.0] * n_clusters, rank=rank, factors=factors,
-                              multiplier=multiplier, tol=tol, random_state=rng, verbose=verbose)
+                              multiplier=multiplier, tol=tol, settle=_SETTLE, random_state=rng,
+                              verbose=verbose)
         objective = result.objective
         if it == 1:  # the start's SDP
             best[2] = kept[2] = objective
