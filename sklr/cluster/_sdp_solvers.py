@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..utils._array_api import device as array_device
-from ..utils._array_api import namespace_and_device, random_normal
+from ..utils._array_api import inner, namespace_and_device, random_normal
 from ..utils._validation import Interval, check_array_arg, validate_params
 
 __all__ = ["SDPResult", "solve_admm", "solve_bm"]
@@ -420,24 +420,19 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0
 
     ones = xp.ones(n, dtype=dtype, device=dev)
 
-    def flat(A):
-        return xp.reshape(A, (-1,))
-
     def project(V, *, check=False):
         """Onto ``{U_k >= 0, ||U_k||_F^2 = t_k}`` (a block clipped to zero restarts flat).
 
         With ``check``, None when a block clips to zero (the step was too long).
         """
         V = xp.maximum(V, 0.0)
-        blocks = xp.reshape(V, (K, -1))
-        squares = xp.vecdot(blocks, blocks, axis=-1)  # (K,)
+        squares = xp.sum(V * V, axis=(1, 2))  # (K,)
         if bool(xp.any(squares == 0.0)):
             if check:
                 return None
-            V = xp.where(xp.reshape(squares == 0.0, (K, 1, 1)), xp.ones_like(V), V)
-            blocks = xp.reshape(V, (K, -1))
-            squares = xp.vecdot(blocks, blocks, axis=-1)
-        return V * xp.reshape(xp.sqrt(t_flat / squares), (K, 1, 1))
+            V = xp.where((squares == 0.0)[:, None, None], xp.ones_like(V), V)
+            squares = xp.sum(V * V, axis=(1, 2))
+        return V * xp.sqrt(t_flat / squares)[:, None, None]
 
     if factors is not None:
         if len(factors) != K or any(tuple(U.shape) != (n, factors[0].shape[1]) for U in factors):
@@ -461,17 +456,14 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0
                              f"{tuple(y.shape)}.")
         y = (y if h_min is None else y + h_min) / scale
 
-    h_flat = flat(h)
-
     def lagrangian(U):
         """The augmented Lagrangian and what its gradient reuses."""
         col = xp.sum(U, axis=2, keepdims=True)  # (K, r, 1): U_k^T 1
-        mass = xp.reshape(xp.matrix_transpose(col) @ U, (K, n))  # Z_k 1
+        mass = (xp.matrix_transpose(col) @ U)[:, 0, :]  # (K, n): Z_k 1
         res = xp.sum(mass, axis=0) - ones
         WU, XU = products(U)
-        res_sq = float(xp.vecdot(res, res))
-        value = (float(xp.vecdot(h_flat, flat(mass))) - 0.5 * float(xp.vecdot(flat(WU), flat(WU)))
-                 + float(xp.vecdot(y, res)) + 0.5 * beta * res_sq)
+        res_sq = inner(res, res)
+        value = inner(h, mass) - 0.5 * inner(WU, WU) + inner(y, res) + 0.5 * beta * res_sq
         return value, (col, res, XU, res_sq, mass)
 
     def gradient(U, cache):
@@ -500,16 +492,16 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0
                 calibrated = True
                 continue
             moved = trial - point
-            decrease = float(xp.vecdot(flat(G), flat(moved)))
-            sq = float(xp.vecdot(flat(moved), flat(moved)))
+            decrease = inner(G, moved)
+            sq = inner(moved, moved)
             value, cache = lagrangian(trial)
             if (value <= point_value + decrease + sq / (2.0 * step)
                     + 1e-12 * abs(point_value) or step < 1e-14 / n):
                 break
             step /= 2.0
             calibrated = True
-        diff = flat(trial - current)
-        change = math.sqrt(float(xp.vecdot(diff, diff))) / total_trace
+        diff = trial - current
+        change = math.sqrt(inner(diff, diff)) / total_trace
         previous, current = current, trial
         res = cache[1]
         infeasibility = math.sqrt(cache[3] / n)

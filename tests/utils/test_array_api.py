@@ -337,3 +337,14 @@ def test_dispatch_picks_by_array_library(xp):
     doubled = via_host(lambda v: 2 * v, x, like=x, dtype=x.dtype)
     assert namespace_and_device(doubled)[0] is xp
     assert_allclose(to_numpy(doubled), [0.0, 2.0, 4.0])
+
+
+def test_inner_is_the_sum_of_products_on_every_backend(xp):
+    from sklr.utils._array_api import inner
+
+    rng = np.random.RandomState(6)
+    for shape in [(7,), (3, 5), (2, 3, 4)]:
+        a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+        value = inner(_asarray(a, xp), _asarray(b, xp))
+        assert isinstance(value, float)
+        assert value == pytest.approx(float(np.sum(a * b)), rel=1e-12)
