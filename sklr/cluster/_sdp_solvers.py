@@ -386,7 +386,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0
     # U (K, rank, n) (the transposed factors), t (K,). Products with the W_k go
     # through the shared X: one pass over it per product whatever K is.
     h = xp.stack(list(hs))
-    t_flat = xp.asarray(list(traces), dtype=dtype, device=dev)
+    t = xp.asarray(list(traces), dtype=dtype, device=dev)
     # Normalize: shift h by its per-point minimum over blocks (a constant under
     # sum_k Z_k 1 = 1), then scale everything by the typical per-point cost.
     shift, h_min = 0.0, None
@@ -432,7 +432,7 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0
                 return None
             V = xp.where((squares == 0.0)[:, None, None], xp.ones_like(V), V)
             squares = xp.sum(V * V, axis=(1, 2))
-        return V * xp.sqrt(t_flat / squares)[:, None, None]
+        return V * xp.sqrt(t / squares)[:, None, None]
 
     if factors is not None:
         if len(factors) != K or any(tuple(U.shape) != (n, factors[0].shape[1]) for U in factors):
