@@ -65,17 +65,28 @@ def _fit_gaussians(X, labels, n_clusters, covariance_type, xp, data_variance=Non
 
     ``data_variance``: :func:`_data_variance` of ``X`` when the caller has it.
     """
-    n, p = X.shape
-    if data_variance is None:
-        data_variance = _data_variance(X, xp)
-    floor = 1e-6 * max(data_variance, 1e-300)
     diagonal = covariance_type != "full"
     counts, means, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
+    if data_variance is None:
+        data_variance = _data_variance(X, xp)
+    return counts, means, _shrunk(counts, scatter, covariance_type, data_variance, xp)
+
+
+def _shrunk(counts, scatter, covariance_type, data_variance, xp):
+    """The model's covariances from the clusters' scatter (``(K, p, p)``, or ``(K, p)`` diagonals).
+
+    Shrunk towards ``(tr S_k / p) I`` by ``p / (n_k + p)``, plus the floor
+    ``1e-6 * data_variance``; a cluster of no spread takes the data's variance.
+    """
+    p = scatter.shape[-1]
+    dev = array_device(scatter)
+    floor = 1e-6 * max(data_variance, 1e-300)
+    diagonal = scatter.ndim == 2
     variances = scatter if diagonal else xp.linalg.diagonal(scatter)  # (K, p)
     variance = xp.sum(variances, axis=1) / p
-    variance = xp.where(variance <= floor, xp.asarray(data_variance, dtype=X.dtype,
-                                                        device=array_device(X)), variance)
-    eye = xp.eye(p, dtype=X.dtype, device=array_device(X))
+    variance = xp.where(variance <= floor, xp.asarray(data_variance, dtype=scatter.dtype,
+                                                        device=dev), variance)
+    eye = xp.eye(p, dtype=scatter.dtype, device=dev)
     if covariance_type == "spherical":
         S = variance[:, None, None] * eye[None, :, :]
     elif covariance_type == "diag":
@@ -83,8 +94,35 @@ def _fit_gaussians(X, labels, n_clusters, covariance_type, xp, data_variance=Non
     else:
         S = scatter
     shrink = (p / (counts + p))[:, None, None]
-    S = (1.0 - shrink) * S + (shrink * variance[:, None, None] + floor) * eye[None, :, :]
-    return counts, means, S
+    return (1.0 - shrink) * S + (shrink * variance[:, None, None] + floor) * eye[None, :, :]
+
+
+def _fitted_cost(X, labels, n_clusters, covariance_type, xp):
+    """A partition's covariances and its cost, from one pass over the points.
+
+    Returns ``(covariances, cost, weights_term)``: :func:`_covariances` and
+    :func:`partition_cost` of the partition under them, equal weights; the
+    weighted cost is ``cost + weights_term``. Diagonal models need only the
+    scatter's diagonal (``tr(Sigma_k^-1 S_k) = sum_j S_k,jj / Sigma_k,jj``).
+    """
+    n = labels.shape[0]
+    diagonal = covariance_type != "full"
+    counts, _, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
+    covs = _shrunk(counts, scatter, covariance_type, _data_variance(X, xp), xp)
+    if diagonal:
+        variances = xp.linalg.diagonal(covs)  # (K, p)
+        traces = xp.sum(scatter / variances, axis=1)
+        log_det = xp.sum(xp.log(variances), axis=1)
+    else:
+        _, L_inv, log_det = inverse_factors(covs, xp)
+        traces = xp.sum((L_inv @ scatter) * L_inv, axis=(1, 2))  # tr(L^-1 S L^-T)
+    cost = 0.5 * float(xp.sum(counts * (traces + log_det)))
+    return covs, cost, _weights_term(counts, n, xp)
+
+
+def _weights_term(counts, n, xp):
+    """``-sum_k n_k log(n_k / n)``: the weighted partition cost's part from the cluster sizes."""
+    return -float(xp.sum(counts * xp.log(xp.maximum(counts, 1.0) / n)))
 
 
 def _covariances(X, labels, n_clusters, covariance_type, xp):
@@ -159,11 +197,8 @@ def partition_cost(X, labels, covariances, xp, *, weighted=False):
     counts, _, scatter = _moments(X, labels, K, xp)
     _, L_inv, log_det = inverse_factors(covariances, xp)
     traces = xp.sum((L_inv @ scatter) * L_inv, axis=(1, 2))  # tr(L^-1 S L^-T)
-    total = 0.5 * xp.sum(counts * (traces + log_det))
-    if weighted:
-        safe = xp.maximum(counts, 1.0)
-        total = total - xp.sum(counts * xp.log(safe / n))
-    return float(total)
+    total = 0.5 * float(xp.sum(counts * (traces + log_det)))
+    return total + _weights_term(counts, n, xp) if weighted else total
 
 
 def _pooled_spherical(X, labels, n_clusters, xp):

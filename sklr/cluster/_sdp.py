@@ -19,7 +19,7 @@ from ..linalg._gaussian import cholesky_log_det
 from ..utils._array_api import device as array_device
 from ..utils._array_api import namespace_and_device, random_normal
 from ..utils._validation import Interval, StrOptions, check_array_arg, validate_params
-from ._gaussian import _classification_em, _covariances, partition_cost
+from ._gaussian import _classification_em, _fitted_cost, partition_cost
 from ._model_selection import COVARIANCE_MODELS, classification_bic
 from ._sdp_solvers import SDPResult, solve_admm, solve_bm
 from ._starts import (
@@ -348,8 +348,7 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
         labels = xp.zeros(n, dtype=xp.int64, device=dev)
         fits = {}
         for model in models:
-            _, covs = _covariances(X, labels, 1, model, xp)
-            cost = partition_cost(X, labels, covs, xp) + shift
+            cost = _fitted_cost(X, labels, 1, model, xp)[1] + shift
             fits[model] = (classification_bic(cost, n, 1, p, model, weighted), cost)
         chosen = min(models, key=lambda model: fits[model][0])
         return _Search(labels, 0, fits[chosen][1], fits[chosen][1], chosen, {}, None,
@@ -429,8 +428,8 @@ def _screen_starts(X, starts, n_clusters, covariance_type, weighted, xp):
         refined = _classification_em(X, start, n_clusters, covariance_type, weighted, xp)
         if int(xp.unique_values(refined).shape[0]) < int(xp.unique_values(start).shape[0]):
             refined = start
-        _, covs = _covariances(X, refined, n_clusters, covariance_type, xp)
-        ranked.append((partition_cost(X, refined, covs, xp, weighted=weighted), name, refined))
+        _, cost, weights_term = _fitted_cost(X, refined, n_clusters, covariance_type, xp)
+        ranked.append((cost + weights_term if weighted else cost, name, refined))
     ranked.sort(key=lambda item: item[0])
     return ranked
 
@@ -646,11 +645,9 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
     factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
 
     def costs(labels):
-        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
-        own = partition_cost(X, labels, covs, xp, weighted=weighted)
-        select = (own if select_weighted == weighted
-                  else partition_cost(X, labels, covs, xp, weighted=select_weighted))
-        return covs, own, select
+        covs, cost, weights_term = _fitted_cost(X, labels, n_clusters, covariance_type, xp)
+        return (covs, cost + weights_term if weighted else cost,
+                cost + weights_term if select_weighted else cost)
 
     covs, best_cost, kept_cost = costs(labels)
     best = [labels, best_cost, math.nan]

@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 
 from ..linalg._gaussian import inverse_factors, mahalanobis_squared
 from ..utils._array_api import device as array_device
-from ._gaussian import _classification_em, _covariances, _fit_gaussians, partition_cost
+from ._gaussian import _classification_em, _fit_gaussians, _fitted_cost
 
 
 def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
@@ -141,8 +141,7 @@ def _kmeans_start(X, runs, n_clusters, covariance_type, xp):
     """
     best, best_cost = None, math.inf
     for labels in runs:
-        _, covs = _covariances(X, labels, n_clusters, covariance_type, xp)
-        cost = partition_cost(X, labels, covs, xp)
+        cost = _fitted_cost(X, labels, n_clusters, covariance_type, xp)[1]
         if cost < best_cost:
             best, best_cost = labels, cost
     return best
@@ -203,8 +202,8 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
                 covariance_type, weighted, xp, max_iter=candidate_steps)
             if int(xp.unique_values(candidate).shape[0]) < k + 1:
                 continue
-            _, candidate_covs = _covariances(X, candidate, k + 1, covariance_type, xp)
-            cost = partition_cost(X, candidate, candidate_covs, xp, weighted=weighted)
+            _, cost, weights_term = _fitted_cost(X, candidate, k + 1, covariance_type, xp)
+            cost = cost + weights_term if weighted else cost
             if cost < best_cost:
                 best, best_cost = candidate, cost
         if best is None:
