@@ -120,7 +120,7 @@ def _cost_model(X, labels, K, model):
 def test_gaussian_statistics_against_scipy_with_an_empty_cluster(model):
     from scipy.stats import multivariate_normal
 
-    from sklr.cluster._gaussian import _point_costs
+    from sklr.cluster._gaussian import _fitted_cost, _point_costs
 
     rng = np.random.RandomState(0)
     X = rng.standard_normal((50, 3)) * [1.0, 2.0, 0.5]
@@ -147,3 +147,8 @@ def test_gaussian_statistics_against_scipy_with_an_empty_cluster(model):
     # The partition's cost is each point's cost in its own cluster, summed.
     assert partition_cost(X, labels, covs, np, weighted=True) == pytest.approx(
         costs[np.arange(50), labels].sum(), rel=1e-12)
+    # One pass for both: the same covariances, the equal-weight and weighted costs.
+    fitted_covs, cost, weights_term = _fitted_cost(X, labels, 4, model, np)
+    assert_allclose(fitted_covs, covs, rtol=1e-12)
+    assert cost == pytest.approx(partition_cost(X, labels, covs, np), rel=1e-12)
+    assert cost + weights_term == pytest.approx(costs[np.arange(50), labels].sum(), rel=1e-12)
