@@ -97,18 +97,21 @@ def _shrunk(counts, scatter, covariance_type, data_variance, xp):
     return (1.0 - shrink) * S + (shrink * variance[:, None, None] + floor) * eye[None, :, :]
 
 
-def _fitted_cost(X, labels, n_clusters, covariance_type, xp):
+def _fitted_cost(X, labels, n_clusters, covariance_type, xp, data_variance=None):
     """A partition's covariances and its cost, from one pass over the points.
 
     Returns ``(covariances, cost, weights_term)``: :func:`_covariances` and
     :func:`partition_cost` of the partition under them, equal weights; the
     weighted cost is ``cost + weights_term``. Diagonal models need only the
     scatter's diagonal (``tr(Sigma_k^-1 S_k) = sum_j S_k,jj / Sigma_k,jj``).
+    ``data_variance``: :func:`_data_variance` of ``X`` when the caller has it.
     """
     n = labels.shape[0]
     diagonal = covariance_type != "full"
     counts, _, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
-    covs = _shrunk(counts, scatter, covariance_type, _data_variance(X, xp), xp)
+    if data_variance is None:
+        data_variance = _data_variance(X, xp)
+    covs = _shrunk(counts, scatter, covariance_type, data_variance, xp)
     if diagonal:
         variances = xp.linalg.diagonal(covs)  # (K, p)
         traces = xp.sum(scatter / variances, axis=1)
@@ -166,13 +169,15 @@ def _gaussian_costs(X, means, covs, fractions, weighted, xp):
                                                               device=dev))
 
 
-def _classification_em(X, labels, n_clusters, covariance_type, weighted, xp, max_iter=100):
+def _classification_em(X, labels, n_clusters, covariance_type, weighted, xp, max_iter=100,
+                       data_variance=None):
     """Classification EM: move every point to its cheapest cluster until none moves.
 
     Each step lowers the partition cost for fixed Gaussians; re-estimating
     them lowers it again (up to the covariance shrinkage).
     """
-    data_variance = _data_variance(X, xp)
+    if data_variance is None:
+        data_variance = _data_variance(X, xp)
     for _ in range(max_iter):
         costs = _point_costs(X, labels, n_clusters, covariance_type, weighted, xp,
                              data_variance)

@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 
 from ..linalg._gaussian import inverse_factors, mahalanobis_squared
 from ..utils._array_api import device as array_device
-from ._gaussian import _classification_em, _fit_gaussians, _fitted_cost
+from ._gaussian import _classification_em, _data_variance, _fit_gaussians, _fitted_cost
 
 
 def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
@@ -176,8 +176,9 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
     n, p = X.shape
     n_near = max(2, min(p + 1, n // n_clusters))
     labels = xp.zeros(n, dtype=xp.int64, device=array_device(X))
+    variance = _data_variance(X, xp)  # of X: the same for every candidate's statistics
     for k in range(1, n_clusters):
-        counts, means, covs = _fit_gaussians(X, labels, k, covariance_type, xp)
+        counts, means, covs = _fit_gaussians(X, labels, k, covariance_type, xp, variance)
         host = to_numpy(labels)
         _, L_inv, log_det = inverse_factors(covs, xp)
         # Each point's squared Mahalanobis distance to its own cluster, and its cost there.
@@ -199,10 +200,11 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
             candidate = np.where(np.isin(np.arange(n), near), k, host)
             candidate = _classification_em(
                 X, xp.asarray(candidate, dtype=xp.int64, device=array_device(X)), k + 1,
-                covariance_type, weighted, xp, max_iter=candidate_steps)
+                covariance_type, weighted, xp, max_iter=candidate_steps, data_variance=variance)
             if int(xp.unique_values(candidate).shape[0]) < k + 1:
                 continue
-            _, cost, weights_term = _fitted_cost(X, candidate, k + 1, covariance_type, xp)
+            _, cost, weights_term = _fitted_cost(X, candidate, k + 1, covariance_type, xp,
+                                                 variance)
             cost = cost + weights_term if weighted else cost
             if cost < best_cost:
                 best, best_cost = candidate, cost
