@@ -80,6 +80,8 @@ class _Rounds:
     converged: bool
     multiplier: object = None  # the last Burer-Monteiro solve's (None for ADMM)
     first_multiplier: object = None  # the first (the start's) Burer-Monteiro solve's
+    factors: object = None  # the last Burer-Monteiro solve's factors (None for ADMM)
+    first_factors: object = None  # the first Burer-Monteiro solve's factors
 
 
 @dataclass(frozen=True)
@@ -613,8 +615,13 @@ def _from_start(X, start, n_clusters, weighted, options):
             # The weighted SDP's linear terms are the equal-weight ones minus log(n_k / n)
             # per block: the same h + y on each point's own block. The equal-weight
             # iteration's last SDP was built from the first candidate's covariances, its
-            # first SDP from the start's.
-            multiplier = equal.multiplier if candidate is starts[0] else equal.first_multiplier
+            # first SDP from the start's: their solutions (multiplier and factors) start
+            # the weighted SDPs. From the candidate's indicator factors instead, the first
+            # weighted solve took as many steps as a cold one (breast_cancer: 620 and 610
+            # steps against 190 and 150 warm; the same partitions on the 36 data sets of
+            # benchmarks/sdp_errors.py at six seeds but for three digits fits).
+            multiplier, factors = ((equal.multiplier, equal.factors) if candidate is starts[0]
+                                   else (equal.first_multiplier, equal.first_factors))
             if multiplier is not None:
                 blocks = xp.arange(n_clusters, device=array_device(X))
                 sizes = xp.sum(xp.astype(candidate[:, None] == blocks[None, :], xp.float64),
@@ -622,7 +629,7 @@ def _from_start(X, start, n_clusters, weighted, options):
                 log_share = xp.log(xp.maximum(sizes, 1.0) / X.shape[0])
                 multiplier = multiplier + xp.take(log_share, candidate)
             run = _ila_rounds(X, candidate, n_clusters, weighted=True, select_weighted=True,
-                              multiplier=multiplier, **options)
+                              multiplier=multiplier, factors=factors, **options)
             n_iter += run.n_iter
             if run.kept.cost < best.kept.cost - 1e-12 * abs(best.kept.cost):
                 best = run
@@ -630,8 +637,8 @@ def _from_start(X, start, n_clusters, weighted, options):
 
 
 def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, covariance_type,
-                rank, tol, max_iter, rng, verbose, multiplier=None):
-    """Rounds of iLA-SDP from ``labels`` (its first SDP from ``multiplier``, when given).
+                rank, tol, max_iter, rng, verbose, multiplier=None, factors=None):
+    """Rounds of iLA-SDP from ``labels`` (the first SDP from ``multiplier``, ``factors`` if given).
 
     Returns :class:`_Rounds`: ``best``, the partition of lowest cost under the
     iteration's own likelihood (``weighted``) met, the start included, with its
@@ -642,7 +649,9 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
     """
     xp, _ = namespace_and_device(X)
     n = X.shape[0]
-    factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
+    if factors is None:
+        factors = _indicator_factors(labels, n_clusters, rank, rng, xp)
+    first_factors = None
 
     def costs(labels):
         covs, cost, weights_term = _fitted_cost(X, labels, n_clusters, covariance_type, xp)
@@ -669,7 +678,7 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
         objective = result.objective
         if it == 1:  # the start's SDP
             best[2] = kept[2] = objective
-            first_multiplier = result.multiplier
+            first_multiplier, first_factors = result.multiplier, result.factors
         new = _match_blocks(_round(result.embedding, n_clusters, rng, xp), result, xp)
         changed = int(xp.sum(xp.astype(new != labels, xp.int64)))
         labels = new
@@ -694,4 +703,5 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
             converged = True
             break
     return _Rounds(best=_Candidate(*best), kept=_Candidate(*kept), n_iter=it,
-                   converged=converged, multiplier=multiplier, first_multiplier=first_multiplier)
+                   converged=converged, multiplier=multiplier, first_multiplier=first_multiplier,
+                   factors=None if solver == "admm" else factors, first_factors=first_factors)

@@ -152,3 +152,31 @@ def test_gaussian_statistics_against_scipy_with_an_empty_cluster(model):
     assert_allclose(fitted_covs, covs, rtol=1e-12)
     assert cost == pytest.approx(partition_cost(X, labels, covs, np), rel=1e-12)
     assert cost + weights_term == pytest.approx(costs[np.arange(50), labels].sum(), rel=1e-12)
+
+
+def test_only_the_first_solve_starts_from_indicator_factors(monkeypatch):
+    # Every later solve, the weighted iterations' first ones included, starts from an
+    # earlier solution's factors (see _from_start: from a partition's indicator factors
+    # the first weighted solves took as many steps as a cold one).
+    from sklr.cluster import _sdp
+
+    solve, calls = _sdp.solve_bm, []
+
+    def recording(*args, **kwargs):
+        result = solve(*args, **kwargs)
+        calls.append((kwargs["factors"], kwargs["multiplier"], result))
+        return result
+
+    monkeypatch.setattr(_sdp, "solve_bm", recording)
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.standard_normal((135, 2)), rng.standard_normal((15, 2)) + [3.5, 0.0]])
+    start = np.repeat([0, 1], [135, 15])
+    la_sdp(X, 2, init=start, cluster_weights="estimated", covariance_type="full",
+           random_state=0)
+    assert calls[0][1] is None
+    weighted = 0
+    for i, (factors, multiplier, _) in enumerate(calls[1:], start=1):
+        assert multiplier is not None
+        assert any(factors[0] is earlier.factors[0] for _, _, earlier in calls[:i]), i
+        weighted += calls[i - 1][2].factors[0] is not factors[0]  # not the previous round's
+    assert weighted >= 1  # a weighted iteration ran, from an earlier solution

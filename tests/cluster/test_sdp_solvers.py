@@ -110,6 +110,33 @@ def test_bm_warm_start_with_the_multiplier():
     assert_allclose(scaled.multiplier, 10.0 * first.multiplier, rtol=1e-6, atol=1e-8)
 
 
+def test_bm_weighted_solve_warm_from_the_equal_weight_solution():
+    """iLA-SDP's weighted SDP (each block's linear term shifted by -log(n_k / n)) started
+    from the equal-weight solution's factors and multiplier (shifted by the point's own
+    block's log share) reaches its cvxpy value in fewer steps than from the partition's
+    indicator factors with the same multiplier, which stop at a worse point (measured: 32
+    steps to 73.540 against 56 steps to 76.50, the cvxpy value 73.540)."""
+    from sklr.cluster._sdp import _indicator_factors
+
+    X, labels, scales = _mixture()
+    Ws, hs = _la_blocks(X, scales)
+    n = X.shape[0]
+    equal = solve_bm(Ws, hs, [1, 1, 1], rank=2, random_state=0, tol=1e-5)
+    log_share = np.log(np.bincount(labels) / n)
+    weighted_hs = [h - share for h, share in zip(hs, log_share)]
+    reference = _cvxpy_value(Ws, weighted_hs, [1, 1, 1])
+    multiplier = equal.multiplier + log_share[labels]
+    warm = solve_bm(Ws, weighted_hs, [1, 1, 1], rank=2, factors=equal.factors,
+                    multiplier=multiplier, random_state=0, tol=1e-5)
+    indicator = solve_bm(Ws, weighted_hs, [1, 1, 1], rank=2, multiplier=multiplier,
+                         factors=_indicator_factors(labels, 3, 2, np.random.RandomState(0), np),
+                         random_state=0, tol=1e-5)
+    assert warm.converged
+    assert warm.objective == pytest.approx(reference, rel=1e-4)
+    assert indicator.objective >= warm.objective - 1e-6 * abs(reference)
+    assert warm.n_iter < 0.8 * indicator.n_iter, (warm.n_iter, indicator.n_iter)
+
+
 def test_ila_sdp_on_a_heterogeneous_mixture():
     """Clusters of different shapes and sizes: iLA-SDP beats K-means and matches EM here."""
     from sklearn.cluster import KMeans
