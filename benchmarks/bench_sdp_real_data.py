@@ -1,11 +1,12 @@
 """SDPClusterer on data it was not tuned on: scikit-learn's real data sets and foreign mixtures (issue 21).
 
-Run ``python benchmarks/bench_sdp_real_data.py [--quick] [--seeds S] [--repeats R]``. Prints one
-Markdown table: for each data set the mis-clustering error (Hungarian matching) of SDPClusterer,
-GaussianMixture(covariance_type="full", n_init=10) and KMeans(n_init=10), all with random_state=0,
-SDPClusterer's error minus the better peer's, the fit times (median of ``--repeats`` alternating
-runs on the same data) and the time ratio SDPClusterer / GaussianMixture; then SDPClusterer's
-selected starting partition and covariance model.
+Run ``python benchmarks/bench_sdp_real_data.py [--quick] [--seeds S] [--repeats N]
+[--random-state R]``. Prints one Markdown table: for each data set the mis-clustering error
+(Hungarian matching) of SDPClusterer, GaussianMixture(covariance_type="full", n_init=10) and
+KMeans(n_init=10), all with ``random_state=R`` (default 0), SDPClusterer's error minus the better
+peer's, the fit times (median of N alternating runs on the same data) and the time ratio
+SDPClusterer / GaussianMixture; then SDPClusterer's selected starting partition and covariance
+model.
 
 Data sets:
 
@@ -98,20 +99,20 @@ def foreign_mixture(kind, seed):
 MIXTURES = ["stretched", "rotated", "unequal", "tight_wide"]
 
 
-def models(K):
+def models(K, seed=0):
     return {
-        "sdp": lambda: SDPClusterer(K, random_state=0),
-        "gmm": lambda: GaussianMixture(K, covariance_type="full", n_init=10, random_state=0),
-        "kmeans": lambda: KMeans(K, n_init=10, random_state=0),
+        "sdp": lambda: SDPClusterer(K, random_state=seed),
+        "gmm": lambda: GaussianMixture(K, covariance_type="full", n_init=10, random_state=seed),
+        "kmeans": lambda: KMeans(K, n_init=10, random_state=seed),
     }
 
 
-def measure(X, y, K, repeats):
+def measure(X, y, K, repeats, seed=0):
     """Errors, median times (alternating runs) and the fitted SDPClusterer."""
-    times = {name: [] for name in models(K)}
+    times = {name: [] for name in models(K, seed)}
     errors, fitted = {}, None
     for _ in range(repeats):
-        for name, make in models(K).items():
+        for name, make in models(K, seed).items():
             model = make()
             start = time.perf_counter()
             with warnings.catch_warnings():
@@ -137,6 +138,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="no digits, 2 seeds, 1 repeat")
     parser.add_argument("--seeds", type=int, default=4, help="seeds per foreign mixture")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method")
+    parser.add_argument("--random-state", type=int, default=0,
+                        help="random_state of all three methods (default 0)")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     n_seeds = 2 if args.quick else args.seeds
@@ -150,7 +153,7 @@ def main():
     print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     for name, make in cases:
         X, y, K = make()
-        errors, times, fitted = measure(X, y, K, repeats)
+        errors, times, fitted = measure(X, y, K, repeats, args.random_state)
         gap = errors["sdp"] - min(errors["gmm"], errors["kmeans"])
         print(f"| {name} | {X.shape[0]} x {X.shape[1]}, {K} | {errors['sdp']:.3f} | "
               f"{errors['gmm']:.3f} | {errors['kmeans']:.3f} | {gap:+.3f} | {times['sdp']:.2f} | "
