@@ -259,9 +259,8 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         partition and :meth:`predict` the cluster of highest likelihood.
         ``"estimated"``: the likelihood of a mixture with weights ``n_k /
         n``. After the equal-weight iteration, a weighted iteration runs from
-        its partition and, when it moved more than 10 % of the points (a
-        large cluster split, say), another from the starting partition; the
-        result of lower weighted cost is kept; in them each round adds
+        its partition; the partition of lowest weighted cost met, the start
+        included, is kept; in it each round adds
         ``-log(n_k / n)`` (from the previous partition) to cluster ``k``'s
         cost in the SDP. Then each point goes
         to the cluster of highest posterior probability under the fitted
@@ -413,7 +412,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     (before 0.1.0 it ran from each: on issue 21's real data sets and foreign
     mixtures the screened search keeps the same errors in a fraction of
     the time, ``benchmarks/results/2026-12-06_sdp_screened.md``); it stops
-    after two rounds without a lower
+    after a round without a lower
     cost and keeps the best partition met (by the cost with weights under
     ``cluster_weights="estimated"``), the starts included, so that no run
     ends in a worse partition than one it evaluated.
@@ -454,20 +453,19 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     chosen by measurement. The paper's likelihood has no cluster weights,
     which favours clusters of equal size: on 900 and 100 points from two
     unit Gaussians 3 to 4 apart (p = 2, 6 cases), ``"equal"`` splits the
-    large cluster and mis-clusters 15 to 41 % of the points,
-    ``"estimated"`` 0.9 to 6.4 % (the Bayes error is 0.9 to 3.1 %,
+    large cluster and mis-clusters 18 to 39 % of the points,
+    ``"estimated"`` 0.9 to 6.3 % (the Bayes error is 0.9 to 3.1 %,
     GaussianMixture's 1.1 to 8.3 %); over 8 seeds, 2.3 % on 270 + 30
     points 3.5 apart (GaussianMixture 4.3 %, Bayes 2.0 %). On
     :func:`~sklr.datasets.make_heterogeneous_mixture` (K = 5, separation 3,
-    n = 1000, mean over 6 seeds) it is level or slightly better: 0.0883
-    against 0.0892 at p = 2 (Bayes 0.0758, GaussianMixture 0.226), 0.0045
-    against 0.0048 at p = 10, 0.0097 against 0.0098 at p = 50, in 1.2 to
-    1.7 times the time. Running the weighted iteration from the starting
-    partition as well, always, made p = 2 worse (0.099: the weighted
-    likelihood prefers some wrong partitions there) and tripled the time;
-    it runs only when the equal-weight iteration moved more than 10 % of
-    the points (19 to 34 % in the split cases above, at most 5 % on these
-    mixtures).
+    n = 1000, mean over 6 seeds) it is level or slightly better: 0.1038
+    against 0.1077 at p = 2 (GaussianMixture 0.277), 0.0057 against
+    0.0058 at p = 10, 0.0047 against 0.0048 at p = 50, in 1.0 to 2.1
+    times the time (measured at 0.1.0). Before 0.1.0 a second weighted iteration ran from
+    the starting partition when the equal-weight one had moved more than
+    10 % of the points; from the screened starts (see ``init``) it never
+    left the start (0 of 108 fits on issue 21's benchmark data sets) and
+    was dropped.
 
     :meth:`transform` returns the fitted Gaussians' negative
     log-likelihoods without the weights; :meth:`predict` subtracts
