@@ -152,6 +152,11 @@ def _check_blocks(Ws, hs, traces):
     return blocks, hs, traces.tolist()
 
 
+# solve_bm's step size (first 1 / n, in the problem's normalized units) grows at most to this
+# over n.
+_MAX_STEP = 1e6
+
+
 @validate_params(
     {
         "Ws": [list, tuple, "array-like"],
@@ -529,7 +534,13 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0
             y = y + beta * res  # multiplier step of the augmented Lagrangian
             momentum, point = 1.0, current
             point_value, point_cache = current_value, _ = lagrangian(current)
-        step *= 1.2
+        # The step grows until it meets the curvature. One a million times the first that
+        # still met none: the Lagrangian is flat along the projected gradient (a start at
+        # a solution, say; n = 2 points in K = 2 blocks grew it to overflow): calibrated,
+        # and no longer grown.
+        step = min(step * 1.2, _MAX_STEP / n)
+        if step >= _MAX_STEP / n:
+            calibrated = True
         if verbose > 1 and it % 500 == 0:
             print(f"[sdp bm] step {it}: infeasibility {infeasibility:.2e}, change "
                   f"{change:.2e}, step size {step:.2e} ({time.perf_counter() - start:.2f} s)")

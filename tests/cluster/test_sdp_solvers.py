@@ -3,6 +3,7 @@
 import dataclasses
 import inspect
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -208,3 +209,34 @@ def test_bm_settle_stops_once_the_blocks_labelling_holds():
                     settle=10).n_iter == one.n_iter
     with pytest.raises(ValueError, match="settle"):
         solve_bm(Ws, hs, [1, 1, 1], settle=0)
+
+
+def test_bm_from_a_solution_whose_gradient_vanishes_stops_without_overflow():
+    # Two points, two blocks, each point its own block, from that solution and its
+    # multiplier: the projected gradient vanishes, no step meets any curvature. The step
+    # grew by 1.2 a step until it overflowed (a RuntimeWarning after ~1,950 steps); now it
+    # stops growing a million times above the first and the solve converges.
+    # (The second SDP of SDPClusterer(2).fit on two points, standardised.)
+    X = np.array([[-0.7, 1.229], [0.7, -1.229]])
+    Ws = (X, np.stack([1.2247 * np.eye(2)] * 2))
+    hs = [np.full(2, 1.7877), np.full(2, 1.7877)]
+    factors = [np.array([[1.0, 7.3e-4], [0.0, 2.3e-4]]), np.array([[0.0, 0.0], [1.0, 1.6e-3]])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow
+        result = solve_bm(Ws, hs, [1.0, 1.0], rank=2, factors=factors,
+                          multiplier=np.full(2, -1.7877), tol=1e-4, settle=100)
+    assert result.converged and result.n_iter < 200, result.n_iter
+    mass = np.stack([U @ U.sum(axis=0) for U in result.factors])
+    assert_allclose(mass, np.eye(2), atol=1e-4)  # still each point in its own block
+    assert result.residual < 1e-4
+
+
+def test_sdp_clusterer_on_as_many_points_as_clusters():
+    from sklr.cluster import SDPClusterer
+
+    X = np.array([[0.0, 0.0], [3.0, 1.0], [-1.0, 4.0]])
+    for K in (2, 3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = SDPClusterer(K, random_state=0).fit(X[:K])
+        assert sorted(model.labels_.tolist()) == list(range(K))
