@@ -179,8 +179,16 @@ def _indicator_factors(labels, n_clusters, rank, rng, xp):
 # (see _screen_starts).
 _SDP_STARTS = 1
 # The rounds' solves stop once the blocks' argmax labelling has held this many steps (see
-# solve_bm's settle): only their rounding is used.
+# solve_bm's settle): only their rounding is used. A warm solve (from the previous SDP's
+# solution and multiplier) waits _SETTLE_WARM steps, the first, cold one _SETTLE. Warm at 50
+# instead of 100: 22 % fewer steps on the 36 data sets of benchmarks/sdp_errors.py at six
+# seeds (breast_cancer 19 %), the same partitions but digits at four seeds (a few points
+# away, costs higher by 0.4 to 5.5 of ~9,000, errors lower), and on 36 other data sets 4 of
+# 72 fits a few points away, three at a higher cost, all within 1.2e-4 relative. At 50 for
+# the cold solves too, digits' costs rose by up to 53 at four seeds
+# (benchmarks/results/2026-12-07_sdp_no_restart.md).
 _SETTLE = 100
+_SETTLE_WARM = 50
 # The rounds stop after this many rounds in a row that did not lower the partition cost.
 # Two before 0.1.0: on the 36 data sets of benchmarks/sdp_errors.py at six seeds one gave
 # the same partitions in 3 % fewer solver steps (the second round never found a lower cost).
@@ -664,7 +672,8 @@ def _ila_rounds(X, labels, n_clusters, *, weighted, select_weighted, solver, cov
             result = solve_admm(Ws, hs, [1.0] * n_clusters, tol=tol, verbose=verbose)
         else:
             result = solve_bm(Ws, hs, [1.0] * n_clusters, rank=rank, factors=factors,
-                              multiplier=multiplier, tol=tol, settle=_SETTLE, random_state=rng,
+                              multiplier=multiplier, tol=tol, random_state=rng,
+                              settle=_SETTLE if multiplier is None else _SETTLE_WARM,
                               verbose=verbose)
         objective = result.objective
         if it == 1:  # the start's SDP

@@ -364,7 +364,8 @@ def solve_bm(Ws, hs, traces, *, rank=2, factors=None, multiplier=None, beta=10.0
 
     Notes
     -----
-    ``settle`` is what iLA-SDP's rounds use (``settle=100``): recorded every
+    ``settle`` is what iLA-SDP's rounds use (``settle=100`` for the first,
+    cold solve of an iteration, 50 for the warm-started ones): recorded every
     10 steps over 87 solves of its rounds (iris, wine, breast_cancer and six
     foreign mixtures of ``benchmarks/sdp_errors.py``, two seeds each), the
     labelling settled long before ``tol`` was met; stopping 100 steps after it
