@@ -270,8 +270,9 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="aut
     cluster_weights : {"estimated", "equal"}, default="estimated"
         ``"equal"``: the paper's LA-SDP, whose likelihood has no cluster
         weights. ``"estimated"``: after the equal-weight iteration, a
-        weighted one from its partition, in which each round adds ``-log(n_k / n)``, from the previous
-        round's partition, to block ``k``'s cost, and partitions are
+        weighted one from its partition, in which each round adds
+        ``-log(n_k / n)``, from the previous round's partition, to block
+        ``k``'s cost, and partitions are
         compared by the weighted partition cost (the classification
         likelihood of a mixture with weights).
     max_iter : int, default=20
@@ -602,8 +603,9 @@ def _from_start(X, start, n_clusters, weighted, options):
     0.38 instead of 0.017 error on 270 + 30 points). The starts are now refined by
     classification EM under the weighted likelihood and screened (see ``_la_sdp``), and a
     weighted iteration from the screened start never left it: on the 36 data sets of
-    benchmarks/sdp_errors.py, 0 of 108 fits (``random_state`` 0-2); without it the same
-    partitions at six seeds, 8 % fewer solver steps, 13 % on breast_cancer.
+    benchmarks/sdp_errors.py, 0 of 108 fits (``random_state`` 0-2); without it (and with
+    one stalled round ending an iteration) the same partitions at six seeds, 8 % fewer
+    solver steps, 13 % on breast_cancer.
 
     Returns a :class:`_StartRun`: the kept candidate (its cost weighted when
     ``weighted``), the rounds run, and whether the iteration that found it settled.

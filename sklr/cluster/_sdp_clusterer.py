@@ -461,9 +461,9 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     n = 1000, mean over 6 seeds) it is level or slightly better: 0.1038
     against 0.1077 at p = 2 (GaussianMixture 0.277), 0.0057 against
     0.0058 at p = 10, 0.0047 against 0.0048 at p = 50, in 1.0 to 2.1
-    times the time (measured at 0.1.0). Before 0.1.0 a second weighted iteration ran from
-    the starting partition when the equal-weight one had moved more than
-    10 % of the points; from the screened starts (see ``init``) it never
+    times the time (measured at 0.1.0). Before 0.1.0 a second weighted
+    iteration ran from the starting partition when the equal-weight one had
+    moved more than 10 % of the points; from the screened starts (see ``init``) it never
     left the start (0 of 108 fits on issue 21's benchmark data sets) and
     was dropped.
 
