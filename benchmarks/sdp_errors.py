@@ -39,29 +39,27 @@ from sklr.datasets import make_heterogeneous_mixture  # noqa: E402
 KINDS = ("stretched", "rotated", "unequal", "tight_wide")
 
 
-def cases():
-    for name in REAL:
-        yield name, lambda name=name: real_data(name)
+def _generated(foreign_seeds, heterogeneous_seeds, prefix):
+    """The four foreign mixtures and ``make_heterogeneous_mixture(600, 5, 4)`` at these seeds."""
     for kind in KINDS:
-        for seed in range(100, 107):
+        for seed in foreign_seeds:
             yield f"{kind}{seed}", lambda kind=kind, seed=seed: foreign_mixture(kind, seed)
-    for seed in range(200, 204):
+    for seed in heterogeneous_seeds:
         def heterogeneous(seed=seed):
             X, y = make_heterogeneous_mixture(600, 5, 4, separation=3.0, random_state=seed)[:2]
             return X, y, 4
-        yield f"heterogeneous{seed}", heterogeneous
+        yield f"{prefix}{seed}", heterogeneous
+
+
+def cases():
+    for name in REAL:
+        yield name, lambda name=name: real_data(name)
+    yield from _generated(range(100, 107), range(200, 204), "heterogeneous")
 
 
 def fresh_cases():
     """36 data sets outside the benchmark's: other seeds of its generators (see the docstring)."""
-    for kind in KINDS:
-        for seed in range(107, 113):
-            yield f"{kind}{seed}", lambda kind=kind, seed=seed: foreign_mixture(kind, seed)
-    for seed in range(204, 210):
-        def heterogeneous(seed=seed):
-            X, y = make_heterogeneous_mixture(600, 5, 4, separation=3.0, random_state=seed)[:2]
-            return X, y, 4
-        yield f"het{seed}", heterogeneous
+    yield from _generated(range(107, 113), range(204, 210), "het")
     for p in (2, 10):
         for seed in range(6, 9):
             def large(p=p, seed=seed):
