@@ -7,6 +7,9 @@ there), the median of ``--repeats`` fits of ``SDPClusterer(n_clusters=K, random_
 process, and their ratio. No peers' accuracy (``bench_sdp_real_data.py`` has it)::
 
     SCIPY_ARRAY_API=1 python benchmarks/sdp_fit_times.py --repeats 3
+
+``--n-init 2`` times ``SDPClusterer(n_init=2)`` instead, ``--n-jobs 2`` with its runs in two
+processes (the first fit, which starts the workers, is in the median's sample).
 """
 
 import argparse
@@ -27,6 +30,8 @@ from sklr.cluster import SDPClusterer  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--n-init", type=int, default=1, help="SDPClusterer's n_init")
+    parser.add_argument("--n-jobs", type=int, default=None, help="SDPClusterer's n_jobs")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     for name in REAL:
@@ -34,7 +39,8 @@ def main():
         sdp, gmm = [], []
         for _ in range(args.repeats):
             start = time.perf_counter()
-            SDPClusterer(n_clusters=K, random_state=0).fit(X)
+            SDPClusterer(n_clusters=K, n_init=args.n_init, n_jobs=args.n_jobs,
+                         random_state=0).fit(X)
             sdp.append(time.perf_counter() - start)
             start = time.perf_counter()
             GaussianMixture(K, covariance_type="full", n_init=10, random_state=0).fit(X)

@@ -48,6 +48,22 @@ def test_iris_search_reaches_a_partition_cheaper_than_the_truth():
     assert model.start_costs_[model.selected_start_] == pytest.approx(model.cost_, rel=1e-6)
 
 
+def test_iris_one_run_can_miss_the_cheaper_partition_and_a_restart_finds_it():
+    # At random_state=5 the one EM start per model ends in a worse EM optimum and the
+    # iteration stays at the greedy start's partition (cost -218.45, error 0.320); the
+    # other seeds reach -224.97 (0.033). n_init=2 keeps the cheaper run of two: the
+    # estimator's own objective judges the restart (benchmarks/results/
+    # 2026-12-07_sdp_restarts.md: 36 data sets x 6 seeds, only breast_cancer's
+    # misspecification left against the better peer).
+    X, y = _prepared(load_iris)
+    one = SDPClusterer(3, random_state=5).fit(X)
+    two = SDPClusterer(3, n_init=2, random_state=5).fit(X)
+    assert two.cost_ < one.cost_ - 1.0
+    assert two.cost_ <= _cost(X, y, 3, "full")
+    assert misclustering_error(y, one.labels_) > 0.2
+    assert misclustering_error(y, two.labels_) <= _better_peer(X, y, 3) + 0.01
+
+
 def test_wine_auto_selects_the_diagonal_model():
     # The full-covariance likelihood prefers a partition 0.04 to 0.06 from the truth on wine.
     X, y = _prepared(load_wine)
