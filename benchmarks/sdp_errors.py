@@ -20,8 +20,8 @@ suggested on data it was not tuned on: the same four foreign mixtures at seeds 1
 ``make_heterogeneous_mixture(600, 5, 4)`` at seeds 204-209 and ``(1000, p, 5)`` at p = 2, 10 and
 seeds 6-8 (``--random-states 0 1`` was used in ``results/2026-12-07_sdp_no_restart.md``).
 
-``--n-init 2`` fits with ``SDPClusterer(n_init=2)`` (the estimator's own restarts, the lowest
-cost kept): what more runs buy on these data sets and what they cost.
+``--n-init 2`` fits with ``SDPClusterer(n_init=2)`` (the estimator's own restarts, the run of
+lowest classification BIC kept): what more runs buy on these data sets and what they cost.
 """
 
 import argparse
