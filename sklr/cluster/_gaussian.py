@@ -207,12 +207,19 @@ def partition_cost(X, labels, covariances, xp, *, weighted=False):
 
 
 def _pooled_spherical(X, labels, n_clusters, xp):
-    """Means and the shared spherical within-cluster variance (the K-means SDP's model)."""
+    """Means and the shared spherical within-cluster variance (the K-means SDP's model).
+
+    An empty cluster gets the data's mean (as in :func:`_moments`).
+    """
     n, p = X.shape
-    means, within = [], 0.0
+    means, within, overall = [], 0.0, None
     for k in range(n_clusters):
         members = X[labels == k]
-        mean = xp.mean(members, axis=0)
+        if members.shape[0] == 0:
+            overall = xp.mean(X, axis=0) if overall is None else overall
+            means.append(overall)
+            continue
+        mean = xp.sum(members, axis=0) / members.shape[0]
         means.append(mean)
         within += float(xp.sum((members - mean) ** 2))
     variance = max(within / (n * p), 1e-6 * max(float(xp.mean(xp.var(X, axis=0))), 1e-300))

@@ -340,7 +340,9 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     weights_ : array of shape (n_clusters,)
         Prior weight of each cluster in :meth:`predict`: the fraction of the
         points in each cluster of the iteration's partition with
-        ``cluster_weights="estimated"``, ``1 / n_clusters`` otherwise.
+        ``cluster_weights="estimated"``, ``1 / n_clusters`` otherwise (equal
+        among the clusters that hold points when some hold none: an empty
+        cluster has weight 0 and takes no point).
     means_ : array of shape (n_clusters, n_features)
         Cluster means, of the iteration's partition (before the final
         classification step of ``cluster_weights="estimated"``).
@@ -381,7 +383,9 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         for the start the iteration ran from, of the best partition it
         reached; for the others, after classification EM. A start that
         repeats an earlier one's partition is not run. Empty for ``"kmeans-sdp"`` and
-        ``n_clusters=1``.
+        ``n_clusters=1``. With ``subsample``, the costs of the search's
+        partitions of the standardised subsample: comparable with each
+        other, not with ``cost_`` (all points, ``X``'s units).
     selected_start_ : str or None
         The start whose partition was kept (the lowest cost of
         ``start_costs_``); None where ``start_costs_`` is empty.
@@ -431,7 +435,8 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     rising with ``n``), so beyond ``subsample`` points it runs on a uniform
     subsample. Zhuang, Chen and Yang (2022) analyse the sketch and lift for
     the K-means SDP (each point to its nearest subsample centroid, kept
-    here for ``"kmeans-sdp"``); for the likelihood-adjusted SDP the lift
+    here for ``"kmeans-sdp"``, then refined by Lloyd steps on all points so
+    that ``labels_`` agrees with :meth:`predict`); for the likelihood-adjusted SDP the lift
     uses the clusters' Gaussians and is refined by classification EM on all
     points, which no paper analyses. On
     :func:`~sklr.datasets.make_heterogeneous_mixture` (K = 5, separation 3,
@@ -597,13 +602,18 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
             self.weights_ = xp.astype(sizes / n, dtype)
             labels = xp.argmin(self._assignment_costs(X, xp), axis=1)
         else:
-            self.weights_ = xp.full(K, 1.0 / K, dtype=dtype, device=array_device(X))
+            # Equal weights among the clusters that hold points; an empty cluster (fewer
+            # distinct groups than n_clusters) gets 0 and so takes no point in predict.
+            clusters = xp.arange(K, device=array_device(X))
+            held = xp.astype(xp.any(labels[:, None] == clusters[None, :], axis=0), xp.float64)
+            self.weights_ = xp.astype(held / xp.sum(held), dtype)
         n_found = int(xp.unique_values(labels).shape[0])
         if n_partition < K:
             warnings.warn(
                 f"Only {n_partition} of n_clusters={K} clusters hold points: the data have "
                 f"fewer distinct groups (or repeated points). The empty clusters get the overall "
-                f"mean and a spherical covariance.", ConvergenceWarning, stacklevel=2)
+                f"mean, a spherical covariance and weight 0 (they take no point).",
+                ConvergenceWarning, stacklevel=2)
         elif n_found < K:
             warnings.warn(
                 f"Only {n_found} of n_clusters={K} clusters hold points after the final "

@@ -261,9 +261,30 @@ def test_repeated_points_raise_no_kmeans_warning(method):
         model = SDPClusterer(3, method=method, random_state=0).fit(X)
     messages = [str(w.message) for w in caught]
     assert not [m for m in messages if "Number of distinct clusters" in m], messages
+    # nor numpy's ("Mean of empty slice" from kmeans-sdp's empty clusters, once)
+    assert all(m.startswith("Only 2 of n_clusters=3") for m in messages), messages
     if method == "ila-sdp":
-        assert len(messages) == 1 and messages[0].startswith("Only 2 of n_clusters=3"), messages
+        assert len(messages) == 1, messages
         assert sorted(np.bincount(model.labels_, minlength=3)) == [0, 5, 5]
+
+
+@pytest.mark.parametrize("method, cluster_weights", [("ila-sdp", "estimated"),
+                                                     ("ila-sdp", "equal"),
+                                                     ("kmeans-sdp", "estimated")])
+def test_an_empty_cluster_takes_no_point(method, cluster_weights):
+    # Three distinct points, four clusters. kmeans-sdp gave the empty cluster a NaN mean
+    # (every point then predicted into it, score NaN); with equal weights it kept 1/K.
+    X = np.repeat(np.random.RandomState(0).randn(3, 2), 5, axis=0)
+    with pytest.warns(ConvergenceWarning, match="weight 0"):
+        model = SDPClusterer(4, method=method, cluster_weights=cluster_weights,
+                             random_state=0).fit(X)
+    empty = int(np.flatnonzero(np.bincount(model.labels_, minlength=4) == 0)[0])
+    assert np.all(np.isfinite(model.means_)) and np.all(np.isfinite(model.covariances_))
+    assert_allclose(model.means_[empty], X.mean(axis=0))
+    assert model.weights_[empty] == 0.0
+    assert_allclose(np.delete(model.weights_, empty), 1 / 3)
+    assert_array_equal(model.predict(X), model.labels_)
+    assert np.isfinite(model.score(X))
 
 
 def test_one_cluster():

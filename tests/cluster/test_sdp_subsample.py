@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import InvalidParameterError
@@ -89,21 +90,42 @@ def test_lift_is_free_of_units(mixture, lifted, scale, shift):
     assert np.array_equal(ref.labels_, moved.labels_)
 
 
-def test_kmeans_sdp_lift_is_the_nearest_centroid(mixture):
+def _nearest(Z, labels, K):
+    centroids = np.stack([Z[labels == k].mean(axis=0) for k in range(K)])
+    return np.argmin(((Z[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+
+
+def test_kmeans_sdp_lift_is_the_nearest_centroid_then_lloyd(mixture):
     X, y = mixture
     fit = _fit(X, subsample=250, method="kmeans-sdp")
     kmeans = KMeans(3, n_init=10, random_state=0).fit(X)
     # heterogeneous clusters: K-means' model is wrong, but the lift loses nothing to it
     assert misclustering_error(y, fit.labels_) <= misclustering_error(y, kmeans.labels_) + 0.01
-    # lift itself: each point to the nearest centroid of the subsample's clusters
+    # lift itself: each point to the nearest centroid of the subsample's clusters (the
+    # paper's), then Lloyd steps on all points until none moves
     Z = standardised(X, np)
     indices = np.arange(0, X.shape[0], 10)
     sample_labels = y[indices]
     labels = lift(Z, indices, sample_labels, 3, method="kmeans-sdp",
                   covariance_type="spherical", weighted=False)
     centroids = np.stack([Z[indices][sample_labels == k].mean(axis=0) for k in range(3)])
-    nearest = np.argmin(((Z[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
-    assert np.array_equal(nearest, labels)
+    expected = np.argmin(((Z[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+    for _ in range(100):
+        step = _nearest(Z, expected, 3)
+        if np.array_equal(step, expected):
+            break
+        expected = step
+    assert np.array_equal(expected, labels)
+    assert np.array_equal(_nearest(Z, labels, 3), labels)  # a Lloyd fixed point
+
+
+def test_kmeans_sdp_lifted_labels_are_what_predict_gives():
+    # Before the Lloyd steps 7 of these 400 points were nearer another cluster's mean (over
+    # all points) than their own: labels_ and predict(X) disagreed.
+    X = make_heterogeneous_mixture(400, 3, 3, separation=2.0, random_state=2)[0]
+    model = SDPClusterer(3, method="kmeans-sdp", subsample=100, random_state=0).fit(X)
+    assert model.subsample_indices_ is not None
+    assert_array_equal(model.predict(X), model.labels_)
 
 
 @pytest.mark.parametrize("subsample", [0, 1, -5, 2.5, "half"])
