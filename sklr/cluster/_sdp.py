@@ -552,12 +552,37 @@ def _in_order_of_appearance(labels, xp):
     return xp.asarray(names[host], dtype=xp.int64, device=array_device(labels))
 
 
+# The spread of X (root mean square about its mean) the Gaussians can represent: their
+# covariances (and the floor of 1e-6 times the data's variance) are squares of it and must stay
+# normal float64 numbers. Measured: a 3-cluster mixture gave its labels up to 1e+-152 times its
+# units, other labels without a warning at 1e-153 and one cluster beyond.
+_SPREAD_RANGE = (1e-140, 1e140)
+
+
+def _check_spread(X, xp):
+    """Raise when the spread of the float64 ``X`` squares outside float64's normal range."""
+    if X.shape[0] == 0:
+        return
+    centred = X - xp.mean(X, axis=0)
+    peak = float(xp.max(xp.abs(centred)))
+    if peak == 0.0 or not math.isfinite(peak):
+        return  # identical rows (one group), or non-finite values (refused elsewhere)
+    spread = peak * math.sqrt(float(xp.mean((centred / peak) ** 2)))
+    low, high = _SPREAD_RANGE
+    if not low <= spread <= high:
+        raise ValueError(
+            f"X's spread (root mean square about its mean) is {spread:.3g}, outside "
+            f"[{low:g}, {high:g}]: the clusters' covariances, its squares, would fall outside "
+            f"float64's range. Rescale X (for example with StandardScaler).")
+
+
 def _check_la_sdp_input(X, n_clusters, init, xp):
     """``X`` as a finite float64 matrix of at least ``n_clusters`` rows; ``init`` as labels."""
     from ..utils._array_api import to_numpy
 
     X = check_array_arg(X, "X", ndim=2, dtype=[xp.float64, xp.float32])
     X = xp.astype(X, xp.float64)
+    _check_spread(X, xp)
     n = X.shape[0]
     if n_clusters > n:
         raise ValueError(f"n_clusters={n_clusters} must be <= n_samples={n}.")

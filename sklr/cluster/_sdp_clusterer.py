@@ -31,7 +31,7 @@ from ..utils._validation import (
 from ._gaussian import _covariances, _pooled_spherical, partition_cost
 from ._lift import draw_subsample, lift, standardised, subsample_size
 from ._model_selection import classification_bic
-from ._sdp import _la_sdp
+from ._sdp import _check_spread, _la_sdp
 
 __all__ = ["SDPClusterer", "misclustering_error"]
 
@@ -573,6 +573,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
                              f"{self.n_clusters} (the search runs on subsample points).")
         dtype = X.dtype
         X64 = xp.astype(X, xp.float64)
+        _check_spread(X64, xp)
         K = self.n_clusters
         params = dict(method=self.method, solver=self.solver,
                       covariance_type=self.covariance_type, init=self.init,

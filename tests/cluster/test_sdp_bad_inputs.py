@@ -83,3 +83,29 @@ def test_misclustering_error_bad_inputs():
             ("labels_pred: longer", dict(labels_pred=np.r_[found, 0]), "raise"),
         ],
     )
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-153, 1e153, 1e200])
+def test_a_spread_whose_squares_leave_float64_is_refused(scale):
+    # Measured before the check: the same labels up to 1e+-152 times the units, other labels
+    # without a warning at 1e-153, and one cluster (with a warning blaming repeated points,
+    # and overflow warnings above) beyond.
+    from sklr.cluster import SDPClusterer
+
+    X = _points() * scale
+    with pytest.raises(ValueError, match="X's spread .* Rescale X"):
+        SDPClusterer(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="X's spread"):
+        la_sdp(X, 2, random_state=0)
+
+
+@pytest.mark.parametrize("scale", [1e-139, 1e139])
+def test_a_spread_inside_the_range_keeps_the_labels(scale):
+    from sklr.cluster import SDPClusterer
+
+    X = _points()
+    reference = SDPClusterer(2, random_state=0).fit(X).labels_
+    np.testing.assert_array_equal(SDPClusterer(2, random_state=0).fit(X * scale).labels_,
+                                  reference)
+    # identical rows (no spread at all) are one group, not an error
+    assert SDPClusterer(2, random_state=0).fit(np.ones((6, 2)) * scale).labels_.shape == (6,)
