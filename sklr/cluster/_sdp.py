@@ -333,17 +333,60 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="aut
     return LaSDPResult(search.labels, search.n_iter, search.objective)
 
 
-def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, max_iter, init,
-            rank, tol, rng, verbose):
-    """:func:`la_sdp` on checked input (float64 ``X``, ``init`` a string or labels): a :class:`_Search`."""
-    xp, dev = namespace_and_device(X)
+def _la_sdp(X, n_clusters, **options):
+    """:func:`la_sdp` on checked input (float64 ``X``, ``init`` a string or labels): a :class:`_Search`.
+
+    ``options``: :func:`_search_starts`'s keywords. The starts, then the iteration.
+    """
+    X, unit = _normalised(X)
+    found = _search_starts(X, unit, n_clusters, **options)
+    if isinstance(found, _Search):
+        return found
+    return _iterate(X, unit, found, n_clusters, **options)
+
+
+def _normalised(X):
+    """``X`` centred, divided by its root mean square ``unit``, snapped (:func:`_snap`); ``unit``.
+
+    Units and origin out: every threshold of the search (K-means' tolerance, the
+    covariance floor, the solvers' scaling, the cost comparisons) then sees the same
+    numbers. The partition costs in the caller's units are the costs here plus
+    ``n p log(unit)``.
+    """
+    xp, _ = namespace_and_device(X)
     n, p = X.shape
     X = X - xp.mean(X, axis=0)
-    # Units and origin out: every threshold below (K-means' tolerance, the covariance
-    # floor, the solvers' scaling, the cost comparisons) then sees the same numbers.
     unit = math.sqrt(float(xp.mean(X * X)))
     unit = unit if unit > 0 else 1.0
-    X = _snap(X / unit, xp)
+    return _snap(X / unit, xp), unit
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`_search_starts` leaves to :func:`_iterate`: the selected covariance model,
+    its screened starts (``[(cost, name, labels)]``, cheapest first) and every model's
+    classification BIC at the screening."""
+
+    chosen: str
+    ranked: list
+    scores: dict
+
+    def iterates_as(self, other):
+        """Whether the iteration would run from the same starts under the same model."""
+        mine, theirs = self.ranked[:_SDP_STARTS], other.ranked[:_SDP_STARTS]
+        return (self.chosen == other.chosen and len(mine) == len(theirs)
+                and all(_same_partition(a[2], b[2]) for a, b in zip(mine, theirs)))
+
+
+def _search_starts(X, unit, n_clusters, *, method, solver, covariance_type, cluster_weights,
+                   max_iter, init, rank, tol, rng, verbose):
+    """The starts of :func:`_la_sdp`, screened, on ``X`` normalised (:func:`_normalised`).
+
+    A :class:`_Search` when nothing is left to iterate (the K-means SDP, one cluster),
+    else the :class:`_Plan` for :func:`_iterate`.
+    """
+    xp, dev = namespace_and_device(X)
+    n, p = X.shape
     shift = n * p * math.log(unit)  # partition costs in the caller's units: the costs here + shift
     weighted = method == "ila-sdp" and cluster_weights == "estimated"
     models = COVARIANCE_MODELS if covariance_type == "auto" else (covariance_type,)
@@ -368,8 +411,6 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
         runs = _kmeans_runs(X, n_clusters, rng, xp)
     else:
         primary = [("init", init)]
-    options = dict(solver=solver, rank=rank or 2, tol=tol, max_iter=max_iter, rng=rng,
-                   verbose=verbose)
     all_starts = {}
     for model in models:
         if isinstance(init, str) and init == "k-means++":
@@ -399,7 +440,20 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
         for model in models:
             print(f"[sdp] {model}: starts after classification EM: "
                   + ", ".join(f"{name} {cost + shift:.6g}" for cost, name, _ in screened[model]))
-    ranked = screened[chosen]
+    return _Plan(chosen, screened[chosen], scores)
+
+
+def _iterate(X, unit, plan, n_clusters, *, method, solver, covariance_type, cluster_weights,
+             max_iter, init, rank, tol, rng, verbose):
+    """:func:`_la_sdp`'s iteration from the :class:`_Plan`'s cheapest starts: a :class:`_Search`."""
+    xp, _ = namespace_and_device(X)
+    n, p = X.shape
+    shift = n * p * math.log(unit)
+    weighted = method == "ila-sdp" and cluster_weights == "estimated"
+    options = dict(solver=solver, rank=rank or 2, tol=tol, max_iter=max_iter, rng=rng,
+                   verbose=verbose)
+    chosen, ranked, scores = plan.chosen, plan.ranked, dict(plan.scores)
+    models = tuple(scores)
     fit = _best_of_starts(X, [(name, labels) for _, name, labels in ranked[:_SDP_STARTS]],
                           n_clusters, weighted, dict(options, covariance_type=chosen))
     n_iter = fit.n_iter
@@ -416,7 +470,7 @@ def _la_sdp(X, n_clusters, *, method, solver, covariance_type, cluster_weights, 
               + f"; kept {chosen}")
     if not best.run.converged:
         warnings.warn(f"The partition still changed after max_iter={max_iter} rounds of "
-                      f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=3)
+                      f"iLA-SDP; increase max_iter.", ConvergenceWarning, stacklevel=4)
     return _Search(_in_order_of_appearance(best.run.kept.labels, xp), n_iter,
                    best.run.kept.objective + shift, best.run.kept.cost + shift, chosen,
                    {name: cost + shift for name, cost in start_costs.items()},

@@ -31,7 +31,7 @@ from ..utils._validation import (
 from ._gaussian import _covariances, _pooled_spherical, partition_cost
 from ._lift import draw_subsample, lift, standardised, subsample_size
 from ._model_selection import classification_bic
-from ._sdp import _check_spread, _la_sdp
+from ._sdp import _check_spread, _iterate, _normalised, _Plan, _search_starts
 
 __all__ = ["SDPClusterer", "misclustering_error"]
 
@@ -132,25 +132,62 @@ class _Run:
     subsample_indices: object = None
 
 
-def _one_run(X, n_clusters, params, seed):
-    """One iLA-SDP (or K-means SDP) run from one seed: labels, rounds, SDP value, partition cost."""
+@dataclass(frozen=True)
+class _RunStart:
+    """What :func:`_run_start` returns: the run's seed, random state, subsample and its
+    screened starts (a ``_Plan``), or its finished search (a ``_Search``)."""
+
+    seed: int
+    rng: object
+    indices: object
+    found: object
+    seconds: float
+
+    def iterates_as(self, other):
+        """Whether this run's iteration would repeat ``other``'s (same points, same starts)."""
+        return (self.indices is None and other.indices is None
+                and isinstance(self.found, _Plan) and isinstance(other.found, _Plan)
+                and self.found.iterates_as(other.found))
+
+
+def _search_options(params, rng):
+    """The keywords of ``_search_starts`` and ``_iterate`` from the estimator's parameters."""
+    return dict(method=params["method"], solver=params["solver"],
+                covariance_type=params["covariance_type"],
+                cluster_weights=params["cluster_weights"], max_iter=params["max_iter"],
+                init=params["init"], rank=params["rank"], tol=params["tol"], rng=rng,
+                verbose=params["verbose"])
+
+
+def _run_start(X, n_clusters, params, seed):
+    """A run's first part: its subsample and its screened starts (:class:`_RunStart`)."""
     xp, dev = namespace_and_device(X)
     start = time.perf_counter()
     rng = check_random_state(seed)
     size = subsample_size(params.get("subsample"), X.shape[0]) if n_clusters > 1 else None
-    indices, searched = None, X
-    if size is not None:
-        # Sketch and lift; on the standardised, snapped data, so that the lift's
-        # classification steps, like the search, give the same labels in any units.
-        searched = standardised(X, xp)
-        indices = draw_subsample(X.shape[0], size, rng, xp, dev)
-    search = _la_sdp(
-        searched if indices is None else searched[indices, ...], n_clusters,
-        method=params["method"], solver=params["solver"],
-        covariance_type=params["covariance_type"],
-        cluster_weights=params["cluster_weights"], max_iter=params["max_iter"],
-        init=params["init"], rank=params["rank"], tol=params["tol"],
-        rng=rng, verbose=params["verbose"])
+    # Sketch and lift: the search on a subsample of the standardised data, so that the
+    # lift's classification steps, like the search, give the same labels in any units.
+    indices = None if size is None else draw_subsample(X.shape[0], size, rng, xp, dev)
+    searched, unit = _normalised(X if indices is None else standardised(X, xp)[indices, ...])
+    found = _search_starts(searched, unit, n_clusters, **_search_options(params, rng))
+    return _RunStart(seed, rng, indices, found, time.perf_counter() - start)
+
+
+def _one_run(X, n_clusters, params, seed):
+    """One iLA-SDP (or K-means SDP) run from one seed: labels, rounds, SDP value, partition cost."""
+    return _run_finish(X, n_clusters, params, _run_start(X, n_clusters, params, seed))
+
+
+def _run_finish(X, n_clusters, params, begun):
+    """A run's second part: the iteration from its :class:`_RunStart`, the lift, the Gaussians."""
+    xp, _ = namespace_and_device(X)
+    start = time.perf_counter() - begun.seconds
+    seed, indices, search = begun.seed, begun.indices, begun.found
+    everything = None if indices is None else standardised(X, xp)
+    if isinstance(search, _Plan):
+        searched, unit = _normalised(X if indices is None else everything[indices, ...])
+        search = _iterate(searched, unit, search, n_clusters,
+                          **_search_options(params, begun.rng))
     labels, model = search.labels, search.covariance_type
     covariance_scores = search.covariance_scores
     weighted = _weighted(params)
@@ -171,7 +208,7 @@ def _one_run(X, n_clusters, params, seed):
         # points: spherical chosen, 0.062 error against GaussianMixture's 0.052; by all
         # points' BIC full, 0.055).
         candidates = tuple(covariance_scores) if len(covariance_scores) > 1 else (model,)
-        lifted = {candidate: fitted(lift(searched, indices, labels, n_clusters,
+        lifted = {candidate: fitted(lift(everything, indices, labels, n_clusters,
                                          method=params["method"], covariance_type=candidate,
                                          weighted=weighted), candidate)
                   for candidate in candidates}
@@ -180,8 +217,8 @@ def _one_run(X, n_clusters, params, seed):
         if len(candidates) > 1:
             covariance_scores = {candidate: lifted[candidate][0] for candidate in candidates}
         if params["verbose"]:
-            print(f"[SDPClusterer] searched {size} of {X.shape[0]} points, lifted to all "
-                  f"({time.perf_counter() - start:.2f} s)")
+            print(f"[SDPClusterer] searched {indices.shape[0]} of {X.shape[0]} points, lifted "
+                  f"to all ({time.perf_counter() - start:.2f} s)")
     if params["verbose"]:
         print(f"[SDPClusterer] run with seed {seed}: {search.n_iter} rounds, {model} "
               f"covariances, partition cost {cost:.6g} ({time.perf_counter() - start:.2f} s)")
@@ -301,9 +338,12 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         of 0.033). On the 36 data sets of ``benchmarks/sdp_errors.py`` at six
         seeds ``n_init=2`` brought both fits that one run left more than
         0.01 behind the better of GaussianMixture and KMeans by search (iris
-        at seed 5, digits at seed 0) level with them, for twice the work
-        (see the user guide's "Restarts"); ``n_jobs=2`` runs them in two
-        processes.
+        at seed 5, digits at seed 0) level with them, for up to twice the
+        work (see the user guide's "Restarts"); ``n_jobs=2`` runs them in
+        two processes. A run whose screened starts are those of an earlier
+        run (the same partitions under the same covariance model, on the
+        same points) is not iterated again: its iteration would differ
+        only by the random rounding. Then only its starts cost time.
     subsample : int, "auto" or None, default="auto"
         Sketch and lift (Zhuang, Chen and Yang, 2022, for the K-means SDP):
         with more than ``subsample`` points, the whole search (starts,
@@ -582,8 +622,21 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
                       rank=None, subsample=self.subsample)
         seeds = check_random_state(self.random_state).randint(
             0, 2**31 - 1, size=self.n_init if K > 1 else 1).tolist()
+        begun = Parallel(n_jobs=self.n_jobs)(
+            delayed(_run_start)(X64, K, params, seed) for seed in seeds)
+        # A run whose iteration would repeat an earlier run's (the same points, covariance
+        # model and cheapest screened starts: it differs only by the random rounding) is
+        # not iterated again.
+        distinct = []
+        for i, run in enumerate(begun):
+            repeated = next((j for j in distinct if run.iterates_as(begun[j])), None)
+            if repeated is None:
+                distinct.append(i)
+            elif self.verbose:
+                print(f"[SDPClusterer] run with seed {run.seed}: the same starts as the run "
+                      f"with seed {begun[repeated].seed}; not iterated again")
         runs = Parallel(n_jobs=self.n_jobs)(
-            delayed(_one_run)(X64, K, params, seed) for seed in seeds)
+            delayed(_run_finish)(X64, K, params, begun[i]) for i in distinct)
         best = min(runs, key=lambda run: run.score)
         labels, means, covs = best.labels, best.means, best.covariances
         self.covariance_type_ = best.covariance_type
