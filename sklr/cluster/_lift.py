@@ -41,11 +41,9 @@ def draw_subsample(n_samples, size, rng, xp, device):
 
 def standardised(X, xp):
     """``X`` centred, divided by its root mean variance and put on the search's grid."""
-    from ._sdp import _snap
+    from ._sdp import _normalised
 
-    X = X - xp.mean(X, axis=0)
-    unit = math.sqrt(float(xp.mean(X * X)))
-    return _snap(X / (unit if unit > 0 else 1.0), xp)
+    return _normalised(X)[0]
 
 
 def lift(X, indices, labels, n_clusters, *, method, covariance_type, weighted, max_iter=100):
@@ -64,6 +62,7 @@ def lift(X, indices, labels, n_clusters, *, method, covariance_type, weighted, m
         sq = xp.sum(X * X, axis=1)[:, None]
         means, _ = _pooled_spherical(sample, labels, n_clusters, xp)
         held = xp.asarray([f > 0 for f in fractions], device=array_device(X))
+        clusters = xp.arange(n_clusters, device=array_device(X))
         current = None
         for _ in range(max_iter + 1):
             d = sq - 2.0 * (X @ xp.matrix_transpose(means)) + xp.sum(means * means, axis=1)[None, :]
@@ -72,7 +71,6 @@ def lift(X, indices, labels, n_clusters, *, method, covariance_type, weighted, m
             if current is not None and bool(xp.all(new == current)):
                 break
             current = new
-            clusters = xp.arange(n_clusters, device=array_device(X))
             held = xp.any(current[:, None] == clusters[None, :], axis=0)
             means, _ = _pooled_spherical(X, current, n_clusters, xp)
         return current

@@ -152,11 +152,6 @@ def _check_blocks(Ws, hs, traces):
     return blocks, hs, traces.tolist()
 
 
-# solve_bm's step size (first 1 / n, in the problem's normalized units) grows at most to this
-# over n.
-_MAX_STEP = 1e6
-
-
 @validate_params(
     {
         "Ws": [list, tuple, "array-like"],
@@ -274,6 +269,11 @@ def _selectors(widths, like, xp):
         out.append(S * xp.astype(columns < width, like.dtype)[None, :])
         offset += width
     return xp.stack(out)
+
+
+# solve_bm's step size (first 1 / n, in the problem's normalized units) grows at most to this
+# over n.
+_MAX_STEP = 1e6
 
 
 @validate_params(
