@@ -336,7 +336,8 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="aut
 def _la_sdp(X, n_clusters, **options):
     """:func:`la_sdp` on checked input (float64 ``X``, ``init`` a string or labels): a :class:`_Search`.
 
-    ``options``: :func:`_search_starts`'s keywords. The starts, then the iteration.
+    ``options``: the keywords of :func:`_search_starts` and :func:`_iterate` (each takes
+    all of them and uses its own). The starts, then the iteration.
     """
     X, unit = _normalised(X)
     found = _search_starts(X, unit, n_clusters, **options)
@@ -354,7 +355,6 @@ def _normalised(X):
     ``n p log(unit)``.
     """
     xp, _ = namespace_and_device(X)
-    n, p = X.shape
     X = X - xp.mean(X, axis=0)
     unit = math.sqrt(float(xp.mean(X * X)))
     unit = unit if unit > 0 else 1.0

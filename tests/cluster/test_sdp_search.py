@@ -61,7 +61,7 @@ def test_n_init_runs_differ_through_the_greedy_start():
 
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_a_run_with_the_same_starts_as_an_earlier_one_is_not_iterated_again(monkeypatch,
-                                                                             n_jobs):
+                                                                             capsys, n_jobs):
     # Well separated: every run's screened starts are the same partition, so a second
     # run's iteration would repeat the first's up to the random rounding. n_init=3 then
     # iterates once and gives n_init=1's fit (the first run's seed is the same).
@@ -74,8 +74,11 @@ def test_a_run_with_the_same_starts_as_an_earlier_one_is_not_iterated_again(monk
                         lambda *args, **kwargs: iterated.append(1) or original(*args, **kwargs))
     one = SDPClusterer(2, random_state=0).fit(X)
     assert len(iterated) == 1
-    three = SDPClusterer(2, n_init=3, random_state=0, n_jobs=n_jobs).fit(X)
-    if n_jobs is None:  # the workers' calls are not seen here
+    capsys.readouterr()
+    three = SDPClusterer(2, n_init=3, random_state=0, n_jobs=n_jobs, verbose=1).fit(X)
+    # The choice is the parent's (its message); the iterations run here or in the workers.
+    assert capsys.readouterr().out.count("not iterated again") == 2
+    if n_jobs is None:
         assert len(iterated) == 2
     np.testing.assert_array_equal(three.labels_, one.labels_)
     assert three.cost_ == one.cost_ and three.n_iter_ == one.n_iter_
@@ -85,7 +88,7 @@ def test_a_run_with_the_same_starts_as_an_earlier_one_is_not_iterated_again(monk
 def test_runs_on_different_subsamples_are_each_iterated(monkeypatch, capsys):
     import sklr.cluster._sdp_clusterer as module
 
-    X, y = _tight_cluster(3, n_large=300, n_small=100, distance=8.0)
+    X, _ = _tight_cluster(3, n_large=300, n_small=100, distance=8.0)
     iterated = []
     original = module._iterate
     monkeypatch.setattr(module, "_iterate",
