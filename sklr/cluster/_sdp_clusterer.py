@@ -178,6 +178,8 @@ def _run_finish(X, n_clusters, params, begun):
     xp, _ = namespace_and_device(X)
     start = time.perf_counter() - begun.seconds
     seed, indices, search = begun.seed, begun.indices, begun.found
+    # The normalised points again (one pass over X, as in _run_start; carrying them would
+    # send an X-sized array back from every worker).
     everything = None if indices is None else standardised(X, xp)
     if isinstance(search, _Plan):
         searched, unit = _normalised(X if indices is None else everything[indices, ...])
@@ -648,15 +650,14 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         self.cost_ = best.cost
         self.means_ = xp.astype(means, dtype)
         self.covariances_ = xp.astype(_to_type(covs, self.covariance_type_, xp), dtype)
+        clusters = xp.arange(K, device=array_device(X))
         if _weighted(params):
-            clusters = xp.arange(K, device=array_device(X))
             sizes = xp.sum(xp.astype(labels[:, None] == clusters[None, :], xp.float64), axis=0)
             self.weights_ = xp.astype(sizes / n, dtype)
             labels = xp.argmin(self._assignment_costs(X, xp), axis=1)
         else:
             # Equal weights among the clusters that hold points; an empty cluster (fewer
             # distinct groups than n_clusters) gets 0 and so takes no point in predict.
-            clusters = xp.arange(K, device=array_device(X))
             held = xp.astype(xp.any(labels[:, None] == clusters[None, :], axis=0), xp.float64)
             self.weights_ = xp.astype(held / xp.sum(held), dtype)
         n_found = int(xp.unique_values(labels).shape[0])
