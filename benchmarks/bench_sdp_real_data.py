@@ -22,7 +22,10 @@ Data sets:
     with random rotations R;
   - ``unequal``: p = 4, sizes 40 / 400 (1 : 10), unit spherical clusters 3.5 apart;
   - ``tight_wide``: p = 3, a tight cluster (sd 0.3, 40 points) 2.5 from the centre of a wide
-    one (sd 2, 400 points).
+    one (sd 2, 400 points);
+  - ``shared`` (not in this script's table; ``sdp_errors.py --data shared`` runs it): p = 6,
+    sizes 60 / 150 / 240, one covariance ``R diag(geomspace(6, 0.15, 6)) R^T`` for all three
+    clusters, means drawn from N(0, 1.4^2 I): the tied model's case.
 
 ``--quick`` runs iris, wine, breast_cancer and two seeds of each mixture, with one repeat.
 """
@@ -88,6 +91,11 @@ def foreign_mixture(kind, seed):
         p, sizes = 3, [40, 400]
         parts = [np.r_[2.5, 0.0, 0.0] + 0.3 * rng.standard_normal((sizes[0], p)),
                  2.0 * rng.standard_normal((sizes[1], p))]
+    elif kind == "shared":
+        p, sizes = 6, [60, 150, 240]
+        root = _random_rotation(rng, p) * np.sqrt(np.geomspace(6.0, 0.15, p))
+        means = 1.4 * rng.standard_normal((len(sizes), p))
+        parts = [means[k] + rng.standard_normal((n_k, p)) @ root.T for k, n_k in enumerate(sizes)]
     else:
         raise ValueError(f"unknown mixture {kind!r}")
     X = np.vstack(parts)

@@ -22,6 +22,15 @@ seeds 6-8 (``--random-states 0 1`` was used in ``results/2026-12-07_sdp_no_resta
 
 ``--n-init 2`` fits with ``SDPClusterer(n_init=2)`` (the estimator's own restarts, the run of
 lowest classification BIC kept): what more runs buy on these data sets and what they cost.
+
+``--data shared`` runs the ``shared`` foreign mixture (one covariance for all clusters) at seeds
+110-121. ``--models full diag spherical`` restricts the models ``covariance_type="auto"``
+compares (the default compares all four), for measuring what one model adds. ``--peers`` also fits
+``GaussianMixture(K, covariance_type="full", n_init=10)`` and ``KMeans(K, n_init=10)`` at each
+seed, appends their errors to the JSON rows and counts the fits more than 0.01 behind the better
+of the two (issue 21.1)::
+
+    SCIPY_ARRAY_API=1 python benchmarks/sdp_errors.py --data shared --random-states 0 --peers
 """
 
 import argparse
@@ -35,6 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_sdp_real_data import REAL, foreign_mixture, real_data  # noqa: E402
 
+import sklr.cluster._model_selection as _model_selection  # noqa: E402
 import sklr.cluster._sdp as _sdp  # noqa: E402
 from sklr.cluster import SDPClusterer, misclustering_error  # noqa: E402
 from sklr.datasets import make_heterogeneous_mixture  # noqa: E402
@@ -58,6 +68,23 @@ def cases():
     for name in REAL:
         yield name, lambda name=name: real_data(name)
     yield from _generated(range(100, 107), range(200, 204), "heterogeneous")
+
+
+def shared_cases():
+    """The ``shared`` foreign mixture (one covariance for every cluster) at seeds 110-121."""
+    for seed in range(110, 122):
+        yield f"shared{seed}", lambda seed=seed: foreign_mixture("shared", seed)
+
+
+def _peer_errors(X, y, K, seed):
+    """Errors of GaussianMixture(full, n_init=10) and KMeans(n_init=10) at ``seed``."""
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    gmm = GaussianMixture(K, covariance_type="full", n_init=10, random_state=seed).fit(X)
+    kmeans = KMeans(K, n_init=10, random_state=seed).fit(X)
+    return (round(float(misclustering_error(y, gmm.predict(X))), 4),
+            round(float(misclustering_error(y, kmeans.labels_)), 4))
 
 
 def fresh_cases():
@@ -90,13 +117,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the results to this file")
     parser.add_argument("--random-states", type=int, nargs="+", default=[0])
-    parser.add_argument("--data", choices=["benchmark", "fresh"], default="benchmark")
+    parser.add_argument("--data", choices=["benchmark", "fresh", "shared"], default="benchmark")
     parser.add_argument("--n-init", type=int, default=1, help="SDPClusterer's n_init")
+    parser.add_argument("--models", nargs="+", choices=list(_model_selection.COVARIANCE_MODELS),
+                        help="the covariance models covariance_type='auto' compares")
+    parser.add_argument("--peers", action="store_true",
+                        help="also fit GaussianMixture and KMeans and count the fits behind")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.models:
+        models = tuple(m for m in _model_selection.COVARIANCE_MODELS if m in args.models)
+        _model_selection.COVARIANCE_MODELS = _sdp.COVARIANCE_MODELS = models
     counter = _StepCounter()
-    out, total, errors = {}, 0.0, []
-    for name, make in (cases() if args.data == "benchmark" else fresh_cases()):
+    out, total, errors, behind = {}, 0.0, [], []
+    data = {"benchmark": cases, "fresh": fresh_cases, "shared": shared_cases}[args.data]
+    for name, make in data():
         X, y, K = make()
         rows = []
         for seed in args.random_states:
@@ -109,6 +144,11 @@ def main():
             rows.append((round(float(misclustering_error(y, model.labels_)), 4),
                          model.covariance_type_, model.selected_start_, round(elapsed, 3),
                          float(model.cost_), counter.steps))
+            if args.peers:
+                peers = _peer_errors(X, y, K, seed)
+                rows[-1] += peers
+                if rows[-1][0] > min(peers) + 0.01:
+                    behind.append(f"{name}@{seed}")
         out[name] = rows
         mean = sum(row[0] for row in rows) / len(rows)
         errors.append(mean)
@@ -119,6 +159,8 @@ def main():
                   f"{sum(row[3] for row in rows):.2f} s", flush=True)
     steps = sum(row[5] for rows in out.values() for row in rows)
     print(f"total {total:.2f} s, mean error {sum(errors) / len(errors):.4f}, {steps} solver steps")
+    if args.peers:
+        print(f"behind the better peer by more than 0.01: {len(behind)}", *behind)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)

@@ -65,7 +65,7 @@ def _fit_gaussians(X, labels, n_clusters, covariance_type, xp, data_variance=Non
 
     ``data_variance``: :func:`_data_variance` of ``X`` when the caller has it.
     """
-    diagonal = covariance_type != "full"
+    diagonal = covariance_type in ("diag", "spherical")
     counts, means, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
     if data_variance is None:
         data_variance = _data_variance(X, xp)
@@ -77,6 +77,8 @@ def _shrunk(counts, scatter, covariance_type, data_variance, xp):
 
     Shrunk towards ``(tr S_k / p) I`` by ``p / (n_k + p)``, plus the floor
     ``1e-6 * data_variance``; a cluster of no spread takes the data's variance.
+    ``"tied"``: one covariance for every cluster (an empty one included) from
+    the pooled scatter ``sum_k n_k S_k / n``, shrunk by ``p / (n + p)``.
     """
     p = scatter.shape[-1]
     dev = array_device(scatter)
@@ -91,6 +93,16 @@ def _shrunk(counts, scatter, covariance_type, data_variance, xp):
         S = variance[:, None, None] * eye[None, :, :]
     elif covariance_type == "diag":
         S = variances[:, None, :] * eye[None, :, :]
+    elif covariance_type == "tied":
+        # One covariance for all clusters: the pooled within-cluster scatter, shrunk towards
+        # (tr S / p) I by p / (n + p) (n the points of all clusters), the same floor.
+        n = max(float(xp.sum(counts)), 1.0)
+        pooled = xp.sum(counts[:, None, None] * scatter, axis=0) / n
+        shared = float(xp.sum(xp.linalg.diagonal(pooled))) / p
+        shared = data_variance if shared <= floor else shared
+        shrink = p / (n + p)
+        tied = (1.0 - shrink) * pooled + (shrink * shared + floor) * eye
+        return xp.stack([tied] * scatter.shape[0])
     else:
         S = scatter
     shrink = (p / (counts + p))[:, None, None]
@@ -107,7 +119,7 @@ def _fitted_cost(X, labels, n_clusters, covariance_type, xp, data_variance=None)
     ``data_variance``: :func:`_data_variance` of ``X`` when the caller has it.
     """
     n = labels.shape[0]
-    diagonal = covariance_type != "full"
+    diagonal = covariance_type in ("diag", "spherical")
     counts, _, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
     if data_variance is None:
         data_variance = _data_variance(X, xp)

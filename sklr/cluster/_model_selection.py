@@ -5,14 +5,16 @@ import math
 __all__ = []
 
 # The models covariance_type="auto" compares, in the order ties are broken.
-COVARIANCE_MODELS = ("full", "diag", "spherical")
+COVARIANCE_MODELS = ("full", "tied", "diag", "spherical")
 
 
 def _n_parameters(n_clusters, n_features, covariance_type, weighted):
     """Free parameters of the mixture: means, covariances and, when ``weighted``, the weights."""
+    weights = n_clusters - 1 if weighted else 0
+    if covariance_type == "tied":  # one covariance shared by the clusters
+        return n_clusters * n_features + n_features * (n_features + 1) // 2 + weights
     per_cluster = {"full": n_features * (n_features + 1) // 2, "diag": n_features,
                    "spherical": 1}[covariance_type]
-    weights = n_clusters - 1 if weighted else 0
     return n_clusters * (n_features + per_cluster) + weights
 
 

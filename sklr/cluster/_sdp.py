@@ -219,7 +219,7 @@ def _snap(X, xp):
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions({"ila-sdp", "kmeans-sdp"})],
         "solver": [StrOptions({"bm", "admm"})],
-        "covariance_type": [StrOptions({"full", "diag", "spherical", "auto"})],
+        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical", "auto"})],
         "cluster_weights": [StrOptions({"estimated", "equal"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"k-means++", "kmeans-sdp"}), "array-like"],
@@ -260,9 +260,10 @@ def la_sdp(X, n_clusters, *, method="ila-sdp", solver="bm", covariance_type="aut
         The iteration, or the K-means SDP alone.
     solver : {"bm", "admm"}, default="bm"
         :func:`solve_bm` or :func:`solve_admm`.
-    covariance_type : {"full", "diag", "spherical", "auto"}, default="auto"
-        Form of the cluster covariances; ``"auto"``: the starts of each of
-        the three are refined by classification EM and the iteration runs
+    covariance_type : {"full", "tied", "diag", "spherical", "auto"}, default="auto"
+        Form of the cluster covariances (``"tied"``: one shared by all
+        clusters); ``"auto"``: the starts of each of the four are refined by
+        classification EM and the iteration runs
         for the model whose best refined start has the lowest
         classification BIC (``2 cost + n_parameters log n``). The
         iteration runs from the refined start of lowest partition cost

@@ -94,15 +94,19 @@ def _to_type(covs, covariance_type, xp):
     """Full ``(K, p, p)`` covariances in GaussianMixture's layout for ``covariance_type``."""
     if covariance_type == "full":
         return covs
+    if covariance_type == "tied":
+        return covs[0, ...]
     diagonals = xp.linalg.diagonal(covs)
     if covariance_type == "diag":
         return diagonals
     return xp.mean(diagonals, axis=1)
 
 
-def _to_full(covariances, covariance_type, n_features, xp):
+def _to_full(covariances, covariance_type, n_features, xp, n_clusters):
     if covariance_type == "full":
         return covariances
+    if covariance_type == "tied":
+        return xp.stack([covariances] * n_clusters)
     eye = xp.eye(n_features, dtype=covariances.dtype, device=array_device(covariances))
     if covariance_type == "diag":
         return eye[None, :, :] * covariances[:, None, :]
@@ -211,7 +215,7 @@ def _run_finish(X, n_clusters, params, begun):
                   for candidate in candidates}
         model = min(candidates, key=lambda candidate: lifted[candidate][0])
         score, cost, means, covs, labels = lifted[model]
-        if len(candidates) > 1:
+        if covariance_scores:  # on all points, like the partition (empty for the K-means SDP)
             covariance_scores = {candidate: lifted[candidate][0] for candidate in candidates}
         if params["verbose"]:
             print(f"[SDPClusterer] searched {indices.shape[0]} of {X.shape[0]} points, lifted "
@@ -274,12 +278,15 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         ``O(K n^3)`` per iteration, for small ``n`` and as a reference.
         ``"bm"`` gives the same labels far faster, and the gap widens with
         ``n`` (timings: ``benchmarks/README.md``).
-    covariance_type : {"full", "diag", "spherical", "auto"}, default="auto"
-        Form of the clusters' covariances (ignored by ``"kmeans-sdp"``,
-        which shares one spherical covariance). Each is shrunk towards
-        ``(tr S_k / p) I`` by the weight ``p / (n_k + p)``, so clusters with
+    covariance_type : {"full", "tied", "diag", "spherical", "auto"}, default="auto"
+        Form of the clusters' covariances, as in
+        :class:`~sklearn.mixture.GaussianMixture` (``"tied"``: one covariance
+        shared by all clusters); ignored by ``"kmeans-sdp"``, which shares
+        one spherical covariance. Each is shrunk towards
+        ``(tr S_k / p) I`` by the weight ``p / (n_k + p)`` (the tied one, of
+        the pooled scatter, by ``p / (n + p)``), so clusters with
         fewer points than features stay well conditioned. ``"auto"`` screens
-        the starts of each of the three models (see ``init``) and runs the
+        the starts of each of the four models (see ``init``) and runs the
         iteration for the model whose best screened partition has the
         lowest classification BIC, ``2 cost + n_parameters log n`` (the
         partition cost is the negative classification log-likelihood); the
@@ -388,8 +395,9 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     covariances_ : array
         Cluster covariances, in the layout of
         :class:`~sklearn.mixture.GaussianMixture`: ``(n_clusters,
-        n_features, n_features)`` for ``"full"``, ``(n_clusters,
-        n_features)`` for ``"diag"``, ``(n_clusters,)`` for ``"spherical"``.
+        n_features, n_features)`` for ``"full"``, ``(n_features,
+        n_features)`` for ``"tied"``, ``(n_clusters, n_features)`` for
+        ``"diag"``, ``(n_clusters,)`` for ``"spherical"``.
     n_iter_ : int
         Rounds run in the kept run, all its iterations from all its starts
         together (up to ``3 * max_iter`` per start with
@@ -409,7 +417,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         ``"kmeans-sdp"`` with ``"auto"``).
     covariance_scores_ : dict
         Classification BIC (``2 cost + n_parameters log n_samples``, lower
-        is better) of each covariance model searched (the three under
+        is better) of each covariance model searched (the four under
         ``"auto"``, else the one given): for the selected model, of the kept
         partition; for the others, of their best start after classification
         EM (the iteration does not run for them). With ``subsample``, of
@@ -495,10 +503,17 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     0.017 where GaussianMixture errs 0.013. On wine (standardised, PCA to 10
     components) the full-covariance likelihood prefers a partition with
     0.04 to 0.06 error over the true one, and the diagonal model, which the
-    BIC selects, errs 0.017. The criterion judges the likelihood, not the
-    truth: on breast_cancer it selects the diagonal model whose best
-    partition errs 0.37 where K-means errs 0.09, and no likelihood of the
-    three models prefers the true partition there. Measurements:
+    BIC selects, errs 0.017. With the tied model in the comparison (added in
+    0.1.0) the BIC prefers it on iris to the full model (0.020 error at six
+    seeds against 0.033, GaussianMixture 0.033), and on mixtures of one
+    rotated shape it finds clusters the full model's likelihood misplaces;
+    searching a fourth model costs about a fifth more time
+    (``benchmarks/results/2026-12-07_sdp_tied.md``). The criterion judges
+    the likelihood, not the truth: on breast_cancer it selects the diagonal
+    model whose best partition errs 0.37 where K-means errs 0.09; the tied
+    model with ``cluster_weights="equal"`` errs 0.058 there, but its
+    likelihood is far lower (BIC 7461 against the diagonal model's 6317),
+    so no selection by likelihood reaches it. Measurements:
     ``benchmarks/results/2026-12-05_sdp_real_data.md``.
 
     ``cluster_weights="estimated"`` (the default) is a further deviation,
@@ -554,7 +569,7 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions({"ila-sdp", "kmeans-sdp"})],
         "solver": [StrOptions({"bm", "admm"})],
-        "covariance_type": [StrOptions({"full", "diag", "spherical", "auto"})],
+        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical", "auto"})],
         "cluster_weights": [StrOptions({"estimated", "equal"})],
         "init": [StrOptions({"k-means++", "kmeans-sdp"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -683,9 +698,9 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         return self.means_.shape[0]
 
     def _neg_log_likelihood(self, X, xp):
-        n_features = self.means_.shape[1]
+        n_clusters, n_features = self.means_.shape
         covs = _to_full(xp.astype(self.covariances_, xp.float64), self.covariance_type_,
-                        n_features, xp)
+                        n_features, xp, n_clusters)
         means = xp.astype(self.means_, xp.float64)
         X64 = xp.astype(X, xp.float64)
         columns = []

@@ -240,7 +240,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="method"):
         SDPClusterer(2, method="sdp").fit(X)
     with pytest.raises(ValueError, match="covariance_type"):
-        SDPClusterer(2, covariance_type="tied").fit(X)
+        SDPClusterer(2, covariance_type="pooled").fit(X)
     model = SDPClusterer(2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="2 features"):
         model.predict(np.zeros((3, 3)))

@@ -155,7 +155,7 @@ def _cost_model(X, labels, K, model):
     return partition_cost(X, np.asarray(labels), covs, np)
 
 
-@pytest.mark.parametrize("model", ["full", "diag", "spherical"])
+@pytest.mark.parametrize("model", ["full", "tied", "diag", "spherical"])
 def test_gaussian_statistics_against_scipy_with_an_empty_cluster(model):
     from scipy.stats import multivariate_normal
 
@@ -165,14 +165,22 @@ def test_gaussian_statistics_against_scipy_with_an_empty_cluster(model):
     X = rng.standard_normal((50, 3)) * [1.0, 2.0, 0.5]
     labels = rng.randint(0, 3, 50)  # cluster 3 of 4 stays empty
     means, covs = _covariances(X, labels, 4, model, np)
+    floor = 1e-6 * X.var(0).mean()
+    if model == "tied":  # one covariance for all four: the pooled within-cluster scatter, shrunk
+        pooled = sum(np.cov(X[labels == k].T, bias=True) * np.sum(labels == k)
+                     for k in range(3)) / 50
+        shrink = 3 / (50 + 3)
+        expected = (1 - shrink) * pooled + (shrink * np.trace(pooled) / 3 + floor) * np.eye(3)
+        assert_allclose(covs, np.stack([expected] * 4), rtol=1e-12)
     for k in range(3):
         members = X[labels == k]
         assert_allclose(means[k], members.mean(0), rtol=1e-12)
+        if model == "tied":
+            continue
         S = np.cov(members.T, bias=True)
         S = np.diag(np.diag(S)) if model == "diag" else S
         S = np.trace(S) / 3 * np.eye(3) if model == "spherical" else S
         shrink = 3 / (len(members) + 3)
-        floor = 1e-6 * X.var(0).mean()
         expected = (1 - shrink) * S + (shrink * np.trace(np.cov(members.T, bias=True)) / 3
                                        + floor) * np.eye(3)
         assert_allclose(covs[k], expected, rtol=1e-12)
