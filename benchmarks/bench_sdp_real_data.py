@@ -66,7 +66,7 @@ def _random_rotation(rng, p):
 
 
 def foreign_mixture(kind, seed):
-    """One of the four foreign mixtures described in the module docstring: ``(X, y, K)``."""
+    """One of the foreign mixtures described in the module docstring: ``(X, y, K)``."""
     rng = np.random.RandomState(seed)
     if kind == "stretched":
         p, sizes = 10, [60, 150, 240]

@@ -143,6 +143,8 @@ def _weights_term(counts, n, xp):
 def _covariances(X, labels, n_clusters, covariance_type, xp):
     """Per-cluster means and covariances, shrunk towards ``(tr S_k / p) I`` by ``p / (n_k + p)``.
 
+    (``"tied"``: the pooled scatter's, by ``p / (n + p)``; see :func:`_shrunk`.)
+
     The shrinkage keeps small clusters (``n_k`` near or below ``p``) well
     conditioned; a floor of ``1e-6`` times the data's mean variance keeps
     degenerate ones (one point, or repeated points) invertible.

@@ -49,7 +49,7 @@ def standardised(X, xp):
 def lift(X, indices, labels, n_clusters, *, method, covariance_type, weighted, max_iter=100):
     """The subsample's partition ``labels`` (of ``X[indices]``) extended to every row of ``X``."""
     xp, _ = namespace_and_device(X)
-    sample = X[indices, ...]
+    sample = xp.take(X, indices, axis=0)
     m = sample.shape[0]
     fractions = [int(xp.sum(xp.astype(labels == k, xp.int64))) / m for k in range(n_clusters)]
     if method == "kmeans-sdp":

@@ -322,3 +322,14 @@ def test_float32_and_array_api_strict_agree_with_numpy():
         nll = np.asarray(strict.transform(xp.asarray(X[:5])))
     assert_array_equal(labels, reference.labels_)
     assert_allclose(nll, reference.transform(X[:5]), rtol=1e-10)
+    # The tied model and the subsample's sketch and lift through the same namespace.
+    tied = SDPClusterer(3, covariance_type="tied", subsample=100, random_state=0).fit(X)
+    assert tied.covariances_.shape == (3, 3)
+    assert_array_equal(SDPClusterer(3, covariance_type="tied", subsample=100, random_state=0)
+                       .fit(X.astype(np.float32)).labels_, tied.labels_)
+    with config_context(array_api_dispatch=True):
+        strict = SDPClusterer(3, covariance_type="tied", subsample=100,
+                              random_state=0).fit(xp.asarray(X))
+        labels, covariances = np.asarray(strict.labels_), np.asarray(strict.covariances_)
+    assert_array_equal(labels, tied.labels_)
+    assert_allclose(covariances, tied.covariances_, rtol=1e-10)

@@ -201,6 +201,17 @@ def test_gaussian_statistics_against_scipy_with_an_empty_cluster(model):
     assert cost + weights_term == pytest.approx(costs[np.arange(50), labels].sum(), rel=1e-12)
 
 
+def test_tied_covariance_of_clusters_without_spread_takes_the_data_variance():
+    # Two repeated points, one per cluster: no within-cluster scatter, so the shared
+    # covariance is the data's variance, shrunk by p / (n + p), plus the floor (never singular).
+    X = np.repeat([[0.0, 0.0], [2.0, 4.0]], 5, axis=0)
+    labels = np.repeat([0, 1], 5)
+    _, covs = _covariances(X, labels, 2, "tied", np)
+    variance = X.var(0).mean()
+    expected = (2 / 12 * variance + 1e-6 * variance) * np.eye(2)
+    assert_allclose(covs, np.stack([expected, expected]), rtol=1e-12)
+
+
 def test_only_the_first_solve_starts_from_indicator_factors(monkeypatch):
     # Every later solve, the weighted iteration's first one included, starts from the
     # previous solve's factors (see _from_start: from a partition's indicator factors the
