@@ -11,6 +11,9 @@ from ..utils._array_api import device as array_device
 
 __all__ = ["partition_cost"]
 
+# The covariance models that need only the diagonal of the clusters' scatter.
+_DIAGONAL = ("diag", "spherical")
+
 
 def _moments(X, labels, n_clusters, xp, *, diagonal=False):
     """Per-cluster sizes, means and scatter about the means.
@@ -65,7 +68,7 @@ def _fit_gaussians(X, labels, n_clusters, covariance_type, xp, data_variance=Non
 
     ``data_variance``: :func:`_data_variance` of ``X`` when the caller has it.
     """
-    diagonal = covariance_type in ("diag", "spherical")
+    diagonal = covariance_type in _DIAGONAL
     counts, means, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
     if data_variance is None:
         data_variance = _data_variance(X, xp)
@@ -119,7 +122,7 @@ def _fitted_cost(X, labels, n_clusters, covariance_type, xp, data_variance=None)
     ``data_variance``: :func:`_data_variance` of ``X`` when the caller has it.
     """
     n = labels.shape[0]
-    diagonal = covariance_type in ("diag", "spherical")
+    diagonal = covariance_type in _DIAGONAL
     counts, _, scatter = _moments(X, labels, n_clusters, xp, diagonal=diagonal)
     if data_variance is None:
         data_variance = _data_variance(X, xp)

@@ -507,7 +507,8 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     0.04 to 0.06 error over the true one, and the diagonal model, which the
     BIC selects, errs 0.017. With the tied model in the comparison (added in
     0.1.0) the BIC prefers it on iris to the full model (0.020 error at five
-    of six seeds and 0.027 at the sixth, against 0.033, GaussianMixture 0.033), and on mixtures of one
+    of six seeds and 0.027 at the sixth, against 0.033; GaussianMixture
+    0.033), and on mixtures of one
     rotated shape it finds clusters the full model's likelihood misplaces;
     searching a fourth model costs about a fifth more time
     (``benchmarks/results/2026-12-07_sdp_tied.md``). The criterion judges
@@ -682,8 +683,8 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
             warnings.warn(
                 f"Only {n_partition} of n_clusters={K} clusters hold points: the data have "
                 f"fewer distinct groups (or repeated points). The empty clusters get the overall "
-                f"mean, a spherical covariance (the shared one under 'tied') and weight 0 (they take "
-                f"no point).",
+                f"mean, a spherical covariance (the shared one under 'tied') and weight 0 (they "
+                f"take no point).",
                 ConvergenceWarning, stacklevel=2)
         elif n_found < K:
             warnings.warn(
