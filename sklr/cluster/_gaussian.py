@@ -6,7 +6,11 @@ classification-EM step that refines a partition under it.
 
 import math
 
-from ..linalg._gaussian import inverse_factors, mahalanobis_squared
+from ..linalg._gaussian import (
+    inverse_factors,
+    mahalanobis_squared,
+    mahalanobis_squared_diagonal,
+)
 from ..utils._array_api import device as array_device
 
 __all__ = ["partition_cost"]
@@ -166,20 +170,44 @@ def _point_costs(X, labels, n_clusters, covariance_type, weighted, xp, data_vari
     n = X.shape[0]
     counts, means, covs = _fit_gaussians(X, labels, n_clusters, covariance_type, xp,
                                          data_variance)
-    return _gaussian_costs(X, means, covs, counts / max(n, 1), weighted, xp)
+    return _gaussian_costs(X, means, covs, counts / max(n, 1), weighted, xp, covariance_type)
 
 
-def _gaussian_costs(X, means, covs, fractions, weighted, xp):
+def _squared_distances(X, means, covs, covariance_type, xp):
+    """``(n, K)`` squared Mahalanobis distances to the Gaussians, and ``(K,)`` log-determinants.
+
+    By the model's structure: the diagonal models from their covariances'
+    diagonals (no factorisation), the tied model through its one shared
+    factor (the points transformed once), the full model through the
+    batched inverse factors (:func:`~sklr.linalg._gaussian.mahalanobis_squared`).
+    """
+    if covariance_type in _DIAGONAL:
+        variances = xp.linalg.diagonal(covs)  # (K, p)
+        return (mahalanobis_squared_diagonal(X, means, variances, xp),
+                xp.sum(xp.log(variances), axis=1))
+    if covariance_type == "tied":  # every covariance the same: one factor, one transform
+        _, L_inv, log_det = inverse_factors(covs[:1, ...], xp)
+        transform = xp.matrix_transpose(L_inv[0, ...])
+        ones = xp.ones((1, X.shape[1]), dtype=X.dtype, device=array_device(X))
+        squared = mahalanobis_squared_diagonal(X @ transform, means @ transform, ones, xp)
+        return squared, xp.broadcast_to(log_det, (means.shape[0],))
+    _, L_inv, log_det = inverse_factors(covs, xp)
+    return mahalanobis_squared(X, means, L_inv, xp), log_det
+
+
+def _gaussian_costs(X, means, covs, fractions, weighted, xp, covariance_type="full"):
     """``(n, K)`` costs of the points ``X`` under the Gaussians ``(means, covs)``.
 
     ``fractions`` (a sequence or an array) are the clusters' shares of the
     points they were fitted on: a cluster with none costs ``+inf``;
-    ``-log(fraction)`` is added when ``weighted``.
+    ``-log(fraction)`` is added when ``weighted``. ``covariance_type``: the
+    model the covariances have (its structure makes the distances cheaper,
+    see :func:`_squared_distances`).
     """
     dev = array_device(X)
     fractions = xp.asarray(fractions, dtype=X.dtype, device=dev)
-    _, L_inv, log_det = inverse_factors(covs, xp)
-    cost = 0.5 * (mahalanobis_squared(X, means, L_inv, xp) + log_det[None, :])
+    squared, log_det = _squared_distances(X, means, covs, covariance_type, xp)
+    cost = 0.5 * (squared + log_det[None, :])
     if weighted:
         cost = cost - xp.log(xp.maximum(fractions, 1e-300))[None, :]
     return xp.where(fractions[None, :] > 0, cost, xp.asarray(math.inf, dtype=X.dtype,

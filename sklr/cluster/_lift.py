@@ -75,6 +75,7 @@ def lift(X, indices, labels, n_clusters, *, method, covariance_type, weighted, m
             means, _ = _pooled_spherical(X, current, n_clusters, xp)
         return current
     means, covs = _covariances(sample, labels, n_clusters, covariance_type, xp)
-    full = xp.argmin(_gaussian_costs(X, means, covs, fractions, weighted, xp), axis=1)
+    full = xp.argmin(_gaussian_costs(X, means, covs, fractions, weighted, xp,
+                                      covariance_type), axis=1)
     return _classification_em(X, full, n_clusters, covariance_type, weighted, xp,
                               max_iter=max_iter)

@@ -5,9 +5,14 @@ import math
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..linalg._gaussian import inverse_factors, mahalanobis_squared
 from ..utils._array_api import device as array_device
-from ._gaussian import _classification_em, _data_variance, _fit_gaussians, _fitted_cost
+from ._gaussian import (
+    _classification_em,
+    _data_variance,
+    _fit_gaussians,
+    _fitted_cost,
+    _squared_distances,
+)
 
 
 def _kmeans_labels(X, n_clusters, n_init, random_state, xp):
@@ -180,9 +185,9 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
     for k in range(1, n_clusters):
         counts, means, covs = _fit_gaussians(X, labels, k, covariance_type, xp, variance)
         host = to_numpy(labels)
-        _, L_inv, log_det = inverse_factors(covs, xp)
+        squared, log_det = _squared_distances(X, means, covs, covariance_type, xp)
         # Each point's squared Mahalanobis distance to its own cluster, and its cost there.
-        squared = to_numpy(mahalanobis_squared(X, means, L_inv, xp))[np.arange(n), host]
+        squared = to_numpy(squared)[np.arange(n), host]
         own = 0.5 * (squared + to_numpy(log_det)[host])
         if weighted:
             own = own - np.log(to_numpy(counts)[host] / n)
@@ -194,7 +199,8 @@ def _greedy_start(X, n_clusters, covariance_type, weighted, rng, xp, n_candidate
             if i in seeded:
                 continue
             j = int(host[i])
-            distances = mahalanobis_squared(X, X[i:i + 1, :], L_inv[j:j + 1, ...], xp)[:, 0]
+            distances = _squared_distances(X, X[i:i + 1, :], covs[j:j + 1, ...], covariance_type,
+                                           xp)[0][:, 0]
             near = np.argsort(to_numpy(distances), kind="stable")[:n_near]
             seeded.update(near.tolist())
             candidate = np.where(np.isin(np.arange(n), near), k, host)

@@ -17,6 +17,7 @@ __all__ = [
     "gaussian_neg_log_density",
     "inverse_factors",
     "mahalanobis_squared",
+    "mahalanobis_squared_diagonal",
     "spd_inverse",
     "whiten",
 ]
@@ -156,7 +157,9 @@ def mahalanobis_squared(X, means, L_inv, xp):
     """``||L_k^-1 (x_i - mean_k)||^2`` for every point and every Gaussian, shape ``(n, K)``.
 
     The inverse factors come batched (:func:`inverse_factors`); each Gaussian
-    then costs one product over the points, with no triangular solve.
+    then costs one product over the points, with no triangular solve. (One
+    product against all ``K`` factors stacked measured slower on the
+    clustering family's sizes, up to 2.9x at ``n = 1797, p = K = 10``.)
 
     Parameters
     ----------
@@ -190,3 +193,45 @@ def mahalanobis_squared(X, means, L_inv, xp):
         W = (X - means[k, :]) @ factors_t[k, ...]
         columns.append(xp.vecdot(W, W, axis=-1))
     return xp.stack(columns, axis=1)
+
+
+def mahalanobis_squared_diagonal(X, means, variances, xp):
+    """``sum_j (x_ij - mean_kj)^2 / variances_kj`` for every point and every Gaussian, ``(n, K)``.
+
+    :func:`mahalanobis_squared` for diagonal covariances, from their
+    diagonals alone: three products over the points (``X - c``, ``c`` the
+    points' mean, squared against ``1 / variances``, against ``mean / variances``,
+    and the means' own term), no factorisation.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+        The points.
+    means : array of shape (K, p)
+        The Gaussians' means.
+    variances : array of shape (K, p)
+        The diagonals of their covariances (positive).
+    xp : module
+        The array namespace.
+
+    Returns
+    -------
+    distances : array of shape (n, K)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklr.linalg._gaussian import mahalanobis_squared_diagonal
+    >>> means = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> variances = np.array([[4.0, 1.0], [1.0, 1.0]])
+    >>> mahalanobis_squared_diagonal(np.array([[2.0, 1.0]]), means, variances, np)
+    array([[2., 1.]])
+    """
+    n = X.shape[0]
+    if means.shape[0] == 0:
+        return xp.zeros((n, 0), dtype=X.dtype, device=array_device(X))
+    centre = xp.mean(X, axis=0)
+    Xc, Mc = X - centre, means - centre
+    inverse = 1.0 / variances
+    d = (Xc * Xc) @ xp.matrix_transpose(inverse) - 2.0 * (Xc @ xp.matrix_transpose(Mc * inverse))
+    return xp.maximum(d + xp.sum(Mc * Mc * inverse, axis=1)[None, :], 0.0)

@@ -214,3 +214,24 @@ def test_covariance_type_bad_input():
         SDPClusterer(3, covariance_type="automatic").fit(X)
     with pytest.raises(InvalidParameterError, match="covariance_type"):
         la_sdp(X, 3, covariance_type="pooled")
+
+
+@pytest.mark.parametrize("model", ["tied", "diag", "spherical"])
+def test_structured_point_costs_agree_with_the_full_formula(xp, model):
+    # The diagonal models' distances come from the covariances' diagonals and the tied
+    # model's through its one factor (cheaper); they must equal the general Cholesky
+    # formula on the same covariances, empty clusters and weights included.
+    from sklr.cluster._gaussian import _fit_gaussians, _gaussian_costs, _point_costs
+    from sklr.utils._array_api import namespace_and_device, to_numpy
+
+    X, y, _ = _shared_shape(104, sizes=(30, 60, 90))
+    X = xp.asarray(X * 3.0 + 5.0)
+    labels = xp.asarray(np.where(y == 2, 3, y))  # cluster 2 empty of four
+    for weighted in (False, True):
+        ours = _point_costs(X, labels, 4, model, weighted, xp)
+        assert namespace_and_device(ours)[0] is xp
+        counts, means, covs = _fit_gaussians(X, labels, 4, model, xp)
+        general = _gaussian_costs(X, means, covs, counts / 180, weighted, xp, "full")
+        ours, general = to_numpy(ours), to_numpy(general)
+        assert np.isinf(ours[:, 2]).all() and np.isinf(general[:, 2]).all()
+        assert_allclose(np.delete(ours, 2, axis=1), np.delete(general, 2, axis=1), rtol=1e-10)

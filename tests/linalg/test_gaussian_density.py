@@ -65,3 +65,26 @@ def test_batched_mahalanobis_agrees_with_scipy_on_every_backend(xp, K, p):
     for k in range(K):
         reference = cdist(X, means[k:k + 1], "mahalanobis", VI=np.linalg.inv(covs[k]))[:, 0]
         assert_allclose(ours[:, k], reference**2, rtol=1e-10)
+
+
+@pytest.mark.parametrize("K,p", [(1, 1), (3, 4)])
+def test_diagonal_mahalanobis_agrees_with_scipy_on_every_backend(xp, K, p):
+    from scipy.spatial.distance import cdist
+
+    from sklr.linalg._gaussian import mahalanobis_squared_diagonal
+
+    rng = np.random.RandomState(K + p)
+    # Far from the origin and in other units: the points' offset must not cost digits.
+    offset = 1e4 * rng.standard_normal(p)
+    X = rng.standard_normal((30, p)) * 2.0 + offset
+    means = rng.standard_normal((K, p)) + offset
+    variances = rng.uniform(0.01, 3.0, (K, p))
+    ours = mahalanobis_squared_diagonal(xp.asarray(X), xp.asarray(means), xp.asarray(variances),
+                                        xp)
+    assert namespace_and_device(ours)[0] is xp and ours.shape == (30, K)
+    for k in range(K):
+        reference = cdist(X, means[k:k + 1], "seuclidean", V=variances[k])[:, 0]
+        assert_allclose(to_numpy(ours)[:, k], reference**2, rtol=1e-8)
+    empty = mahalanobis_squared_diagonal(xp.asarray(X), xp.asarray(means[:0]),
+                                         xp.asarray(variances[:0]), xp)
+    assert empty.shape == (30, 0)
