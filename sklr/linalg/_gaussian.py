@@ -209,8 +209,9 @@ def mahalanobis_squared_diagonal(X, means, variances, xp):
         The points.
     means : array of shape (K, p)
         The Gaussians' means.
-    variances : array of shape (K, p)
-        The diagonals of their covariances (positive).
+    variances : array of shape (K, p) or (1, p)
+        The diagonals of their covariances (positive); one row when all the
+        Gaussians share it (the tied model, after whitening: a row of ones).
     xp : module
         The array namespace.
 

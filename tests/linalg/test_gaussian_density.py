@@ -88,3 +88,14 @@ def test_diagonal_mahalanobis_agrees_with_scipy_on_every_backend(xp, K, p):
     empty = mahalanobis_squared_diagonal(xp.asarray(X), xp.asarray(means[:0]),
                                          xp.asarray(variances[:0]), xp)
     assert empty.shape == (30, 0)
+
+
+def test_diagonal_mahalanobis_with_one_shared_diagonal():
+    from sklr.linalg._gaussian import mahalanobis_squared_diagonal
+
+    rng = np.random.RandomState(0)
+    X, means, shared = rng.standard_normal((20, 3)), rng.standard_normal((4, 3)), rng.uniform(
+        0.5, 2.0, (1, 3))
+    assert_allclose(mahalanobis_squared_diagonal(X, means, shared, np),
+                    mahalanobis_squared_diagonal(X, means, np.repeat(shared, 4, axis=0), np),
+                    rtol=1e-12)
