@@ -185,7 +185,7 @@ def _squared_distances(X, means, covs, covariance_type, xp):
         variances = xp.linalg.diagonal(covs)  # (K, p)
         return (mahalanobis_squared_diagonal(X, means, variances, xp),
                 xp.sum(xp.log(variances), axis=1))
-    if covariance_type == "tied":  # every covariance the same: one factor, one transform
+    if covariance_type == "tied" and means.shape[0] > 0:  # one factor, one transform
         _, L_inv, log_det = inverse_factors(covs[:1, ...], xp)
         transform = xp.matrix_transpose(L_inv[0, ...])
         ones = xp.ones((1, X.shape[1]), dtype=X.dtype, device=array_device(X))

@@ -235,3 +235,7 @@ def test_structured_point_costs_agree_with_the_full_formula(xp, model):
         ours, general = to_numpy(ours), to_numpy(general)
         assert np.isinf(ours[:, 2]).all() and np.isinf(general[:, 2]).all()
         assert_allclose(np.delete(ours, 2, axis=1), np.delete(general, 2, axis=1), rtol=1e-10)
+    from sklr.cluster._gaussian import _squared_distances
+
+    none, log_det = _squared_distances(X, means[:0, ...], covs[:0, ...], model, xp)
+    assert tuple(none.shape) == (180, 0) and tuple(log_det.shape) == (0,)
