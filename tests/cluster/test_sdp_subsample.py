@@ -141,3 +141,22 @@ def test_subsample_below_n_clusters_is_refused(mixture):
         SDPClusterer(3, subsample=2).fit(X[:50])
     # ... unless nothing is subsampled
     assert SDPClusterer(2, subsample=2, random_state=0).fit(X[:2]).subsample_indices_ is None
+
+
+@pytest.mark.parametrize("model", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lift_step_is_the_cheapest_cluster_under_the_model(mixture, model, weighted):
+    # The lift's first assignment, before classification EM refines it (which would hide
+    # a wrong model): each point to its cheapest cluster under the subsample clusters'
+    # Gaussians of this covariance model, by the general Cholesky formula.
+    from sklr.cluster._gaussian import _fit_gaussians, _gaussian_costs
+
+    X, y = mixture
+    Z = standardised(X, np)
+    indices = np.arange(0, X.shape[0], 8)
+    sample_labels = y[indices]
+    labels = lift(Z, indices, sample_labels, 3, method="ila-sdp", covariance_type=model,
+                  weighted=weighted, max_iter=0)
+    counts, means, covs = _fit_gaussians(Z[indices], sample_labels, 3, model, np)
+    costs = _gaussian_costs(Z, means, covs, counts / indices.size, weighted, np, "full")
+    assert_array_equal(labels, np.argmin(costs, axis=1))

@@ -99,3 +99,30 @@ def test_diagonal_mahalanobis_with_one_shared_diagonal():
     assert_allclose(mahalanobis_squared_diagonal(X, means, shared, np),
                     mahalanobis_squared_diagonal(X, means, np.repeat(shared, 4, axis=0), np),
                     rtol=1e-12)
+
+
+def test_diagonal_mahalanobis_keeps_the_digits_of_a_tight_cluster_far_away(xp):
+    # A cluster of spread 1e-3 ten units from the others: expanding the square into
+    # products of the points and the means lost every digit of its points' own
+    # distances in float32.
+    from sklr.linalg._gaussian import mahalanobis_squared_diagonal
+
+    rng = np.random.RandomState(0)
+    means = np.array([[0.0, 0.0, 0.0], [10.0, -10.0, 10.0]])
+    variances = np.array([[1.0, 1.0, 1.0], [1e-6, 1e-6, 1e-6]])
+    X = np.vstack([rng.standard_normal((20, 3)), means[1] + 1e-3 * rng.standard_normal((20, 3))])
+    reference = ((X[:, None, :] - means[None]) ** 2 / variances[None]).sum(axis=2)
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        ours = to_numpy(mahalanobis_squared_diagonal(
+            xp.asarray(X.astype(dtype)), xp.asarray(means.astype(dtype)),
+            xp.asarray(variances.astype(dtype)), xp))
+        assert ours.dtype == dtype
+        cast = ((X.astype(dtype).astype(np.float64)[:, None, :]
+                 - means.astype(dtype).astype(np.float64)[None]) ** 2
+                / variances.astype(dtype).astype(np.float64)[None]).sum(axis=2)
+        assert_allclose(ours, cast, rtol=rtol)
+        assert (ours >= 0).all()
+    assert_allclose(cast, reference, rtol=1e-2)  # the float32 inputs themselves
+    itself = to_numpy(mahalanobis_squared_diagonal(xp.asarray(means), xp.asarray(means),
+                                                   xp.asarray(variances), xp))
+    assert itself[0, 0] == 0.0 and itself[1, 1] == 0.0
