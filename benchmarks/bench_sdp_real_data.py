@@ -37,7 +37,14 @@ import warnings
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_blobs,
+    make_classification,
+)
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -105,6 +112,48 @@ def foreign_mixture(kind, seed):
 
 
 MIXTURES = ["stretched", "rotated", "unequal", "tight_wide"]
+
+# Data sets from other people's generators (``sdp_errors.py --data others``): scikit-learn's
+# own, and a heavy-tailed mixture no Gaussian model fits.
+OTHERS = ["anisotropic", "varied", "uneven_sizes", "classification", "student_t"]
+
+
+def other_generator(kind, seed):
+    """A data set of another generator than ours: ``(X, y, K)``.
+
+    - ``anisotropic``, ``varied``, ``uneven_sizes``: the three data sets of scikit-learn's
+      "Demonstration of k-means assumptions" example, drawn at ``random_state=seed``:
+      ``make_blobs(1500)`` sheared by ``[[0.6, -0.6], [-0.4, 0.8]]``; ``make_blobs(1500,
+      cluster_std=[1, 2.5, 0.5])``; ``make_blobs(1500)`` cut to 500 / 100 / 10 points;
+    - ``classification``: ``make_classification(600, n_features=8, n_informative=5,
+      n_redundant=0, n_classes=4, n_clusters_per_class=1, weights=[.1, .2, .3, .4],
+      class_sep=2, flip_y=0)``, each class one Gaussian blob under its own random linear map;
+    - ``student_t``: p = 4, sizes 80 / 200 / 320, Student-t (4 degrees of freedom) clusters 4
+      apart, each axis scaled by exp(U(-0.7, 0.7)): heavy tails, a misspecified Gaussian model.
+    """
+    if kind in ("anisotropic", "varied", "uneven_sizes"):
+        std = [1.0, 2.5, 0.5] if kind == "varied" else 1.0
+        X, y = make_blobs(n_samples=1500, centers=3, cluster_std=std, random_state=seed)
+        if kind == "anisotropic":
+            X = X @ np.array([[0.6, -0.6], [-0.4, 0.8]])
+        elif kind == "uneven_sizes":
+            keep = np.concatenate([np.flatnonzero(y == k)[:size]
+                                   for k, size in enumerate((500, 100, 10))])
+            X, y = X[keep], y[keep]
+        return X, y, 3
+    if kind == "classification":
+        X, y = make_classification(n_samples=600, n_features=8, n_informative=5,
+                                   n_redundant=0, n_classes=4, n_clusters_per_class=1,
+                                   weights=[0.1, 0.2, 0.3, 0.4], class_sep=2.0, flip_y=0.0,
+                                   random_state=seed)
+        return X, y, 4
+    if kind == "student_t":
+        rng = np.random.RandomState(seed)
+        p, sizes = 4, [80, 200, 320]
+        parts = [4.0 * np.eye(3, p)[k] + rng.standard_t(4, (n_k, p))
+                 * np.exp(rng.uniform(-0.7, 0.7, p)) for k, n_k in enumerate(sizes)]
+        return np.vstack(parts), np.repeat(np.arange(len(sizes)), sizes), len(sizes)
+    raise ValueError(f"unknown generator {kind!r}")
 
 
 def models(K, seed=0):
