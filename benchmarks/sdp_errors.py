@@ -23,9 +23,9 @@ seeds 6-8 (``--random-states 0 1`` was used in ``results/2026-12-07_sdp_no_resta
 ``--n-init 2`` fits with ``SDPClusterer(n_init=2)`` (the estimator's own restarts, the run of
 lowest classification BIC kept): what more runs buy on these data sets and what they cost.
 
-``--data others`` runs 25 data sets of other generators than ours (``other_generator`` of
+``--data others`` runs 50 data sets of other generators than ours (``other_generator`` of
 ``bench_sdp_real_data.py``: scikit-learn's k-means-assumptions demo data, ``make_classification``
-and a Student-t mixture, seeds 0-4 each).
+and a Student-t mixture, seeds 0-9 each).
 
 ``--data shared`` runs the ``shared`` foreign mixture (one covariance for all clusters) at seeds
 110-121. ``--models full diag spherical`` restricts the models ``covariance_type="auto"``
@@ -88,9 +88,9 @@ def shared_cases():
 
 
 def other_cases():
-    """25 data sets of other generators than ours: ``other_generator`` kinds at seeds 0-4."""
+    """50 data sets of other generators than ours: ``other_generator`` kinds at seeds 0-9."""
     for kind in OTHERS:
-        for seed in range(5):
+        for seed in range(10):
             yield f"{kind}{seed}", lambda kind=kind, seed=seed: other_generator(kind, seed)
 
 

@@ -295,3 +295,42 @@ def test_warm_solves_settle_sooner_than_the_cold_one(monkeypatch):
     la_sdp(X, 2, init=np.repeat([0, 1], [135, 15]), covariance_type="full", random_state=0)
     assert calls[0] == (True, 100)
     assert len(calls) > 1 and all(call == (False, 50) for call in calls[1:]), calls
+
+
+def _kmeans_counter_example(kind, seed):
+    """scikit-learn's "Demonstration of k-means assumptions" data at ``random_state=seed``."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=1500, centers=3, random_state=seed)
+    if kind == "sheared":
+        return X @ np.array([[0.6, -0.6], [-0.4, 0.8]]), y
+    keep = np.concatenate([np.flatnonzero(y == k)[:size] for k, size in enumerate((500, 100, 10))])
+    return X[keep], y[keep]
+
+
+@pytest.mark.parametrize("kind, seed", [("sheared", 13), ("uneven", 12)])
+def test_finds_the_clusters_where_every_em_start_ends_in_one_wrong_split(kind, seed):
+    # Another generator than ours (issue 21.1; seeds outside benchmarks/sdp_errors.py's
+    # 0-9): GaussianMixture's ten K-means-seeded starts all merge two clusters and split
+    # the third (errors 0.45 and 0.23 when written); the search, judging its starts by
+    # the likelihood, does not.
+    from sklearn.mixture import GaussianMixture
+
+    X, y = _kmeans_counter_example(kind, seed)
+    model = SDPClusterer(3, random_state=0).fit(X)
+    em = GaussianMixture(3, n_init=10, random_state=0).fit(X)
+    error = misclustering_error(y, model.labels_)
+    assert error <= 0.02
+    assert error <= misclustering_error(y, em.predict(X)) + 0.01
+
+
+def test_overlapping_clusters_the_likelihood_prefers_a_wrong_partition():
+    # The limit documented in the user guide: two of the sheared blobs overlap (centres 1.0
+    # apart) and the classification likelihood prefers merging them. The search is not at
+    # fault: its partition costs no more than the true one under the chosen model.
+    X, y = _kmeans_counter_example("sheared", 5)
+    model = SDPClusterer(3, random_state=0).fit(X)
+    _, covs = _covariances(X, y, 3, model.covariance_type_, np)
+    truth = partition_cost(X, y, covs, np, weighted=True)
+    assert model.cost_ <= truth
+    assert misclustering_error(y, model.labels_) > 0.2
