@@ -334,3 +334,23 @@ def test_overlapping_clusters_the_likelihood_prefers_a_wrong_partition():
     truth = partition_cost(X, y, covs, np, weighted=True)
     assert model.cost_ <= truth
     assert misclustering_error(y, model.labels_) > 0.2
+
+
+def test_same_partition_is_equality_up_to_the_clusters_names():
+    from sklr.cluster._sdp import _same_partition
+
+    def canonical(labels):  # renamed in the order of first appearance
+        names = {}
+        return [names.setdefault(label, len(names)) for label in labels]
+
+    rng = np.random.RandomState(0)
+    for _ in range(200):
+        n, K = rng.randint(1, 12), rng.randint(1, 4)
+        a = rng.randint(0, K, n)
+        b = rng.permutation(K)[a] if rng.rand() < 0.5 else rng.randint(0, K, n)
+        assert _same_partition(a, b) == (canonical(a) == canonical(b))
+    refined = np.array([0, 0, 1, 2])  # splits the second cluster of coarse: not the same
+    coarse = np.array([0, 0, 1, 1])
+    assert not _same_partition(refined, coarse) and not _same_partition(coarse, refined)
+    assert _same_partition(np.array([2, 2, 0]), np.array([0, 0, 1]))
+    assert _same_partition(np.zeros(0, dtype=int), np.zeros(0, dtype=int))
