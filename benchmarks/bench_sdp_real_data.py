@@ -122,7 +122,8 @@ def other_generator(kind, seed):
     """A data set of another generator than ours: ``(X, y, K)``.
 
     - ``anisotropic``, ``varied``, ``uneven_sizes``: the three data sets of scikit-learn's
-      "Demonstration of k-means assumptions" example, drawn at ``random_state=seed``:
+      "Demonstration of k-means assumptions" example (its shear matrix rounded to one
+      decimal), drawn at ``random_state=seed``:
       ``make_blobs(1500)`` sheared by ``[[0.6, -0.6], [-0.4, 0.8]]``; ``make_blobs(1500,
       cluster_std=[1, 2.5, 0.5])``; ``make_blobs(1500)`` cut to 500 / 100 / 10 points;
     - ``classification``: ``make_classification(600, n_features=8, n_informative=5,

@@ -172,20 +172,22 @@ for name, data, truth, K in [("tight beside wide", X3, y3, 2), ("iris", X_iris, 
 # scikit-learn's own K-means counter-examples
 # -------------------------------------------
 # scikit-learn's example "Demonstration of k-means assumptions" draws three
-# data sets on which K-means fails: blobs sheared by a linear map
-# (anisotropic), blobs of unequal spread (sd 1, 2.5 and 0.5) and blobs of
-# 500, 100 and 10 points. Drawn here at five seeds each (``make_blobs``'s
-# ``random_state`` 0 to 4; not data the estimator was developed on), with
-# the three methods' mean errors. Where all of EM's ten K-means-seeded
-# starts end in one wrong split (sheared blobs at seeds 0 and 2, the
-# 10-point blob at seeds 0 and 2), iLA-SDP's search, which judges its starts
-# by the likelihood, does not; on blobs of unequal spread EM is enough.
-# The plots show the seed where EM errs most, coloured by SDPClusterer.
-# Other seeds can go the other way: at seed 5 two sheared blobs overlap, and
-# the blob of spread 2.5 covers the others; there the classification
-# likelihood that iLA-SDP minimises prefers a wrong partition to the true one,
-# and EM's mixture likelihood errs less (0.216 against 0.333, 0.142 against
-# 0.299; ``benchmarks/sdp_errors.py --data others`` runs ten seeds of each).
+# data sets on which K-means fails; drawn here the same way (the shear matrix
+# rounded to one decimal): blobs sheared by a linear map (anisotropic), blobs
+# of unequal spread (sd 1, 2.5 and 0.5) and blobs of 500, 100 and 10 points.
+# Five seeds each (``make_blobs``'s ``random_state`` 0 to 4, not the
+# example's 170; not data the estimator was developed on), with the three
+# methods' mean errors. Where all of EM's ten K-means-seeded starts end in
+# wrong splits (sheared blobs at seeds 0 and 2, the 10-point blob at seeds 0
+# and 2), iLA-SDP's search, which judges its starts by the likelihood, does
+# not; on blobs of unequal spread EM is enough. The plots show the seed where
+# EM errs most, coloured by SDPClusterer. Other seeds can go the other way:
+# at seed 5 two sheared blobs overlap, and the blob of spread 2.5 covers the
+# others; there the classification likelihood with estimated cluster weights
+# prefers emptying one cluster to the true partition, and EM's mixture
+# likelihood errs less (0.216 against 0.333, 0.142 against 0.299;
+# ``cluster_weights="equal"`` errs 0.208 and 0.129 there;
+# ``benchmarks/sdp_errors.py --data others`` runs ten seeds of each).
 from sklearn.datasets import make_blobs
 
 

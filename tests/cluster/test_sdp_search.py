@@ -298,7 +298,7 @@ def test_warm_solves_settle_sooner_than_the_cold_one(monkeypatch):
 
 
 def _kmeans_counter_example(kind, seed):
-    """scikit-learn's "Demonstration of k-means assumptions" data at ``random_state=seed``."""
+    """scikit-learn's "Demonstration of k-means assumptions" data (its shear matrix rounded)."""
     from sklearn.datasets import make_blobs
 
     X, y = make_blobs(n_samples=1500, centers=3, random_state=seed)
@@ -311,29 +311,35 @@ def _kmeans_counter_example(kind, seed):
 @pytest.mark.parametrize("kind, seed", [("sheared", 13), ("uneven", 12)])
 def test_finds_the_clusters_where_every_em_start_ends_in_one_wrong_split(kind, seed):
     # Another generator than ours (issue 21.1; seeds outside benchmarks/sdp_errors.py's
-    # 0-9): GaussianMixture's ten K-means-seeded starts all merge two clusters and split
-    # the third (errors 0.45 and 0.23 when written); the search, judging its starts by
-    # the likelihood, does not.
+    # 0-9): GaussianMixture's ten K-means-seeded starts all end in wrong splits (errors
+    # 0.45 and 0.23 when written); the search, judging its starts by the likelihood, does
+    # not.
     from sklearn.mixture import GaussianMixture
 
     X, y = _kmeans_counter_example(kind, seed)
     model = SDPClusterer(3, random_state=0).fit(X)
     em = GaussianMixture(3, n_init=10, random_state=0).fit(X)
     error = misclustering_error(y, model.labels_)
+    assert misclustering_error(y, em.predict(X)) > 0.1  # the premise: EM's starts fail here
     assert error <= 0.02
-    assert error <= misclustering_error(y, em.predict(X)) + 0.01
 
 
-def test_overlapping_clusters_the_likelihood_prefers_a_wrong_partition():
+def test_overlapping_clusters_estimated_weights_prefer_emptying_one():
     # The limit documented in the user guide: two of the sheared blobs overlap (centres 1.0
-    # apart) and the classification likelihood prefers merging them. The search is not at
-    # fault: its partition costs no more than the true one under the chosen model.
+    # apart) and the classification likelihood with estimated weights prefers emptying one
+    # of them. The search is not at fault: its partition costs less than the true one under
+    # the chosen model. The paper's equal weights keep three clusters, as EM does.
+    from sklearn.mixture import GaussianMixture
+
     X, y = _kmeans_counter_example("sheared", 5)
     model = SDPClusterer(3, random_state=0).fit(X)
     _, covs = _covariances(X, y, 3, model.covariance_type_, np)
-    truth = partition_cost(X, y, covs, np, weighted=True)
-    assert model.cost_ <= truth
+    assert model.cost_ < partition_cost(X, y, covs, np, weighted=True)
     assert misclustering_error(y, model.labels_) > 0.2
+    assert np.bincount(model.labels_).min() <= 10
+    equal = SDPClusterer(3, cluster_weights="equal", random_state=0).fit(X)
+    em = GaussianMixture(3, n_init=10, random_state=0).fit(X)
+    assert misclustering_error(y, equal.labels_) <= misclustering_error(y, em.predict(X)) + 0.01
 
 
 def test_same_partition_is_equality_up_to_the_clusters_names():
