@@ -240,6 +240,39 @@ def _fitted_gaussians(X, labels, n_clusters, method, covariance_type, xp):
     return _covariances(X, labels, n_clusters, covariance_type, xp)
 
 
+def _warn_small_clusters(labels, n_clusters, n_features, method, xp):
+    """Warn when a Gaussian cluster holds fewer than ``n_features + 1`` points.
+
+    Too few points to estimate its covariance: what the fit gives it is mostly
+    the shrinkage and the floor. The classification likelihood rewards such
+    spurious clusters (with estimated weights, emptying one of two overlapping
+    clusters lowers its weights term). On the 134 data sets of
+    ``benchmarks/sdp_errors.py`` (``--data benchmark``, ``fresh``, ``shared``
+    and ``others``, ``random_state=0``) 5 fits ended with one, and all 5 were
+    wrong (mis-clustering error 0.16 to 0.47; no true cluster there had fewer
+    than 10 points). Not raised when there are too few points for every
+    cluster to have ``n_features + 1`` of them, nor for the K-means SDP.
+    """
+    from ..utils._array_api import to_numpy
+
+    n = labels.shape[0]
+    if method != "ila-sdp" or n < n_clusters * (n_features + 1):
+        return
+    clusters = xp.arange(n_clusters, device=array_device(labels))
+    sizes = to_numpy(xp.sum(xp.astype(labels[:, None] == clusters[None, :], xp.int64),
+                            axis=0)).tolist()
+    small = [k for k in range(n_clusters) if sizes[k] < n_features + 1]
+    if small:
+        warnings.warn(
+            f"Cluster(s) {small} hold fewer than n_features + 1 = {n_features + 1} points "
+            f"({', '.join(str(sizes[k]) for k in small)}): too few to estimate a "
+            f"covariance. The classification likelihood can prefer such a partition where "
+            f"clusters overlap or have heavy tails (estimated weights gain by emptying a "
+            f"cluster); compare cluster_weights='equal', another n_clusters, or "
+            f"sklearn.mixture.GaussianMixture.",
+            ConvergenceWarning, stacklevel=4)
+
+
 class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
                    BaseEstimator):
     """Clustering of heterogeneous Gaussian mixtures by the iterated likelihood-adjusted SDP (iLA-SDP).
@@ -535,7 +568,15 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
     iteration ran from the starting partition when the equal-weight one had
     moved more than 10 % of the points; from the screened starts (see ``init``) it never
     left the start (0 of 108 fits on issue 21's benchmark data sets) and
-    was dropped.
+    was dropped. Its failure mode: where two clusters overlap (or have heavy
+    tails) the weighted likelihood can gain more by emptying one than it
+    loses in fit, and the fit ends with a cluster of a few points (on
+    scikit-learn's sheared blobs at ``random_state=5``: sizes 998 / 501 / 1,
+    0.333 error; ``"equal"`` 0.208, GaussianMixture 0.216). A
+    ``ConvergenceWarning`` says so when a cluster ends with fewer than
+    ``n_features + 1`` points: on the 134 data sets of
+    ``benchmarks/sdp_errors.py`` 5 fits did, all 5 wrong
+    (``benchmarks/results/2026-12-08_sdp_other_generators.md``).
 
     :meth:`transform` returns the fitted Gaussians' negative
     log-likelihoods without the weights; :meth:`predict` subtracts
@@ -693,6 +734,8 @@ class SDPClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
                 f"of a small cluster to others (means_ and covariances_ keep its statistics). "
                 f"cluster_weights='equal' keeps the iteration's partition.",
                 ConvergenceWarning, stacklevel=2)
+        else:
+            _warn_small_clusters(labels, K, X.shape[1], params["method"], xp)
         self.labels_ = labels
         return self
 

@@ -1,8 +1,11 @@
 """The search keeps the best partition it evaluates, and finds a small tight cluster (issue 17.7)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 
 from sklr.cluster import SDPClusterer, la_sdp, misclustering_error
 from sklr.cluster._gaussian import _covariances, partition_cost
@@ -317,7 +320,9 @@ def test_finds_the_clusters_where_every_em_start_ends_in_one_wrong_split(kind, s
     from sklearn.mixture import GaussianMixture
 
     X, y = _kmeans_counter_example(kind, seed)
-    model = SDPClusterer(3, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # no small-cluster warning
+        model = SDPClusterer(3, random_state=0).fit(X)
     em = GaussianMixture(3, n_init=10, random_state=0).fit(X)
     error = misclustering_error(y, model.labels_)
     assert misclustering_error(y, em.predict(X)) > 0.1  # the premise: EM's starts fail here
@@ -332,7 +337,9 @@ def test_overlapping_clusters_estimated_weights_prefer_emptying_one():
     from sklearn.mixture import GaussianMixture
 
     X, y = _kmeans_counter_example("sheared", 5)
-    model = SDPClusterer(3, random_state=0).fit(X)
+    with pytest.warns(ConvergenceWarning, match=r"Cluster\(s\) \[\d\] hold fewer than "
+                      r"n_features \+ 1 = 3 points \(1\)"):
+        model = SDPClusterer(3, random_state=0).fit(X)
     _, covs = _covariances(X, y, 3, model.covariance_type_, np)
     assert model.cost_ < partition_cost(X, y, covs, np, weighted=True)
     assert misclustering_error(y, model.labels_) > 0.2
@@ -360,3 +367,17 @@ def test_same_partition_is_equality_up_to_the_clusters_names():
     assert not _same_partition(refined, coarse) and not _same_partition(coarse, refined)
     assert _same_partition(np.array([2, 2, 0]), np.array([0, 0, 1]))
     assert _same_partition(np.zeros(0, dtype=int), np.zeros(0, dtype=int))
+
+
+def test_small_cluster_warning_only_where_every_cluster_could_have_p_plus_1_points():
+    from sklr.cluster._sdp_clusterer import _warn_small_clusters
+
+    labels = np.array([0] * 10 + [1] * 2)
+    with pytest.warns(ConvergenceWarning, match=r"Cluster\(s\) \[1\] hold fewer than "
+                      r"n_features \+ 1 = 3 points \(2\)"):
+        _warn_small_clusters(labels, 2, 2, "ila-sdp", np)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_small_clusters(labels, 2, 1, "ila-sdp", np)  # 2 points are enough for p = 1
+        _warn_small_clusters(labels, 2, 2, "kmeans-sdp", np)  # one shared spherical variance
+        _warn_small_clusters(labels[:5], 2, 2, "ila-sdp", np)  # 5 < 2 (p + 1): no such partition
