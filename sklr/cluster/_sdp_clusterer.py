@@ -265,8 +265,8 @@ def _warn_small_clusters(labels, n_clusters, n_features, method, xp):
     if small:
         warnings.warn(
             f"Cluster(s) {small} hold fewer than n_features + 1 = {n_features + 1} points "
-            f"({', '.join(str(sizes[k]) for k in small)}): too few to estimate a "
-            f"covariance. The classification likelihood can prefer such a partition where "
+            f"({', '.join(str(sizes[k]) for k in small)}), the fewest from which a covariance "
+            f"can be estimated. The classification likelihood can prefer such a partition where "
             f"clusters overlap or have heavy tails (estimated weights gain by emptying a "
             f"cluster); compare cluster_weights='equal', another n_clusters, or "
             f"sklearn.mixture.GaussianMixture.",
