@@ -118,8 +118,8 @@ MIXTURES = ["stretched", "rotated", "unequal", "tight_wide"]
 OTHERS = ["anisotropic", "varied", "uneven_sizes", "classification", "student_t"]
 
 
-def other_generator(kind, seed):
-    """A data set of another generator than ours: ``(X, y, K)``.
+def other_generator(kind, seed, scale=1):
+    """A data set of another generator than ours: ``(X, y, K)``; ``scale`` times the sizes below.
 
     - ``anisotropic``, ``varied``, ``uneven_sizes``: the three data sets of scikit-learn's
       "Demonstration of k-means assumptions" example (its shear matrix rounded to one
@@ -134,23 +134,25 @@ def other_generator(kind, seed):
     """
     if kind in ("anisotropic", "varied", "uneven_sizes"):
         std = [1.0, 2.5, 0.5] if kind == "varied" else 1.0
-        X, y = make_blobs(n_samples=1500, centers=3, cluster_std=std, random_state=seed)
+        X, y = make_blobs(n_samples=1500 * scale, centers=3, cluster_std=std,
+                          random_state=seed)
         if kind == "anisotropic":
             X = X @ np.array([[0.6, -0.6], [-0.4, 0.8]])
         elif kind == "uneven_sizes":
             keep = np.concatenate([np.flatnonzero(y == k)[:size]
-                                   for k, size in enumerate((500, 100, 10))])
+                                   for k, size in enumerate((500 * scale, 100 * scale,
+                                                             10 * scale))])
             X, y = X[keep], y[keep]
         return X, y, 3
     if kind == "classification":
-        X, y = make_classification(n_samples=600, n_features=8, n_informative=5,
+        X, y = make_classification(n_samples=600 * scale, n_features=8, n_informative=5,
                                    n_redundant=0, n_classes=4, n_clusters_per_class=1,
                                    weights=[0.1, 0.2, 0.3, 0.4], class_sep=2.0, flip_y=0.0,
                                    random_state=seed)
         return X, y, 4
     if kind == "student_t":
         rng = np.random.RandomState(seed)
-        p, sizes = 4, [80, 200, 320]
+        p, sizes = 4, [80 * scale, 200 * scale, 320 * scale]
         parts = [4.0 * np.eye(3, p)[k] + rng.standard_t(4, (n_k, p))
                  * np.exp(rng.uniform(-0.7, 0.7, p)) for k, n_k in enumerate(sizes)]
         return np.vstack(parts), np.repeat(np.arange(len(sizes)), sizes), len(sizes)

@@ -25,7 +25,7 @@ lowest classification BIC kept): what more runs buy on these data sets and what 
 
 ``--data others`` runs 50 data sets of other generators than ours (``other_generator`` of
 ``bench_sdp_real_data.py``: scikit-learn's k-means-assumptions demo data, ``make_classification``
-and a Student-t mixture, seeds 0-9 each).
+and a Student-t mixture, seeds 0-9 each); ``--scale 10`` draws them with ten times the points.
 
 ``--data shared`` runs the ``shared`` foreign mixture (one covariance for all clusters) at seeds
 110-121. ``--models full diag spherical`` restricts the models ``covariance_type="auto"``
@@ -87,11 +87,11 @@ def shared_cases():
         yield f"shared{seed}", lambda seed=seed: foreign_mixture("shared", seed)
 
 
-def other_cases():
+def other_cases(scale=1):
     """50 data sets of other generators than ours: ``other_generator`` kinds at seeds 0-9."""
     for kind in OTHERS:
         for seed in range(10):
-            yield f"{kind}{seed}", lambda kind=kind, seed=seed: other_generator(kind, seed)
+            yield f"{kind}{seed}", lambda kind=kind, seed=seed: other_generator(kind, seed, scale)
 
 
 def _peer_errors(X, y, K, seed):
@@ -143,6 +143,8 @@ def main():
     parser.add_argument("--n-init", type=int, default=1, help="SDPClusterer's n_init")
     parser.add_argument("--models", nargs="+", choices=list(_model_selection.COVARIANCE_MODELS),
                         help="the covariance models covariance_type='auto' compares")
+    parser.add_argument("--scale", type=int, default=1,
+                        help="with --data others: this many times the points")
     parser.add_argument("--peers", action="store_true",
                         help="also fit GaussianMixture and KMeans and count the fits behind")
     args = parser.parse_args()
@@ -153,7 +155,7 @@ def main():
     counter = _StepCounter()
     out, total, errors, behind = {}, 0.0, [], []
     data = {"benchmark": cases, "fresh": fresh_cases, "shared": shared_cases,
-            "others": other_cases}[args.data]
+            "others": lambda: other_cases(args.scale)}[args.data]
     for name, make in data():
         X, y, K = make()
         rows = []
